@@ -1,0 +1,188 @@
+/* kb_buf.c -- growable byte buffer with JSON string escaping. */
+#include "kb_buf.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kb_mem.h"
+
+void kb_buf_init(kb_buf_t *b)
+{
+    memset(b, 0, sizeof(*b));
+}
+
+void kb_buf_fini(kb_buf_t *b)
+{
+    kb_free(b->p);
+    kb_buf_init(b);
+}
+
+void kb_buf_reset(kb_buf_t *b)
+{
+    b->len = 0;
+    b->oom = 0;
+    if (b->p) {
+        b->p[0] = '\0';
+    }
+}
+
+/* Make room for @extra more bytes plus the NUL; sets oom on failure. */
+static int reserve(kb_buf_t *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+
+    if (b->oom) {
+        return -1;
+    }
+    if (need <= b->cap) {
+        return 0;
+    }
+    while (cap < need) {
+        cap *= 2;
+    }
+    p = kb_realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void kb_buf_append(kb_buf_t *b, const void *data, size_t len)
+{
+    if (reserve(b, len) == 0) {
+        memcpy(b->p + b->len, data, len);
+        b->len += len;
+        b->p[b->len] = '\0';
+    }
+}
+
+void kb_buf_puts(kb_buf_t *b, const char *s)
+{
+    kb_buf_append(b, s, strlen(s));
+}
+
+void kb_buf_putc(kb_buf_t *b, char c)
+{
+    if (reserve(b, 1) == 0) {
+        b->p[b->len++] = c;
+        b->p[b->len] = '\0';
+    }
+}
+
+void kb_buf_printf(kb_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || reserve(b, (size_t)n) != 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+
+    kb_buf_putc(b, '"');
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[6];
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue; /* copied as part of the run below */
+        }
+        kb_buf_append(b, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            kb_buf_append(b, u, 6);
+            continue;
+        }
+        kb_buf_puts(b, esc);
+    }
+    kb_buf_append(b, s + run, len - run);
+    kb_buf_putc(b, '"');
+}
+
+void kb_buf_num(kb_buf_t *b, double v)
+{
+    char tmp[48];
+    int n;
+
+    if (!isfinite(v)) {
+        kb_buf_puts(b, "null");
+        return;
+    }
+    /* Round to 4 decimals first so -0.00001 prints as 0, not -0. */
+    v = round(v * 10000.0) / 10000.0;
+    v += 0.0; /* turns -0.0 into +0.0 */
+    n = snprintf(tmp, sizeof(tmp), "%.4f", v);
+    while (n > 0 && tmp[n - 1] == '0') {
+        n--;
+    }
+    if (n > 0 && tmp[n - 1] == '.') {
+        n--;
+    }
+    if (n == 2 && tmp[0] == '-' && tmp[1] == '0') {
+        tmp[0] = '0';
+        n = 1;
+    }
+    kb_buf_append(b, tmp, (size_t)n);
+}
+
+void kb_buf_int(kb_buf_t *b, int64_t v)
+{
+    kb_buf_printf(b, "%" PRId64, v);
+}
+
+void kb_buf_utf8(kb_buf_t *b, uint32_t cp)
+{
+    char u[4];
+    size_t n;
+
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    kb_buf_append(b, u, n);
+}

@@ -1,0 +1,39 @@
+/* kb_buf.h -- growable byte buffer with JSON string escaping.
+ *
+ * kb_buf_t is transparent: p/len are read directly. Appends never fail
+ * loudly; an allocation failure sets the sticky `oom` flag and later appends
+ * become no-ops, so a caller checks once, after building a whole record.
+ * p is always NUL-terminated when cap > 0 and oom is 0.
+ */
+#ifndef KB_BUF_H
+#define KB_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kb_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+    int oom;
+} kb_buf_t;
+
+void kb_buf_init(kb_buf_t *b);
+void kb_buf_fini(kb_buf_t *b);
+/** Empty the buffer (keeps the allocation, clears oom). */
+void kb_buf_reset(kb_buf_t *b);
+void kb_buf_append(kb_buf_t *b, const void *data, size_t len);
+void kb_buf_puts(kb_buf_t *b, const char *s);
+void kb_buf_putc(kb_buf_t *b, char c);
+void kb_buf_printf(kb_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** Append @p len bytes of UTF-8 as a quoted, escaped JSON string. */
+void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len);
+/** Append a number with up to 4 decimals, trailing zeros trimmed, so output
+ *  is stable across runs and platforms ("0.5", "-0.1234", "3"). */
+void kb_buf_num(kb_buf_t *b, double v);
+void kb_buf_int(kb_buf_t *b, int64_t v);
+/** Append one code point as UTF-8. */
+void kb_buf_utf8(kb_buf_t *b, uint32_t cp);
+
+#endif /* KB_BUF_H */

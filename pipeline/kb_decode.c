@@ -1,0 +1,425 @@
+/* kb_decode.c -- JSON message to kb_msg_t, with field mapping. */
+#include "kb_decode.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb_mem.h"
+
+#define MAX_DEPTH 8
+
+static const char *const field_names[KB_F_COUNT] = {
+    "text", "id", "brand", "ts", "lang", "rating", "source", "followers"};
+
+typedef struct {
+    char *comp[MAX_DEPTH]; /* owned copies of the path components */
+    int n;
+} path_t;
+
+struct kb_decoder {
+    size_t max_bytes;
+    path_t path[KB_F_COUNT];
+};
+
+static void path_free(path_t *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        kb_free(p->comp[i]);
+    }
+    p->n = 0;
+}
+
+static int path_set(path_t *p, const char *s)
+{
+    path_t np = {{0}, 0};
+    const char *c = s;
+
+    while (*c) {
+        const char *dot = strchr(c, '.');
+        size_t l = dot ? (size_t)(dot - c) : strlen(c);
+        if (l == 0 || np.n == MAX_DEPTH || !(np.comp[np.n] = kb_strndup(c, l))) {
+            path_free(&np);
+            return -1;
+        }
+        np.n++;
+        c += l + (dot != NULL);
+    }
+    if (np.n == 0) {
+        return -1;
+    }
+    path_free(p);
+    *p = np;
+    return 0;
+}
+
+kb_decoder_t *kb_decoder_new(size_t max_bytes, char *errstr, size_t errstr_size)
+{
+    kb_decoder_t *dec = kb_calloc(1, sizeof(*dec));
+
+    if (!dec) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    dec->max_bytes = max_bytes;
+    for (int f = 0; f < KB_F_COUNT; f++) {
+        if (path_set(&dec->path[f], field_names[f]) != 0) {
+            snprintf(errstr, errstr_size, "out of memory");
+            kb_decoder_free(dec);
+            return NULL;
+        }
+    }
+    return dec;
+}
+
+void kb_decoder_free(kb_decoder_t *dec)
+{
+    if (!dec) {
+        return;
+    }
+    for (int f = 0; f < KB_F_COUNT; f++) {
+        path_free(&dec->path[f]);
+    }
+    kb_free(dec);
+}
+
+int kb_decoder_map(kb_decoder_t *dec, const char *spec, char *errstr,
+                   size_t errstr_size)
+{
+    const char *eq = strchr(spec, '=');
+    int f;
+
+    for (f = 0; eq && f < KB_F_COUNT; f++) {
+        if (strlen(field_names[f]) == (size_t)(eq - spec) &&
+            strncmp(spec, field_names[f], (size_t)(eq - spec)) == 0) {
+            break;
+        }
+    }
+    if (!eq || f == KB_F_COUNT) {
+        snprintf(errstr, errstr_size,
+                 "--field '%s': expected NAME=json.path with NAME one of "
+                 "text id brand ts lang rating source followers", spec);
+        return -1;
+    }
+    if (path_set(&dec->path[f], eq + 1) != 0) {
+        snprintf(errstr, errstr_size, "--field '%s': bad path (empty "
+                 "component or deeper than %d)", spec, MAX_DEPTH);
+        return -1;
+    }
+    return 0;
+}
+
+/* Follow a dotted path; numeric components index arrays. */
+static json_t *lookup(json_t *root, const path_t *p)
+{
+    json_t *j = root;
+
+    for (int i = 0; i < p->n && j; i++) {
+        if (json_is_object(j)) {
+            j = json_object_get(j, p->comp[i]);
+        } else if (json_is_array(j) && isdigit((unsigned char)p->comp[i][0])) {
+            j = json_array_get(j, strtoul(p->comp[i], NULL, 10));
+        } else {
+            j = NULL;
+        }
+    }
+    return j;
+}
+
+/* ---- time ------------------------------------------------------------------ */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil), so no timegm() and no TZ environment is involved. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+    int64_t era;
+    unsigned doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int digits(const char **s, int n, int *out)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*s)[i])) {
+            return -1;
+        }
+        v = v * 10 + ((*s)[i] - '0');
+    }
+    *s += n;
+    *out = v;
+    return 0;
+}
+
+int kb_parse_iso8601(const char *s, int64_t *ms)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, fd = 0, oh = 0, om = 0;
+    int sign = 1;
+
+    if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
+        digits(&s, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31) {
+        return -1;
+    }
+    if (*s == 'T' || *s == 't' || *s == ' ') {
+        s++;
+        if (digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) || h > 23 || mi > 59) {
+            return -1;
+        }
+        if (*s == ':') {
+            s++;
+            if (digits(&s, 2, &sec) != 0 || sec > 60) {
+                return -1;
+            }
+        }
+        if (*s == '.' || *s == ',') {
+            for (s++; isdigit((unsigned char)*s); s++) {
+                if (fd < 3) { frac = frac * 10 + (*s - '0'); fd++; }
+            }
+            while (fd > 0 && fd < 3) { frac *= 10; fd++; }
+        }
+    }
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        sign = *s++ == '-' ? -1 : 1;
+        if (digits(&s, 2, &oh) != 0) {
+            return -1;
+        }
+        if (*s == ':') {
+            s++;
+        }
+        if (digits(&s, 2, &om) != 0) {
+            return -1;
+        }
+    }
+    if (*s != '\0') {
+        return -1;
+    }
+    *ms = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+            mi * 60 + sec) - sign * (oh * 3600 + om * 60)) * 1000 + frac;
+    return 0;
+}
+
+void kb_format_iso8601(int64_t ms, char *out, size_t out_size)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int64_t rem = ms - secs * 1000, days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t sod = secs - days * 86400;
+    int y;
+    unsigned m, d;
+
+    civil_from_days(days, &y, &m, &d);
+    if (rem) {
+        snprintf(out, out_size, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)rem);
+    } else {
+        snprintf(out, out_size, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
+                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+    }
+}
+
+/* Epoch numbers above 1e11 are milliseconds (1e11 s is the year 5138). */
+static int epoch_ms(double v, int64_t *ms)
+{
+    if (!isfinite(v) || v < 0 || v > 1e15) {
+        return -1;
+    }
+    *ms = v > 1e11 ? (int64_t)v : (int64_t)llround(v * 1000.0);
+    return 0;
+}
+
+static int parse_ts(const json_t *j, int64_t *ms)
+{
+    if (json_is_number(j)) {
+        return epoch_ms(json_number_value(j), ms);
+    }
+    if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        char *end;
+        double v;
+        if (kb_parse_iso8601(s, ms) == 0) {
+            return 0;
+        }
+        v = strtod(s, &end);
+        return (end != s && *end == '\0') ? epoch_ms(v, ms) : -1;
+    }
+    return -1;
+}
+
+const char *kb_bad_name(kb_bad_t b)
+{
+    static const char *const n[KB_BAD_COUNT] = {
+        "none", "oversize", "invalid_json", "invalid_utf8", "not_object",
+        "missing_text", "empty_text", "bad_field"};
+    return b < KB_BAD_COUNT ? n[b] : "?";
+}
+
+/* ---- message ---------------------------------------------------------------- */
+
+void kb_msg_clear(kb_msg_t *msg)
+{
+    json_decref(msg->root);
+    memset(msg, 0, sizeof(*msg));
+    msg->followers = -1;
+}
+
+/* Optional string field: absent/null is fine, another type is bad input. */
+static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, kb_field_t f,
+                      const char **s, size_t *len, char *errstr, size_t errstr_size)
+{
+    json_t *j = lookup(msg->root, &dec->path[f]);
+
+    if (!j || json_is_null(j)) {
+        return 0;
+    }
+    if (!json_is_string(j)) {
+        snprintf(errstr, errstr_size, "field '%s' is not a string", field_names[f]);
+        return -1;
+    }
+    *s = json_string_value(j);
+    if (len) {
+        *len = json_string_length(j);
+    }
+    return 0;
+}
+
+static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
+                    size_t errstr_size)
+{
+    json_t *j = lookup(msg->root, &dec->path[KB_F_TEXT]);
+    size_t i;
+
+    if (!j || json_is_null(j)) {
+        snprintf(errstr, errstr_size, "missing text");
+        msg->bad = KB_BAD_NO_TEXT;
+        return -1;
+    }
+    if (!json_is_string(j)) {
+        snprintf(errstr, errstr_size, "text is not a string");
+        msg->bad = KB_BAD_NO_TEXT;
+        return -1;
+    }
+    msg->text = json_string_value(j);
+    msg->text_len = json_string_length(j);
+    for (i = 0; i < msg->text_len && isspace((unsigned char)msg->text[i]); i++) {
+    }
+    if (i == msg->text_len) {
+        snprintf(errstr, errstr_size, "empty text");
+        msg->bad = KB_BAD_EMPTY_TEXT;
+        return -1;
+    }
+    if (memchr(msg->text, '\0', msg->text_len)) {
+        snprintf(errstr, errstr_size, "text contains a NUL character");
+        return -1;
+    }
+    return 0;
+}
+
+static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
+                       size_t errstr_size)
+{
+    json_t *j = lookup(msg->root, &dec->path[KB_F_TS]);
+
+    if (j && !json_is_null(j)) {
+        if (parse_ts(j, &msg->ts_ms) != 0) {
+            snprintf(errstr, errstr_size, "ts is neither ISO-8601 nor epoch "
+                     "seconds/milliseconds");
+            return -1;
+        }
+        msg->has_ts = 1;
+    }
+    j = lookup(msg->root, &dec->path[KB_F_RATING]);
+    if (j && !json_is_null(j)) {
+        double r = json_is_number(j) ? json_number_value(j)
+                 : json_is_string(j) ? strtod(json_string_value(j), NULL) : 0;
+        if (r < 1 || r > 5) {
+            snprintf(errstr, errstr_size, "rating is not a number from 1 to 5");
+            return -1;
+        }
+        msg->rating = (int)lround(r);
+    }
+    j = lookup(msg->root, &dec->path[KB_F_FOLLOWERS]);
+    if (j && !json_is_null(j)) {
+        if (!json_is_integer(j) || json_integer_value(j) < 0) {
+            snprintf(errstr, errstr_size, "followers is not a non-negative integer");
+            return -1;
+        }
+        msg->followers = json_integer_value(j);
+    }
+    return 0;
+}
+
+kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
+                         kb_msg_t *msg, char *errstr, size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *id;
+
+    memset(msg, 0, sizeof(*msg));
+    msg->followers = -1;
+    if (len > dec->max_bytes) {
+        snprintf(errstr, errstr_size, "message of %zu bytes exceeds the limit "
+                 "of %zu", len, dec->max_bytes);
+        msg->bad = KB_BAD_OVERSIZE;
+        return KB_DECODE_BAD;
+    }
+    msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!msg->root) {
+        if (json_error_code(&jerr) == json_error_out_of_memory) {
+            return KB_DECODE_ERROR;
+        }
+        snprintf(errstr, errstr_size, "%s: %s (column %d)",
+                 json_error_code(&jerr) == json_error_invalid_utf8
+                     ? "invalid UTF-8" : "invalid JSON",
+                 jerr.text, jerr.column);
+        msg->bad = json_error_code(&jerr) == json_error_invalid_utf8
+                       ? KB_BAD_UTF8 : KB_BAD_JSON;
+        return KB_DECODE_BAD;
+    }
+    if (!json_is_object(msg->root)) {
+        snprintf(errstr, errstr_size, "not a JSON object");
+        msg->bad = KB_BAD_NOT_OBJECT;
+        return KB_DECODE_BAD;
+    }
+    id = lookup(msg->root, &dec->path[KB_F_ID]);
+    msg->id = (id && !json_is_null(id)) ? id : NULL;
+    if (get_text(dec, msg, errstr, errstr_size) != 0 ||
+        opt_string(dec, msg, KB_F_BRAND, &msg->brand, &msg->brand_len, errstr, errstr_size) ||
+        opt_string(dec, msg, KB_F_LANG, &msg->lang, NULL, errstr, errstr_size) ||
+        opt_string(dec, msg, KB_F_SOURCE, &msg->source, &msg->source_len, errstr, errstr_size) ||
+        get_numbers(dec, msg, errstr, errstr_size) != 0) {
+        if (msg->bad == KB_BAD_NONE) {
+            msg->bad = KB_BAD_FIELD;
+        }
+        return KB_DECODE_BAD;
+    }
+    if (msg->brand && msg->brand_len == 0) {
+        msg->brand = NULL; /* "" means not given: detect from the text */
+    }
+    return KB_DECODE_OK;
+}

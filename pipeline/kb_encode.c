@@ -1,0 +1,213 @@
+/* kb_encode.c -- scored records and error records as JSON lines. */
+#include "kb_encode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void kb_encode_value(kb_buf_t *out, const json_t *v)
+{
+    char *s;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        kb_buf_json_str(out, json_string_value(v), json_string_length(v));
+        return;
+    case JSON_INTEGER:
+        kb_buf_int(out, (int64_t)json_integer_value(v));
+        return;
+    case JSON_TRUE: kb_buf_puts(out, "true"); return;
+    case JSON_FALSE: kb_buf_puts(out, "false"); return;
+    case JSON_NULL: kb_buf_puts(out, "null"); return;
+    default:
+        break;
+    }
+    s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!s) {
+        out->oom = 1;
+        return;
+    }
+    kb_buf_puts(out, s);
+    free(s);
+}
+
+void kb_encode_error(kb_buf_t *out, const json_t *id, const char *reason)
+{
+    kb_buf_putc(out, '{');
+    if (id) {
+        kb_buf_puts(out, "\"id\":");
+        kb_encode_value(out, id);
+        kb_buf_putc(out, ',');
+    }
+    kb_buf_puts(out, "\"error\":");
+    kb_buf_json_str(out, reason, strlen(reason));
+    kb_buf_putc(out, '}');
+}
+
+static void key(kb_buf_t *out, const char *k)
+{
+    kb_buf_putc(out, '"');
+    kb_buf_puts(out, k);
+    kb_buf_puts(out, "\":");
+}
+
+static void span(kb_buf_t *out, const char *name, const kb_span_t *sp)
+{
+    kb_buf_puts(out, "{\"");
+    kb_buf_puts(out, name);
+    kb_buf_puts(out, "\":");
+    kb_buf_json_str(out, sp->p, sp->len);
+    kb_buf_puts(out, ",\"start\":");
+    kb_buf_int(out, sp->start);
+    kb_buf_puts(out, ",\"end\":");
+    kb_buf_int(out, sp->end);
+}
+
+/* "brand" is the given brand, else the first detected one; "brands" lists
+ * every detected brand when there are several. */
+static void brand_fields(kb_buf_t *out, const kb_msg_t *msg, const kb_result_t *r,
+                         const kb_lexicon_t *lx)
+{
+    const char *b;
+
+    key(out, "brand");
+    if (msg->brand) {
+        kb_buf_json_str(out, msg->brand, msg->brand_len);
+    } else if (r->n_brands > 0 && (b = kb_lexicon_brand_name(lx, r->brands[0]))) {
+        kb_buf_json_str(out, b, strlen(b));
+    } else {
+        kb_buf_puts(out, "null");
+    }
+    if (!msg->brand && r->n_brands > 1) {
+        kb_buf_puts(out, ",\"brands\":[");
+        for (size_t i = 0; i < r->n_brands; i++) {
+            b = kb_lexicon_brand_name(lx, r->brands[i]);
+            if (i) kb_buf_putc(out, ',');
+            kb_buf_json_str(out, b, strlen(b));
+        }
+        kb_buf_putc(out, ']');
+    }
+}
+
+static void meta_fields(kb_buf_t *out, const kb_msg_t *msg)
+{
+    char ts[40];
+
+    kb_buf_puts(out, ",\"ts\":");
+    if (msg->has_ts) {
+        kb_format_iso8601(msg->ts_ms, ts, sizeof(ts));
+        kb_buf_json_str(out, ts, strlen(ts));
+    } else {
+        kb_buf_puts(out, "null");
+    }
+    if (msg->source) {
+        kb_buf_puts(out, ",\"source\":");
+        kb_buf_json_str(out, msg->source, msg->source_len);
+    }
+    if (msg->rating) {
+        kb_buf_puts(out, ",\"rating\":");
+        kb_buf_int(out, msg->rating);
+    }
+    if (msg->followers >= 0) {
+        kb_buf_puts(out, ",\"followers\":");
+        kb_buf_int(out, msg->followers);
+    }
+}
+
+static void servqual_field(kb_buf_t *out, const kb_result_t *r)
+{
+    int first = 1;
+
+    kb_buf_puts(out, ",\"servqual\":{");
+    for (int d = 0; d < KB_SQ_COUNT; d++) {
+        const kb_dim_result_t *dr = &r->dim[d];
+        if (!dr->mentioned) {
+            continue;
+        }
+        if (!first) kb_buf_putc(out, ',');
+        first = 0;
+        key(out, kb_servqual_name(d));
+        kb_buf_puts(out, "{\"score\":");
+        kb_buf_num(out, dr->score);
+        kb_buf_puts(out, ",\"label\":\"");
+        kb_buf_puts(out, kb_label_name(dr->label));
+        kb_buf_puts(out, "\",\"evidence\":[");
+        for (size_t i = 0; i < dr->n_ev; i++) {
+            if (i) kb_buf_putc(out, ',');
+            span(out, "term", &r->evidence[dr->ev0 + i]);
+            kb_buf_putc(out, '}');
+        }
+        kb_buf_puts(out, "]}");
+    }
+    kb_buf_putc(out, '}');
+}
+
+static void trace_field(kb_buf_t *out, const kb_result_t *r)
+{
+    kb_buf_puts(out, ",\"trace\":[");
+    for (size_t i = 0; i < r->n_trace; i++) {
+        const kb_trace_t *t = &r->trace[i];
+        if (i) kb_buf_putc(out, ',');
+        span(out, "term", &t->span);
+        kb_buf_puts(out, t->is_pattern ? ",\"source\":\"pattern\"" : ",\"source\":\"lexicon\"");
+        kb_buf_puts(out, ",\"valence\":");
+        kb_buf_num(out, t->base);
+        kb_buf_puts(out, ",\"modifiers\":[");
+        for (int m = 0; m < t->n_mods; m++) {
+            if (m) kb_buf_putc(out, ',');
+            kb_buf_puts(out, "{\"type\":\"");
+            kb_buf_puts(out, kb_mod_name((kb_mod_t)t->mods[m].kind));
+            kb_buf_puts(out, "\",\"value\":");
+            kb_buf_num(out, t->mods[m].value);
+            if (t->mods[m].by.len) {
+                kb_buf_puts(out, ",\"by\":");
+                kb_buf_json_str(out, t->mods[m].by.p, t->mods[m].by.len);
+            }
+            kb_buf_putc(out, '}');
+        }
+        kb_buf_puts(out, "],\"contribution\":");
+        kb_buf_num(out, t->value);
+        kb_buf_putc(out, '}');
+    }
+    if (r->emphasis > 0 || r->emphasis < 0) {
+        kb_buf_puts(out, r->n_trace ? "," : "");
+        kb_buf_puts(out, "{\"source\":\"punctuation\",\"contribution\":");
+        kb_buf_num(out, r->emphasis);
+        kb_buf_putc(out, '}');
+    }
+    kb_buf_putc(out, ']');
+}
+
+void kb_encode_scored(kb_buf_t *out, const kb_msg_t *msg, const kb_result_t *r,
+                      const kb_lexicon_t *lx, int explain)
+{
+    kb_buf_puts(out, "{\"id\":");
+    if (msg->id) {
+        kb_encode_value(out, msg->id);
+    } else {
+        kb_buf_puts(out, "null");
+    }
+    kb_buf_putc(out, ',');
+    brand_fields(out, msg, r, lx);
+    meta_fields(out, msg);
+    kb_buf_puts(out, ",\"lang\":\"");
+    kb_buf_puts(out, kb_lang_name(r->lang));
+    kb_buf_puts(out, "\",\"sentiment\":{\"score\":");
+    kb_buf_num(out, r->score);
+    kb_buf_puts(out, ",\"label\":\"");
+    kb_buf_puts(out, kb_label_name(r->label));
+    kb_buf_puts(out, "\",\"pos\":");
+    kb_buf_num(out, r->pos);
+    kb_buf_puts(out, ",\"neg\":");
+    kb_buf_num(out, r->neg);
+    kb_buf_putc(out, '}');
+    servqual_field(out, r);
+    kb_buf_puts(out, r->complaint ? ",\"complaint\":true" : ",\"complaint\":false");
+    kb_buf_puts(out, r->effort ? ",\"effort\":true" : ",\"effort\":false");
+    kb_buf_puts(out, ",\"lexicon\":\"");
+    kb_buf_puts(out, kb_lexicon_hash(lx));
+    kb_buf_putc(out, '"');
+    if (explain) {
+        trace_field(out, r);
+    }
+    kb_buf_putc(out, '}');
+}

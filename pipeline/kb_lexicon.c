@@ -1,0 +1,1016 @@
+/* kb_lexicon.c -- load and query the sentiment/aspect lexicons.
+ *
+ * The trie stores one node per (prefix, code point). Children of the root are
+ * a direct 64K table because every lookup starts there and most fail there;
+ * deeper edges live in one open-addressing hash keyed by (node, code point).
+ * Loading is single-threaded; the loaded structure is read-only.
+ */
+#include "kb_lexicon.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <unicode/utf8.h>
+
+#include "kb_buf.h"
+#include "kb_mem.h"
+
+#define BMP 0x10000
+#define EMPTY_KEY UINT64_MAX
+
+typedef enum {
+    K_SENTIMENT = 0, K_WORD, K_NEGATOR, K_DEGREE, K_CONTRAST,
+    K_SERVQUAL, K_INTENT, K_PATTERN, K_BRAND, K_COUNT
+} kind_t;
+
+static const char *const kind_names[K_COUNT] = {
+    "sentiment", "word", "negator", "degree", "contrast",
+    "servqual", "intent", "pattern", "brand"};
+
+enum { L_ZH = 0, L_EN, L_ANY, L_COUNT };
+static const char *const lang_names[L_COUNT] = {"zh", "en", "any"};
+
+static const char *const sq_names[KB_SQ_COUNT] = {
+    "tangibles", "reliability", "responsiveness", "assurance", "empathy"};
+
+#define DEFAULT_NEGATOR (-0.74f) /* VADER's N_SCALAR */
+
+/* Where an entry of some kind was defined: file index and line. */
+typedef struct { uint16_t file; uint32_t line; } origin_t;
+
+struct kb_lexicon {
+    const kb_norm_t *nm;
+    uint32_t *root;
+    uint64_t *hkeys;
+    uint32_t *hvals;
+    size_t hcap, hcount;
+    int32_t *node_entry;
+    size_t n_nodes, nodes_cap;
+    kb_lex_entry_t *entries;
+    origin_t *origin; /* K_COUNT per entry; file 0xFFFF = unset */
+    size_t n_entries, entries_cap;
+    char **brands;
+    size_t n_brands;
+    kb_lex_pattern_t *pats;
+    size_t n_pats;
+    kb_buf_t pat_src;
+    pcre2_code *pat_re;
+    uint64_t fnv;
+    char hash[17];
+    /* loading state */
+    char **files;
+    size_t n_files;
+    const char *cur_file;
+    unsigned cur_line;
+    int cur_extra;
+    FILE *report; /* check mode: report problems here and carry on */
+    int problems;
+    char *errstr;
+    size_t errstr_size;
+    size_t counts[K_COUNT][L_COUNT];
+    size_t sq_counts[KB_SQ_COUNT][L_COUNT];
+};
+
+const char *kb_servqual_name(int d)
+{
+    return d >= 0 && d < KB_SQ_COUNT ? sq_names[d] : "?";
+}
+
+static void problem(kb_lexicon_t *lx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Record a problem at the current file:line. In load mode the first one
+ * becomes the error; in check mode all are reported. */
+static void problem(kb_lexicon_t *lx, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (lx->report) {
+        fprintf(lx->report, "%s:%u: %s\n", lx->cur_file, lx->cur_line, msg);
+    } else if (lx->problems == 0) {
+        snprintf(lx->errstr, lx->errstr_size, "%s:%u: %s", lx->cur_file,
+                 lx->cur_line, msg);
+    }
+    lx->problems++;
+}
+
+/* ---- trie --------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+static uint64_t edge_key(uint32_t node, uint32_t cp)
+{
+    return ((uint64_t)node << 21) | cp;
+}
+
+uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
+{
+    uint64_t key;
+    size_t i;
+
+    if (node == KB_LEX_ROOT && cp < BMP) {
+        uint32_t v = lx->root[cp];
+        return v ? v : KB_LEX_NONE;
+    }
+    if (lx->hcap == 0) {
+        return KB_LEX_NONE;
+    }
+    key = edge_key(node, cp);
+    for (i = mix64(key) & (lx->hcap - 1);; i = (i + 1) & (lx->hcap - 1)) {
+        if (lx->hkeys[i] == key) {
+            return lx->hvals[i];
+        }
+        if (lx->hkeys[i] == EMPTY_KEY) {
+            return KB_LEX_NONE;
+        }
+    }
+}
+
+const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node)
+{
+    int32_t e = lx->node_entry[node];
+    return e >= 0 ? &lx->entries[e] : NULL;
+}
+
+size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
+                          const kb_lex_entry_t **e)
+{
+    uint32_t node = KB_LEX_ROOT;
+    size_t best = 0;
+
+    *e = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const kb_lex_entry_t *x;
+        node = kb_lexicon_step(lx, node, cp[i]);
+        if (node == KB_LEX_NONE) {
+            break;
+        }
+        if ((x = kb_lexicon_entry(lx, node)) != NULL) {
+            best = i + 1;
+            *e = x;
+        }
+    }
+    return best;
+}
+
+static int hash_put(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t key,
+                    uint32_t val)
+{
+    size_t i;
+
+    for (i = mix64(key) & (cap - 1); keys[i] != EMPTY_KEY; i = (i + 1) & (cap - 1)) {
+        if (keys[i] == key) {
+            vals[i] = val;
+            return 0;
+        }
+    }
+    keys[i] = key;
+    vals[i] = val;
+    return 1;
+}
+
+static int hash_grow(kb_lexicon_t *lx)
+{
+    size_t cap = lx->hcap ? lx->hcap * 2 : 1024;
+    uint64_t *keys = kb_malloc(cap * sizeof(uint64_t));
+    uint32_t *vals = kb_malloc(cap * sizeof(uint32_t));
+
+    if (!keys || !vals) {
+        kb_free(keys);
+        kb_free(vals);
+        return -1;
+    }
+    memset(keys, 0xFF, cap * sizeof(uint64_t));
+    for (size_t i = 0; i < lx->hcap; i++) {
+        if (lx->hkeys[i] != EMPTY_KEY) {
+            hash_put(keys, vals, cap, lx->hkeys[i], lx->hvals[i]);
+        }
+    }
+    kb_free(lx->hkeys);
+    kb_free(lx->hvals);
+    lx->hkeys = keys;
+    lx->hvals = vals;
+    lx->hcap = cap;
+    return 0;
+}
+
+static int32_t new_node(kb_lexicon_t *lx)
+{
+    if (lx->n_nodes == lx->nodes_cap) {
+        size_t cap = lx->nodes_cap ? lx->nodes_cap * 2 : 4096;
+        int32_t *ne = kb_realloc(lx->node_entry, cap * sizeof(int32_t));
+        if (!ne) {
+            return -1;
+        }
+        lx->node_entry = ne;
+        lx->nodes_cap = cap;
+    }
+    lx->node_entry[lx->n_nodes] = -1;
+    return (int32_t)lx->n_nodes++;
+}
+
+/* Child of @node for @cp, created when missing; KB_LEX_NONE when OOM. */
+static uint32_t add_edge(kb_lexicon_t *lx, uint32_t node, uint32_t cp)
+{
+    uint32_t child = kb_lexicon_step(lx, node, cp);
+    int32_t id;
+
+    if (child != KB_LEX_NONE) {
+        return child;
+    }
+    if ((id = new_node(lx)) < 0) {
+        return KB_LEX_NONE;
+    }
+    if (node == KB_LEX_ROOT && cp < BMP) {
+        lx->root[cp] = (uint32_t)id;
+        return (uint32_t)id;
+    }
+    if ((lx->hcount + 1) * 2 > lx->hcap && hash_grow(lx) != 0) {
+        return KB_LEX_NONE;
+    }
+    lx->hcount += (size_t)hash_put(lx->hkeys, lx->hvals, lx->hcap,
+                                   edge_key(node, cp), (uint32_t)id);
+    return (uint32_t)id;
+}
+
+/* ---- entries -------------------------------------------------------------- */
+
+static kb_lex_entry_t *entry_for_node(kb_lexicon_t *lx, uint32_t node,
+                                      size_t *idx)
+{
+    int32_t e = lx->node_entry[node];
+
+    if (e < 0) {
+        if (lx->n_entries == lx->entries_cap) {
+            size_t cap = lx->entries_cap ? lx->entries_cap * 2 : 1024;
+            kb_lex_entry_t *ne = kb_realloc(lx->entries, cap * sizeof(*ne));
+            origin_t *no;
+            if (!ne) {
+                return NULL;
+            }
+            lx->entries = ne;
+            no = kb_realloc(lx->origin, cap * K_COUNT * sizeof(*no));
+            if (!no) {
+                return NULL;
+            }
+            lx->origin = no;
+            lx->entries_cap = cap;
+        }
+        e = (int32_t)lx->n_entries++;
+        memset(&lx->entries[e], 0, sizeof(lx->entries[e]));
+        lx->entries[e].brand = -1;
+        memset(&lx->origin[(size_t)e * K_COUNT], 0xFF, K_COUNT * sizeof(origin_t));
+        lx->node_entry[node] = e;
+    }
+    *idx = (size_t)e;
+    return &lx->entries[e];
+}
+
+/* Normalise a term like message text; ASCII hyphens between letters become
+ * spaces because the tokenizer splits "rip-off" into two words. */
+static int norm_term(kb_lexicon_t *lx, const char *t, kb_buf_t *out)
+{
+    size_t w = 0;
+
+    kb_buf_reset(out);
+    if (kb_norm_term(lx->nm, t, strlen(t), out) != 0) {
+        return -1;
+    }
+    for (size_t r = 0; r < out->len; r++) {
+        char c = out->p[r];
+        if (c == '-' && r > 0 && r + 1 < out->len &&
+            (unsigned char)out->p[r - 1] >= '0' && (unsigned char)out->p[r + 1] >= '0') {
+            c = ' ';
+        }
+        if (c == ' ' && (w == 0 || out->p[w - 1] == ' ')) {
+            continue;
+        }
+        out->p[w++] = c;
+    }
+    while (w > 0 && out->p[w - 1] == ' ') {
+        w--;
+    }
+    out->len = w;
+    out->p[w] = '\0';
+    return 0;
+}
+
+/* Insert a term; returns its entry and index, or NULL (problem recorded). */
+static kb_lex_entry_t *insert_term(kb_lexicon_t *lx, const char *term,
+                                   kind_t kind, int lang, size_t *idx)
+{
+    kb_buf_t nb;
+    uint32_t node = KB_LEX_ROOT;
+    kb_lex_entry_t *e = NULL;
+    int32_t i = 0;
+
+    kb_buf_init(&nb);
+    if (norm_term(lx, term, &nb) != 0) {
+        problem(lx, "term is not valid UTF-8");
+        goto out;
+    }
+    if (nb.len == 0) {
+        problem(lx, "term is empty after normalisation");
+        goto out;
+    }
+    while (i < (int32_t)nb.len && node != KB_LEX_NONE) {
+        UChar32 c;
+        U8_NEXT(nb.p, i, (int32_t)nb.len, c);
+        node = add_edge(lx, node, (uint32_t)c);
+    }
+    if (node == KB_LEX_NONE || !(e = entry_for_node(lx, node, idx))) {
+        problem(lx, "out of memory");
+        e = NULL;
+        goto out;
+    }
+    {
+        origin_t *o = &lx->origin[*idx * K_COUNT + kind];
+        if (o->file != 0xFFFF && !lx->cur_extra) {
+            if (kind != K_SERVQUAL && kind != K_INTENT && kind != K_BRAND) {
+                problem(lx, "duplicate %s term '%s' (first at %s:%u)",
+                        kind_names[kind], term, lx->files[o->file], o->line);
+            }
+        } else {
+            lx->counts[kind][lang]++;
+        }
+        o->file = (uint16_t)(lx->n_files - 1);
+        o->line = lx->cur_line;
+    }
+out:
+    kb_buf_fini(&nb);
+    return e;
+}
+
+static int parse_float(kb_lexicon_t *lx, const char *s, float lo, float hi,
+                       float *v)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || d < lo || d > hi) {
+        problem(lx, "'%s' is not a number in [%g, %g]", s, lo, hi);
+        return -1;
+    }
+    *v = (float)d;
+    return 0;
+}
+
+static int parse_dims(kb_lexicon_t *lx, const char *s, uint8_t *mask)
+{
+    char tmp[128];
+    char *save = NULL, *tok;
+
+    snprintf(tmp, sizeof(tmp), "%s", s);
+    *mask = 0;
+    for (tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int d;
+        while (*tok == ' ') tok++;
+        for (d = 0; d < KB_SQ_COUNT && strcmp(tok, sq_names[d]) != 0; d++) {
+        }
+        if (d == KB_SQ_COUNT) {
+            problem(lx, "unknown SERVQUAL dimension '%s'", tok);
+            return -1;
+        }
+        *mask |= (uint8_t)(1u << d);
+    }
+    if (*mask == 0) {
+        problem(lx, "no SERVQUAL dimension given");
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_intent(kb_lexicon_t *lx, const char *s, uint8_t *bits)
+{
+    if (strcmp(s, "complaint") == 0) {
+        *bits = KB_INTENT_COMPLAINT;
+    } else if (strcmp(s, "complaint_weak") == 0) {
+        *bits = KB_INTENT_COMPLAINT_WEAK;
+    } else if (strcmp(s, "effort") == 0) {
+        *bits = KB_INTENT_EFFORT;
+    } else {
+        problem(lx, "unknown intent class '%s'", s);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_contrast(kb_lexicon_t *lx, const char *s, uint8_t *role)
+{
+    if (strcmp(s, "but") == 0) {
+        *role = KB_CONTRAST_BUT;
+    } else if (strcmp(s, "but_mid") == 0) {
+        *role = KB_CONTRAST_BUT_MID;
+    } else if (strcmp(s, "although") == 0) {
+        *role = KB_CONTRAST_ALTHOUGH;
+    } else {
+        problem(lx, "unknown contrast role '%s'", s);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- patterns ------------------------------------------------------------- */
+
+static int parse_tags(kb_lexicon_t *lx, const char *s, kb_lex_pattern_t *t)
+{
+    char tmp[256];
+    char *save = NULL, *kv;
+
+    memset(t, 0, sizeof(*t));
+    snprintf(tmp, sizeof(tmp), "%s", s);
+    for (kv = strtok_r(tmp, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(kv, '=');
+        uint8_t bits;
+        if (!eq) {
+            problem(lx, "pattern tag '%s' is not key=value", kv);
+            return -1;
+        }
+        *eq++ = '\0';
+        if (strcmp(kv, "valence") == 0) {
+            if (parse_float(lx, eq, -4, 4, &t->valence) != 0) return -1;
+        } else if (strcmp(kv, "dim") == 0) {
+            if (parse_dims(lx, eq, &bits) != 0) return -1;
+            t->servqual |= bits;
+        } else if (strcmp(kv, "intent") == 0) {
+            if (parse_intent(lx, eq, &bits) != 0) return -1;
+            t->intent |= bits;
+        } else {
+            problem(lx, "unknown pattern tag '%s'", kv);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int add_pattern(kb_lexicon_t *lx, const char *re, const char *tags)
+{
+    kb_lex_pattern_t t, *np;
+    int errcode;
+    PCRE2_SIZE erroff;
+    PCRE2_UCHAR msg[256];
+    pcre2_code *code;
+
+    if (parse_tags(lx, tags, &t) != 0) {
+        return -1;
+    }
+    /* Compile alone first so an error names its own file:line. */
+    code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+                         PCRE2_UTF | PCRE2_UCP, &errcode, &erroff, NULL);
+    if (!code) {
+        pcre2_get_error_message(errcode, msg, sizeof(msg));
+        problem(lx, "bad regex at offset %zu: %s", (size_t)erroff, (char *)msg);
+        return -1;
+    }
+    pcre2_code_free(code);
+    np = kb_realloc(lx->pats, (lx->n_pats + 1) * sizeof(*np));
+    if (!np) {
+        problem(lx, "out of memory");
+        return -1;
+    }
+    lx->pats = np;
+    lx->pats[lx->n_pats] = t;
+    kb_buf_printf(&lx->pat_src, "%s(*MARK:%zu)(?:%s)", lx->n_pats ? "|" : "",
+                  lx->n_pats, re);
+    lx->n_pats++;
+    lx->counts[K_PATTERN][L_ANY]++;
+    return 0;
+}
+
+/* One alternation for all patterns; (*MARK:n) tells which one matched. */
+static int compile_patterns(kb_lexicon_t *lx)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    PCRE2_UCHAR msg[256];
+
+    if (lx->n_pats == 0) {
+        return 0;
+    }
+    if (lx->pat_src.oom) {
+        problem(lx, "out of memory");
+        return -1;
+    }
+    lx->pat_re = pcre2_compile((PCRE2_SPTR)lx->pat_src.p, lx->pat_src.len,
+                               PCRE2_UTF | PCRE2_UCP, &errcode, &erroff, NULL);
+    if (!lx->pat_re) {
+        pcre2_get_error_message(errcode, msg, sizeof(msg));
+        problem(lx, "combined patterns: %s", (char *)msg);
+        return -1;
+    }
+    (void)pcre2_jit_compile(lx->pat_re, PCRE2_JIT_COMPLETE);
+    return 0;
+}
+
+void kb_lexicon_match_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
+                        void **md, kb_pattern_hit_t *hits, size_t max)
+{
+    PCRE2_SIZE *ov, off = 0;
+    size_t n = 0;
+
+    if (!lx->pat_re || len == 0) {
+        return 0;
+    }
+    if (!*md && !(*md = pcre2_match_data_create(1, NULL))) {
+        return -1;
+    }
+    ov = pcre2_get_ovector_pointer(*md);
+    while (n < max && off < len &&
+           pcre2_match(lx->pat_re, (PCRE2_SPTR)s, len, off, PCRE2_NO_UTF_CHECK,
+                       *md, NULL) > 0) {
+        PCRE2_SPTR mark = pcre2_get_mark(*md);
+        size_t k = mark ? strtoul((const char *)mark, NULL, 10) : lx->n_pats;
+        if (k < lx->n_pats && ov[1] > ov[0]) {
+            hits[n].b0 = ov[0];
+            hits[n].b1 = ov[1];
+            hits[n].tags = &lx->pats[k];
+            n++;
+        }
+        off = ov[1] > off ? ov[1] : off + 1;
+        while (off < len && ((unsigned char)s[off] & 0xC0) == 0x80) {
+            off++; /* never restart inside a UTF-8 sequence */
+        }
+    }
+    return (int)n;
+}
+
+/* ---- brands --------------------------------------------------------------- */
+
+static int brand_alias(kb_lexicon_t *lx, const char *alias, int32_t id)
+{
+    size_t idx;
+    kb_lex_entry_t *e = insert_term(lx, alias, K_BRAND, L_ANY, &idx);
+
+    if (!e) {
+        return -1;
+    }
+    if (e->brand >= 0 && e->brand != id) {
+        problem(lx, "alias '%s' already names brand '%s'", alias,
+                lx->brands[e->brand]);
+        return -1;
+    }
+    e->brand = id;
+    return 0;
+}
+
+static int add_brand(kb_lexicon_t *lx, const char *name, const char *aliases)
+{
+    char **nb = kb_realloc(lx->brands, (lx->n_brands + 1) * sizeof(char *));
+    char *list, *save = NULL, *a;
+    int32_t id = (int32_t)lx->n_brands;
+    int rc;
+
+    if (!nb || !(nb[lx->n_brands] = kb_strndup(name, strlen(name)))) {
+        if (nb) lx->brands = nb;
+        problem(lx, "out of memory");
+        return -1;
+    }
+    lx->brands = nb;
+    lx->n_brands++;
+    if (!(list = kb_strndup(aliases, strlen(aliases)))) {
+        problem(lx, "out of memory");
+        return -1;
+    }
+    rc = brand_alias(lx, name, id);
+    for (a = strtok_r(list, "|", &save); a && rc == 0; a = strtok_r(NULL, "|", &save)) {
+        while (*a == ' ') a++;
+        if (*a != '\0') {
+            rc = brand_alias(lx, a, id);
+        }
+    }
+    kb_free(list);
+    return rc;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+typedef struct {
+    int kind; /* kind_t, -1 until a directive says */
+    int lang;
+} file_ctx_t;
+
+static int directive(kb_lexicon_t *lx, file_ctx_t *fc, char *line)
+{
+    char *key = line + 2, *val;
+    int i;
+
+    while (*key == ' ') key++;
+    val = strchr(key, ':');
+    if (!val) {
+        problem(lx, "directive without ':'");
+        return -1;
+    }
+    *val++ = '\0';
+    while (*val == ' ') val++;
+    if (strcmp(key, "kind") == 0) {
+        for (i = 0; i < K_COUNT && strcmp(val, kind_names[i]) != 0; i++) {
+        }
+        if (i == K_COUNT) {
+            problem(lx, "unknown kind '%s'", val);
+            return -1;
+        }
+        fc->kind = i;
+    } else if (strcmp(key, "lang") == 0) {
+        for (i = 0; i < L_COUNT && strcmp(val, lang_names[i]) != 0; i++) {
+        }
+        if (i == L_COUNT) {
+            problem(lx, "unknown lang '%s'", val);
+            return -1;
+        }
+        fc->lang = i;
+    } else {
+        problem(lx, "unknown directive '%s'", key);
+        return -1;
+    }
+    return 0;
+}
+
+/* Split on TABs; a field starting with '#' ends the entry. */
+static int split_fields(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+
+    while (p && n < max) {
+        char *tab = strchr(p, '\t');
+        if (tab) *tab = '\0';
+        while (*p == ' ') p++;
+        if (*p == '#') break;
+        {
+            size_t l = strlen(p);
+            while (l > 0 && p[l - 1] == ' ') p[--l] = '\0';
+        }
+        f[n++] = p;
+        p = tab ? tab + 1 : NULL;
+    }
+    return n;
+}
+
+static const int min_fields[K_COUNT] = {2, 1, 1, 2, 2, 2, 2, 2, 2};
+
+/* Apply one entry line; the value parsers record their own problems. */
+static void entry_line(kb_lexicon_t *lx, const file_ctx_t *fc, char **f, int nf)
+{
+    kb_lex_entry_t *e;
+    size_t idx;
+    float v;
+    uint8_t b;
+
+    if (nf < min_fields[fc->kind]) {
+        problem(lx, "%s entry needs %d field(s), has %d", kind_names[fc->kind],
+                min_fields[fc->kind], nf);
+        return;
+    }
+    if (fc->kind == K_PATTERN) {
+        add_pattern(lx, f[0], f[1]);
+        return;
+    }
+    if (fc->kind == K_BRAND) {
+        add_brand(lx, f[0], f[1]);
+        return;
+    }
+    switch (fc->kind) {
+    case K_SENTIMENT:
+        if (parse_float(lx, f[1], -4, 4, &v) != 0) return;
+        if (!(v < 0.0f || v > 0.0f)) { problem(lx, "valence 0: use kind 'word'"); return; }
+        if ((e = insert_term(lx, f[0], K_SENTIMENT, fc->lang, &idx))) e->valence = v;
+        break;
+    case K_WORD:
+        if ((e = insert_term(lx, f[0], K_WORD, fc->lang, &idx))) e->is_word = 1;
+        break;
+    case K_NEGATOR:
+        v = DEFAULT_NEGATOR;
+        if (nf > 1 && parse_float(lx, f[1], -1.5f, -0.1f, &v) != 0) return;
+        if ((e = insert_term(lx, f[0], K_NEGATOR, fc->lang, &idx))) e->negator = v;
+        break;
+    case K_DEGREE:
+        if (parse_float(lx, f[1], 0.05f, 3.0f, &v) != 0) return;
+        if ((e = insert_term(lx, f[0], K_DEGREE, fc->lang, &idx))) e->degree = v;
+        break;
+    case K_CONTRAST:
+        if (parse_contrast(lx, f[1], &b) != 0) return;
+        if ((e = insert_term(lx, f[0], K_CONTRAST, fc->lang, &idx))) e->contrast = b;
+        break;
+    case K_SERVQUAL:
+        if (parse_dims(lx, f[1], &b) != 0) return;
+        if ((e = insert_term(lx, f[0], K_SERVQUAL, fc->lang, &idx))) {
+            if (e->servqual & b) {
+                problem(lx, "duplicate servqual term '%s'", f[0]);
+            }
+            for (int d = 0; d < KB_SQ_COUNT; d++) {
+                if ((b >> d) & 1 && !((e->servqual >> d) & 1)) {
+                    lx->sq_counts[d][fc->lang]++;
+                }
+            }
+            e->servqual |= b;
+        }
+        break;
+    case K_INTENT:
+        if (parse_intent(lx, f[1], &b) != 0) return;
+        if ((e = insert_term(lx, f[0], K_INTENT, fc->lang, &idx))) {
+            if (e->intent & b) {
+                problem(lx, "duplicate intent term '%s'", f[0]);
+            }
+            e->intent |= b;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void fnv_update(kb_lexicon_t *lx, const void *p, size_t len)
+{
+    const unsigned char *s = p;
+
+    for (size_t i = 0; i < len; i++) {
+        lx->fnv = (lx->fnv ^ s[i]) * 0x100000001b3ULL;
+    }
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    kb_buf_t b;
+    char chunk[65536];
+    size_t n;
+
+    if (!f) {
+        return NULL;
+    }
+    kb_buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        kb_buf_append(&b, chunk, n);
+    }
+    if (ferror(f) || b.oom) {
+        fclose(f);
+        kb_buf_fini(&b);
+        errno = EIO;
+        return NULL;
+    }
+    fclose(f);
+    kb_buf_putc(&b, '\0');
+    *len = b.len ? b.len - 1 : 0;
+    return b.p;
+}
+
+static int load_file(kb_lexicon_t *lx, const char *path, const char *name,
+                     int extra)
+{
+    file_ctx_t fc = {extra ? K_SENTIMENT : -1, L_ANY};
+    char **nf = kb_realloc(lx->files, (lx->n_files + 1) * sizeof(char *));
+    size_t len;
+    char *data, *line, *save = NULL;
+
+    if (!nf || !(nf[lx->n_files] = kb_strndup(path, strlen(path)))) {
+        if (nf) lx->files = nf;
+        snprintf(lx->errstr, lx->errstr_size, "out of memory");
+        return -1;
+    }
+    lx->files = nf;
+    lx->n_files++;
+    lx->cur_file = lx->files[lx->n_files - 1];
+    lx->cur_line = 0;
+    lx->cur_extra = extra;
+    if (!(data = read_file(path, &len))) {
+        problem(lx, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    fnv_update(lx, name, strlen(name) + 1);
+    fnv_update(lx, data, len);
+    /* strtok_r skips empty lines; count lines by position instead. */
+    for (line = data; line && (lx->report || lx->problems == 0);) {
+        char *nl = strchr(line, '\n'), *f[8];
+        int n;
+        if (nl) *nl = '\0';
+        lx->cur_line++;
+        if (*line && line[strlen(line) - 1] == '\r') line[strlen(line) - 1] = '\0';
+        if (line[0] == '#' && line[1] == '!') {
+            directive(lx, &fc, line);
+        } else if (line[0] != '#' && (n = split_fields(line, f, 8)) > 0 && f[0][0]) {
+            if (fc.kind < 0) {
+                problem(lx, "entry before a '#! kind:' directive");
+            } else {
+                entry_line(lx, &fc, f, n);
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    (void)save;
+    kb_free(data);
+    return lx->problems && !lx->report ? -1 : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of *.tsv files in @dir, sorted; caller frees each and the array. */
+static char **list_tsv(const char *dir, size_t *n, char *errstr, size_t errstr_size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char **names = NULL;
+    size_t cnt = 0;
+
+    if (!d) {
+        snprintf(errstr, errstr_size, "%s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        char **nn;
+        if (l < 5 || strcmp(de->d_name + l - 4, ".tsv") != 0 || de->d_name[0] == '.') {
+            continue;
+        }
+        nn = kb_realloc(names, (cnt + 1) * sizeof(char *));
+        if (!nn || !(nn[cnt] = kb_strndup(de->d_name, l))) {
+            names = nn ? nn : names;
+            for (size_t i = 0; i < cnt; i++) kb_free(names[i]);
+            kb_free(names);
+            closedir(d);
+            snprintf(errstr, errstr_size, "out of memory");
+            return NULL;
+        }
+        names = nn;
+        cnt++;
+    }
+    closedir(d);
+    if (cnt == 0) {
+        snprintf(errstr, errstr_size, "%s: no *.tsv lexicon files", dir);
+        kb_free(names);
+        return NULL;
+    }
+    qsort(names, cnt, sizeof(char *), cmp_str);
+    *n = cnt;
+    return names;
+}
+
+static kb_lexicon_t *lexicon_new(const kb_norm_t *nm, char *errstr,
+                                 size_t errstr_size)
+{
+    kb_lexicon_t *lx = kb_calloc(1, sizeof(*lx));
+
+    if (!lx) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    lx->nm = nm;
+    lx->errstr = errstr;
+    lx->errstr_size = errstr_size;
+    lx->fnv = 0xcbf29ce484222325ULL;
+    kb_buf_init(&lx->pat_src);
+    lx->root = kb_calloc(BMP, sizeof(uint32_t));
+    if (!lx->root || new_node(lx) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        kb_lexicon_free(lx);
+        return NULL;
+    }
+    return lx;
+}
+
+/* Load the folder then the extra files into @lx. */
+static int load_all(kb_lexicon_t *lx, const char *dir, const char *const *extra,
+                    size_t n_extra)
+{
+    size_t n = 0;
+    char **names = list_tsv(dir, &n, lx->errstr, lx->errstr_size);
+    char path[4096];
+    int rc = 0;
+
+    if (!names) {
+        return -1;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        rc = load_file(lx, path, names[i], 0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        kb_free(names[i]);
+    }
+    kb_free(names);
+    for (size_t i = 0; i < n_extra && rc == 0; i++) {
+        const char *base = strrchr(extra[i], '/');
+        rc = load_file(lx, extra[i], base ? base + 1 : extra[i], 1);
+    }
+    if (rc == 0 && compile_patterns(lx) != 0) {
+        rc = -1;
+    }
+    snprintf(lx->hash, sizeof(lx->hash), "%016llx", (unsigned long long)lx->fnv);
+    return rc;
+}
+
+kb_lexicon_t *kb_lexicon_load(const kb_norm_t *nm, const char *dir,
+                              const char *const *extra, size_t n_extra,
+                              char *errstr, size_t errstr_size)
+{
+    kb_lexicon_t *lx = lexicon_new(nm, errstr, errstr_size);
+
+    if (lx && (load_all(lx, dir, extra, n_extra) != 0 || lx->problems)) {
+        kb_lexicon_free(lx);
+        return NULL;
+    }
+    return lx;
+}
+
+static void print_counts(const kb_lexicon_t *lx, FILE *out)
+{
+    fprintf(out, "lexicon %s: %zu terms, %zu patterns, %zu brands\n", lx->hash,
+            lx->n_entries, lx->n_pats, lx->n_brands);
+    for (int k = 0; k < K_COUNT; k++) {
+        fprintf(out, "  %-10s zh %6zu  en %6zu  any %6zu\n", kind_names[k],
+                lx->counts[k][L_ZH], lx->counts[k][L_EN], lx->counts[k][L_ANY]);
+    }
+    for (int d = 0; d < KB_SQ_COUNT; d++) {
+        fprintf(out, "  servqual.%-15s zh %5zu  en %5zu\n", sq_names[d],
+                lx->sq_counts[d][L_ZH], lx->sq_counts[d][L_EN]);
+    }
+}
+
+int kb_lexicon_check(const kb_norm_t *nm, const char *dir, FILE *out)
+{
+    char err[512];
+    kb_lexicon_t *lx = lexicon_new(nm, err, sizeof(err));
+    int problems;
+
+    if (!lx) {
+        fprintf(out, "%s\n", err);
+        return -1;
+    }
+    lx->report = out;
+    if (load_all(lx, dir, NULL, 0) != 0 && lx->problems == 0) {
+        fprintf(out, "%s\n", err);
+        kb_lexicon_free(lx);
+        return -1;
+    }
+    print_counts(lx, out);
+    problems = lx->problems;
+    fprintf(out, "%d problem(s)\n", problems);
+    kb_lexicon_free(lx);
+    return problems;
+}
+
+void kb_lexicon_free(kb_lexicon_t *lx)
+{
+    if (!lx) {
+        return;
+    }
+    kb_free(lx->root);
+    kb_free(lx->hkeys);
+    kb_free(lx->hvals);
+    kb_free(lx->node_entry);
+    kb_free(lx->entries);
+    kb_free(lx->origin);
+    for (size_t i = 0; i < lx->n_brands; i++) kb_free(lx->brands[i]);
+    kb_free(lx->brands);
+    for (size_t i = 0; i < lx->n_files; i++) kb_free(lx->files[i]);
+    kb_free(lx->files);
+    kb_free(lx->pats);
+    kb_buf_fini(&lx->pat_src);
+    pcre2_code_free(lx->pat_re);
+    kb_free(lx);
+}
+
+const char *kb_lexicon_hash(const kb_lexicon_t *lx)
+{
+    return lx->hash;
+}
+
+size_t kb_lexicon_size(const kb_lexicon_t *lx)
+{
+    return lx->n_entries;
+}
+
+size_t kb_lexicon_brand_count(const kb_lexicon_t *lx)
+{
+    return lx->n_brands;
+}
+
+const char *kb_lexicon_brand_name(const kb_lexicon_t *lx, int32_t id)
+{
+    return id >= 0 && (size_t)id < lx->n_brands ? lx->brands[id] : NULL;
+}

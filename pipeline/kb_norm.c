@@ -1,0 +1,758 @@
+/* kb_norm.c -- text normalisation with offsets back into the original text.
+ *
+ * Per-message cost matters (the scorer targets a few microseconds a message),
+ * so ICU is used at start-up to build per-code-point tables for the Basic
+ * Multilingual Plane: NFKC_Casefold composed with ICU's Traditional-Simplified
+ * transliterator. Calling the transliterator per message costs ~20 us; a table
+ * lookup costs nanoseconds. ICU is still called at run time for the rare
+ * cases a table cannot express: combining sequences (which compose across
+ * code points) and supplementary-plane characters.
+ */
+#include "kb_norm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/uscript.h>
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+#include <unicode/utrans.h>
+
+#include "kb_mem.h"
+
+#define BMP 0x10000
+#define MAP_DELETE 0x110000u /* the code point normalises to nothing */
+#define MAP_MULTI 0x200000u  /* + index into multi[]: len, then code points */
+
+#define PROP_UPPER 0x01
+#define PROP_NOBOUND 0x02 /* may combine with the previous code point */
+#define PROP_ALPHA 0x04
+
+/* omask values: what the URL/mention/hashtag regex made of a code point. */
+enum { OM_NONE = 0, OM_MASK, OM_DROP, OM_TAG };
+
+struct kb_norm {
+    const UNormalizer2 *nfkc_cf; /* ICU singleton, not owned */
+    uint32_t *map;               /* BMP code point -> mapping, see MAP_* */
+    uint32_t *multi;
+    size_t n_multi;
+    uint8_t *prop;               /* BMP code point -> PROP_* */
+    uint8_t *cls;                /* BMP code point -> kb_cpclass_t */
+    uint32_t *ts;                /* BMP Han -> Simplified (0 = unchanged) */
+    pcre2_code *mask_re;         /* URLs, mentions, hashtags */
+};
+
+/* ---- table construction ------------------------------------------------ */
+
+static kb_cpclass_t classify(UChar32 c)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    UScriptCode sc;
+
+    if (c == '\n' || c == '\r' || c == 0x2029 || c == 0x3002 || c == 0xFF61) {
+        return KB_CC_SENTENCE;
+    }
+    if (u_isUWhiteSpace(c)) {
+        return KB_CC_SPACE;
+    }
+    if (c < 0x80) {
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+            (c >= 'A' && c <= 'Z') || c == '_') {
+            return KB_CC_ALNUM;
+        }
+        switch (c) {
+        case '!': return KB_CC_EXCL;
+        case '?': return KB_CC_QUEST;
+        case '.': case ';': return KB_CC_SENTENCE;
+        case ',': case ':': case '~': return KB_CC_CLAUSE;
+        default: return KB_CC_OTHER;
+        }
+    }
+    if (c == 0x3001 || c == 0xFF64) { /* 、 and its half-width form */
+        return KB_CC_CLAUSE;
+    }
+    sc = uscript_getScript(c, &err);
+    if (sc == USCRIPT_HAN) {
+        return KB_CC_HAN;
+    }
+    if (u_hasBinaryProperty(c, UCHAR_EXTENDED_PICTOGRAPHIC) ||
+        u_hasBinaryProperty(c, UCHAR_REGIONAL_INDICATOR) ||
+        u_hasBinaryProperty(c, UCHAR_EMOJI_MODIFIER)) {
+        return KB_CC_EMOJI;
+    }
+    if (u_isalpha(c) || u_isdigit(c) || (U_GET_GC_MASK(c) & U_GC_M_MASK)) {
+        switch (sc) {
+        case USCRIPT_HIRAGANA: case USCRIPT_KATAKANA: case USCRIPT_THAI:
+        case USCRIPT_LAO: case USCRIPT_KHMER: case USCRIPT_MYANMAR:
+            return KB_CC_COMPLEX;
+        default:
+            return KB_CC_LETTER;
+        }
+    }
+    return KB_CC_OTHER;
+}
+
+/* NFKC_Casefold one code point into @out (UTF-32); returns the count. */
+static int32_t fold_cp(const UNormalizer2 *n2, UChar32 c, uint32_t *out,
+                       int32_t cap)
+{
+    UChar in[2], res[32];
+    int32_t inlen = 0, len, i = 0, n = 0;
+    UErrorCode err = U_ZERO_ERROR;
+
+    U16_APPEND_UNSAFE(in, inlen, c);
+    len = unorm2_normalize(n2, in, inlen, res, 32, &err);
+    if (U_FAILURE(err)) {
+        out[0] = (uint32_t)c;
+        return 1;
+    }
+    while (i < len && n < cap) {
+        UChar32 o;
+        U16_NEXT(res, i, len, o);
+        out[n++] = (uint32_t)o;
+    }
+    return n;
+}
+
+/* Fill nm->ts with ICU's Traditional-Simplified mapping for every BMP Han
+ * code point: one transliterator call over a "字\n字\n..." string. */
+static int build_ts(kb_norm_t *nm, char *errstr, size_t errstr_size)
+{
+    static const UChar32 ranges[][2] = {{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}};
+    UChar id[32];
+    UErrorCode err = U_ZERO_ERROR;
+    UTransliterator *tr;
+    UChar *s = NULL;
+    int32_t n = 0, cap = 0, limit, i = 0;
+    int rc = -1;
+
+    for (size_t r = 0; r < 2; r++) {
+        cap += (ranges[r][1] - ranges[r][0] + 1) * 2;
+    }
+    cap = cap * 2 + 16; /* a few characters map to longer strings */
+    u_uastrcpy(id, "Traditional-Simplified");
+    tr = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &err);
+    s = kb_malloc((size_t)cap * sizeof(UChar));
+    if (U_FAILURE(err) || !s) {
+        snprintf(errstr, errstr_size, "Traditional-Simplified: %s",
+                 U_FAILURE(err) ? u_errorName(err) : "out of memory");
+        goto out;
+    }
+    for (size_t r = 0; r < 2; r++) {
+        for (UChar32 c = ranges[r][0]; c <= ranges[r][1]; c++) {
+            s[n++] = (UChar)c;
+            s[n++] = '\n';
+        }
+    }
+    limit = n;
+    utrans_transUChars(tr, s, &n, cap, 0, &limit, &err);
+    if (U_FAILURE(err)) {
+        snprintf(errstr, errstr_size, "Traditional-Simplified: %s",
+                 u_errorName(err));
+        goto out;
+    }
+    /* Walk the result in step with the input order. */
+    for (size_t r = 0; r < 2; r++) {
+        for (UChar32 c = ranges[r][0]; c <= ranges[r][1] && i < n; c++) {
+            int32_t start = i, cnt = 0;
+            UChar32 o = 0;
+            while (i < n && s[i] != '\n') {
+                U16_NEXT(s, i, n, o);
+                cnt++;
+            }
+            i++; /* the separator */
+            if (cnt == 1 && o != c && o < BMP && i - start >= 2) {
+                nm->ts[c] = (uint32_t)o;
+            }
+        }
+    }
+    rc = 0;
+out:
+    kb_free(s);
+    if (tr) {
+        utrans_close(tr);
+    }
+    return rc;
+}
+
+static uint32_t ts_map(const kb_norm_t *nm, uint32_t c)
+{
+    return (c < BMP && nm->ts[c]) ? nm->ts[c] : c;
+}
+
+/* Typographic quotes fold to ASCII so "don’t" matches "don't". */
+static uint32_t quote_fold(uint32_t c)
+{
+    if (c == 0x2018 || c == 0x2019 || c == 0x2032 || c == 0xFF07) {
+        return '\'';
+    }
+    if (c == 0x201C || c == 0x201D) {
+        return '"';
+    }
+    return c;
+}
+
+static int build_map(kb_norm_t *nm, char *errstr, size_t errstr_size)
+{
+    size_t mcap = 4096;
+
+    nm->multi = kb_malloc(mcap * sizeof(uint32_t));
+    if (!nm->multi) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    for (UChar32 c = 0; c < BMP; c++) {
+        uint32_t out[32];
+        int32_t n;
+
+        if (U_IS_SURROGATE(c)) {
+            nm->map[c] = MAP_DELETE;
+            continue;
+        }
+        n = fold_cp(nm->nfkc_cf, (UChar32)quote_fold((uint32_t)c), out, 32);
+        for (int32_t k = 0; k < n; k++) {
+            out[k] = ts_map(nm, quote_fold(out[k]));
+        }
+        nm->prop[c] = (uint8_t)((u_isupper(c) || u_istitle(c) ? PROP_UPPER : 0) |
+                                (unorm2_hasBoundaryBefore(nm->nfkc_cf, c) ? 0 : PROP_NOBOUND) |
+                                (u_isalpha(c) ? PROP_ALPHA : 0));
+        nm->cls[c] = (uint8_t)classify(c);
+        if (n == 0) {
+            nm->map[c] = MAP_DELETE;
+        } else if (n == 1) {
+            nm->map[c] = out[0];
+        } else {
+            if (nm->n_multi + (size_t)n + 1 > mcap) {
+                uint32_t *m = kb_realloc(nm->multi, mcap * 2 * sizeof(uint32_t));
+                if (!m) {
+                    snprintf(errstr, errstr_size, "out of memory");
+                    return -1;
+                }
+                nm->multi = m;
+                mcap *= 2;
+            }
+            nm->map[c] = MAP_MULTI + (uint32_t)nm->n_multi;
+            nm->multi[nm->n_multi++] = (uint32_t)n;
+            memcpy(nm->multi + nm->n_multi, out, (size_t)n * sizeof(uint32_t));
+            nm->n_multi += (size_t)n;
+        }
+    }
+    return 0;
+}
+
+/* URLs and mentions are masked; hashtags keep their words but lose the '#'.
+ * Group 1 url, 2 mention, 3 Weibo #topic#, 4 #tag. */
+static const char mask_pattern[] =
+    "((?:https?://|www\\.)[^\\s<>\"\\x{3000}-\\x{303F}\\x{FF00}-\\x{FF65}]+)"
+    "|(@[\\p{L}\\p{N}_\\-]{1,20})"
+    "|(#[^#\\s]{1,40}#)"
+    "|(#[\\p{L}\\p{N}_]{1,40})";
+
+static int build_mask_re(kb_norm_t *nm, char *errstr, size_t errstr_size)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    PCRE2_UCHAR msg[256];
+
+    nm->mask_re = pcre2_compile((PCRE2_SPTR)mask_pattern, PCRE2_ZERO_TERMINATED,
+                                PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS,
+                                &errcode, &erroff, NULL);
+    if (!nm->mask_re) {
+        pcre2_get_error_message(errcode, msg, sizeof(msg));
+        snprintf(errstr, errstr_size, "mask regex at offset %zu: %s",
+                 (size_t)erroff, (char *)msg);
+        return -1;
+    }
+    /* JIT is an optimisation: without it matching is slower, not wrong. */
+    (void)pcre2_jit_compile(nm->mask_re, PCRE2_JIT_COMPLETE);
+    return 0;
+}
+
+kb_norm_t *kb_norm_new(char *errstr, size_t errstr_size)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    kb_norm_t *nm = kb_calloc(1, sizeof(*nm));
+
+    if (!nm) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    nm->nfkc_cf = unorm2_getNFKCCasefoldInstance(&err);
+    if (U_FAILURE(err)) {
+        snprintf(errstr, errstr_size, "ICU NFKC_Casefold: %s", u_errorName(err));
+        goto fail;
+    }
+    nm->map = kb_malloc(BMP * sizeof(uint32_t));
+    nm->prop = kb_calloc(BMP, 1);
+    nm->cls = kb_calloc(BMP, 1);
+    nm->ts = kb_calloc(BMP, sizeof(uint32_t));
+    if (!nm->map || !nm->prop || !nm->cls || !nm->ts) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    if (build_ts(nm, errstr, errstr_size) != 0 ||
+        build_map(nm, errstr, errstr_size) != 0 ||
+        build_mask_re(nm, errstr, errstr_size) != 0) {
+        goto fail;
+    }
+    return nm;
+fail:
+    kb_norm_free(nm);
+    return NULL;
+}
+
+void kb_norm_free(kb_norm_t *nm)
+{
+    if (!nm) {
+        return;
+    }
+    kb_free(nm->map);
+    kb_free(nm->multi);
+    kb_free(nm->prop);
+    kb_free(nm->cls);
+    kb_free(nm->ts);
+    pcre2_code_free(nm->mask_re);
+    kb_free(nm);
+}
+
+kb_cpclass_t kb_norm_class(const kb_norm_t *nm, uint32_t cp)
+{
+    return cp < BMP ? (kb_cpclass_t)nm->cls[cp] : classify((UChar32)cp);
+}
+
+/* ---- workspace ---------------------------------------------------------- */
+
+void kb_ntext_init(kb_ntext_t *nt)
+{
+    memset(nt, 0, sizeof(*nt));
+    kb_buf_init(&nt->u8);
+}
+
+void kb_ntext_fini(kb_ntext_t *nt)
+{
+    kb_free(nt->cp);
+    kb_free(nt->src0);
+    kb_free(nt->src1);
+    kb_free(nt->flags);
+    kb_free(nt->obyte);
+    kb_free(nt->ocp);
+    kb_free(nt->omask);
+    kb_free(nt->u8cp);
+    kb_buf_fini(&nt->u8);
+    pcre2_match_data_free(nt->md);
+    kb_ntext_init(nt);
+}
+
+static int grow_out(kb_ntext_t *nt, size_t need)
+{
+    size_t cap = nt->cap ? nt->cap : 64;
+    void *a, *b, *c, *d;
+
+    while (cap < need) {
+        cap *= 2;
+    }
+    a = kb_realloc(nt->cp, cap * sizeof(uint32_t));
+    if (a) nt->cp = a;
+    b = kb_realloc(nt->src0, cap * sizeof(uint32_t));
+    if (b) nt->src0 = b;
+    c = kb_realloc(nt->src1, cap * sizeof(uint32_t));
+    if (c) nt->src1 = c;
+    d = kb_realloc(nt->flags, cap);
+    if (d) nt->flags = d;
+    if (!a || !b || !c || !d) {
+        return -1;
+    }
+    nt->cap = cap;
+    return 0;
+}
+
+static int grow_orig(kb_ntext_t *nt, size_t need)
+{
+    size_t cap = nt->ocap ? nt->ocap : 64;
+    void *a, *b, *c;
+
+    while (cap < need) {
+        cap *= 2;
+    }
+    a = kb_realloc(nt->obyte, (cap + 1) * sizeof(uint32_t));
+    if (a) nt->obyte = a;
+    b = kb_realloc(nt->ocp, cap * sizeof(uint32_t));
+    if (b) nt->ocp = b;
+    c = kb_realloc(nt->omask, cap);
+    if (c) nt->omask = c;
+    if (!a || !b || !c) {
+        return -1;
+    }
+    nt->ocap = cap;
+    return 0;
+}
+
+/* ---- per message -------------------------------------------------------- */
+
+typedef struct {
+    const kb_norm_t *nm;
+    kb_ntext_t *nt;
+    int oom;
+    int collapse; /* elongation collapse on (off for lexicon terms) */
+} emitter_t;
+
+static int is_alpha(const kb_norm_t *nm, uint32_t c)
+{
+    return c < BMP ? (nm->prop[c] & PROP_ALPHA) != 0 : u_isalpha((UChar32)c);
+}
+
+/* Append one normalised code point. A third identical letter in a row is
+ * folded into the previous one: "sooooo" keeps "soo" and flags both, so the
+ * lexicon sees a stable form and the scorer can add emphasis. */
+static void emit(emitter_t *em, uint32_t cp, uint32_t s0, uint32_t s1,
+                 uint8_t fl)
+{
+    kb_ntext_t *nt = em->nt;
+    size_t n = nt->n;
+
+    if (em->collapse && n >= 2 && cp == nt->cp[n - 1] &&
+        cp == nt->cp[n - 2] && is_alpha(em->nm, cp)) {
+        nt->src1[n - 1] = s1;
+        nt->flags[n - 1] |= KB_NF_ELONG;
+        nt->flags[n - 2] |= KB_NF_ELONG;
+        return;
+    }
+    if (n >= nt->cap && grow_out(nt, n + 1) != 0) {
+        em->oom = 1;
+        return;
+    }
+    nt->cp[n] = cp;
+    nt->src0[n] = s0;
+    nt->src1[n] = s1;
+    nt->flags[n] = fl;
+    nt->n = n + 1;
+}
+
+/* Map one original code point through the tables (or ICU off the BMP). */
+static void emit_mapped(emitter_t *em, uint32_t c, uint32_t s0, uint32_t s1,
+                        uint8_t fl)
+{
+    const kb_norm_t *nm = em->nm;
+
+    if (c < BMP) {
+        uint32_t v = nm->map[c];
+        if (nm->prop[c] & PROP_UPPER) {
+            fl |= KB_NF_UPPER;
+        }
+        if (v < MAP_DELETE) {
+            emit(em, v, s0, s1, fl);
+        } else if (v >= MAP_MULTI) {
+            const uint32_t *m = nm->multi + (v - MAP_MULTI);
+            for (uint32_t k = 1; k <= m[0]; k++) {
+                emit(em, m[k], s0, s1, fl);
+            }
+        }
+        return;
+    }
+    {
+        uint32_t out[32];
+        int32_t n = fold_cp(nm->nfkc_cf, (UChar32)c, out, 32);
+        if (u_isupper((UChar32)c)) {
+            fl |= KB_NF_UPPER;
+        }
+        for (int32_t k = 0; k < n; k++) {
+            emit(em, ts_map(nm, quote_fold(out[k])), s0, s1, fl);
+        }
+    }
+}
+
+static int nobound(const kb_norm_t *nm, uint32_t c)
+{
+    return c < BMP ? (nm->prop[c] & PROP_NOBOUND) != 0
+                   : !unorm2_hasBoundaryBefore(nm->nfkc_cf, (UChar32)c);
+}
+
+/* Normalise the combining sequence ocp[i, j) as a whole with ICU; all its
+ * output points back to the whole original range. */
+static void emit_segment(emitter_t *em, size_t i, size_t j, uint8_t fl)
+{
+    const kb_ntext_t *nt = em->nt;
+    UChar in[136], res[280];
+    int32_t inlen = 0, len, k = 0;
+    UErrorCode err = U_ZERO_ERROR;
+
+    for (size_t p = i; p < j; p++) {
+        U16_APPEND_UNSAFE(in, inlen, (UChar32)nt->ocp[p]);
+    }
+    if (u_isupper((UChar32)nt->ocp[i])) {
+        fl |= KB_NF_UPPER;
+    }
+    len = unorm2_normalize(em->nm->nfkc_cf, in, inlen, res, 280, &err);
+    if (U_FAILURE(err)) {
+        for (size_t p = i; p < j; p++) {
+            emit_mapped(em, nt->ocp[p], (uint32_t)p, (uint32_t)p + 1, fl);
+        }
+        return;
+    }
+    while (k < len) {
+        UChar32 o;
+        U16_NEXT(res, k, len, o);
+        emit(em, ts_map(em->nm, quote_fold((uint32_t)o)), (uint32_t)i,
+             (uint32_t)j, fl);
+    }
+}
+
+/* Decode an HTML entity starting at ocp[i] == '&'. Returns the number of
+ * original code points consumed (0 when it is not an entity). */
+static size_t html_entity(const kb_ntext_t *nt, size_t i, uint32_t *out)
+{
+    static const struct { const char *name; uint32_t cp; } names[] = {
+        {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'},
+        {"apos", '\''}, {"nbsp", ' '}, {"hellip", 0x2026}, {"mdash", 0x2014},
+        {"ndash", 0x2013}, {"lsquo", 0x2018}, {"rsquo", 0x2019},
+        {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"middot", 0xB7},
+        {"copy", 0xA9}, {"reg", 0xAE}, {"trade", 0x2122}};
+    char name[12];
+    size_t k, n = 0;
+
+    for (k = i + 1; k < nt->n_orig && k < i + 11; k++) {
+        uint32_t c = nt->ocp[k];
+        if (c == ';') {
+            break;
+        }
+        if (c > 0x7F) {
+            return 0;
+        }
+        name[n++] = (char)c;
+    }
+    if (k >= nt->n_orig || nt->ocp[k] != ';' || n == 0) {
+        return 0;
+    }
+    name[n] = '\0';
+    if (name[0] == '#') {
+        char *end;
+        int hex = (name[1] == 'x' || name[1] == 'X');
+        unsigned long v = strtoul(name + 1 + hex, &end, hex ? 16 : 10);
+        if (*end != '\0' || end == name + 1 + hex || v == 0 || v > 0x10FFFF ||
+            (v >= 0xD800 && v <= 0xDFFF)) {
+            return 0;
+        }
+        *out = (uint32_t)v;
+        return k - i + 1;
+    }
+    for (size_t e = 0; e < sizeof(names) / sizeof(names[0]); e++) {
+        if (strcmp(name, names[e].name) == 0) {
+            *out = names[e].cp;
+            return k - i + 1;
+        }
+    }
+    return 0;
+}
+
+/* Decode and validate UTF-8 into nt->ocp/obyte. */
+static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
+                       char *errstr, size_t errstr_size)
+{
+    size_t n = 0;
+    int32_t i = 0, ilen;
+
+    if (len > INT32_MAX) {
+        snprintf(errstr, errstr_size, "text too long");
+        return -1;
+    }
+    ilen = (int32_t)len;
+    if (len + 1 > nt->ocap && grow_orig(nt, len + 1) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    while (i < ilen) {
+        int32_t at = i;
+        UChar32 c;
+        U8_NEXT(s, i, ilen, c);
+        if (c < 0) {
+            snprintf(errstr, errstr_size, "invalid UTF-8 at byte %d", (int)at);
+            return -1;
+        }
+        nt->obyte[n] = (uint32_t)at;
+        nt->ocp[n] = (uint32_t)c;
+        nt->omask[n] = OM_NONE;
+        n++;
+    }
+    nt->obyte[n] = (uint32_t)len;
+    nt->n_orig = n;
+    return 0;
+}
+
+/* Original code point index of byte offset @b (binary search). */
+static size_t cp_at_byte(const kb_ntext_t *nt, size_t b)
+{
+    size_t lo = 0, hi = nt->n_orig;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (nt->obyte[mid] < b) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static void mark(kb_ntext_t *nt, size_t b0, size_t b1, uint8_t m)
+{
+    for (size_t k = cp_at_byte(nt, b0); k < nt->n_orig && nt->obyte[k] < b1; k++) {
+        nt->omask[k] = m;
+    }
+}
+
+/* Trim URL-final punctuation that belongs to the sentence, not the URL. */
+static size_t url_end(const char *s, size_t b0, size_t b1)
+{
+    while (b1 > b0 && strchr(".,;:!?)]}'\"", s[b1 - 1])) {
+        b1--;
+    }
+    return b1;
+}
+
+static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
+                         size_t len)
+{
+    PCRE2_SIZE *ov, off = 0;
+
+    if (!memchr(s, '@', len) && !memchr(s, '#', len) && !memchr(s, '/', len) &&
+        !memchr(s, 'w', len) && !memchr(s, 'W', len)) {
+        return 0; /* no URL, mention or hashtag can be present */
+    }
+    if (!nt->md && !(nt->md = pcre2_match_data_create(5, NULL))) {
+        return -1;
+    }
+    ov = pcre2_get_ovector_pointer(nt->md);
+    while (off < len && pcre2_match(nm->mask_re, (PCRE2_SPTR)s, len, off,
+                                    PCRE2_NO_UTF_CHECK, nt->md, NULL) > 0) {
+        if (ov[2] != PCRE2_UNSET) {
+            mark(nt, ov[2], url_end(s, ov[2], ov[3]), OM_MASK);
+        } else if (ov[4] != PCRE2_UNSET) {
+            mark(nt, ov[4], ov[5], OM_MASK);
+        } else if (ov[6] != PCRE2_UNSET) {
+            mark(nt, ov[6], ov[7], OM_TAG);
+            mark(nt, ov[6], ov[6] + 1, OM_DROP);
+            mark(nt, ov[7] - 1, ov[7], OM_DROP);
+        } else {
+            mark(nt, ov[8], ov[9], OM_TAG);
+            mark(nt, ov[8], ov[8] + 1, OM_DROP);
+        }
+        off = ov[1] > off ? ov[1] : off + 1;
+    }
+    return 0;
+}
+
+static void run_main(emitter_t *em)
+{
+    kb_ntext_t *nt = em->nt;
+    size_t i = 0;
+
+    while (i < nt->n_orig && !em->oom) {
+        uint32_t c = nt->ocp[i];
+        uint8_t om = nt->omask[i], fl = om == OM_TAG ? KB_NF_HASHTAG : 0;
+        size_t j = i + 1;
+
+        if (om == OM_MASK || om == OM_DROP) {
+            while (j < nt->n_orig && nt->omask[j] == om) {
+                j++;
+            }
+            emit(em, ' ', (uint32_t)i, (uint32_t)j, KB_NF_MASK);
+        } else if (c == '&' && (j = i + html_entity(nt, i, &c)) > i + 1) {
+            emit_mapped(em, c, (uint32_t)i, (uint32_t)j, fl);
+        } else if ((j = i + 1) < nt->n_orig && nobound(em->nm, nt->ocp[j])) {
+            while (j < nt->n_orig && j - i < 64 && nobound(em->nm, nt->ocp[j])) {
+                j++;
+            }
+            emit_segment(em, i, j, fl);
+        } else {
+            emit_mapped(em, c, (uint32_t)i, (uint32_t)j, fl);
+        }
+        i = j;
+    }
+}
+
+int kb_norm_run(const kb_norm_t *nm, const char *s, size_t len,
+                kb_ntext_t *nt, char *errstr, size_t errstr_size)
+{
+    emitter_t em = {nm, nt, 0, 1};
+
+    nt->n = 0;
+    nt->orig = s;
+    nt->orig_len = len;
+    nt->u8.len = 0;
+    nt->u8.oom = 1; /* marks the UTF-8 view stale until kb_ntext_utf8() */
+    if (decode_utf8(nt, s, len, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    if (mask_entities(nm, nt, s, len) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    run_main(&em);
+    if (em.oom) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
+{
+    kb_ntext_t nt;
+    emitter_t em;
+    char err[64];
+    int rc = -1;
+
+    kb_ntext_init(&nt);
+    em.nm = nm;
+    em.nt = &nt;
+    em.oom = 0;
+    em.collapse = 0;
+    if (decode_utf8(&nt, s, len, err, sizeof(err)) == 0) {
+        run_main(&em);
+        if (!em.oom) {
+            for (size_t k = 0; k < nt.n; k++) {
+                kb_buf_utf8(out, nt.cp[k]);
+            }
+            rc = out->oom ? -1 : 0;
+        }
+    }
+    kb_ntext_fini(&nt);
+    return rc;
+}
+
+const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
+{
+    if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
+        return &nt->u8;
+    }
+    kb_buf_reset(&nt->u8);
+    for (size_t k = 0; k < nt->n; k++) {
+        kb_buf_utf8(&nt->u8, nt->cp[k]);
+    }
+    if (nt->u8.oom) {
+        return NULL;
+    }
+    if (nt->u8.len + 1 > nt->u8cap) {
+        uint32_t *m = kb_realloc(nt->u8cp, (nt->u8.len + 1) * sizeof(uint32_t));
+        if (!m) {
+            return NULL;
+        }
+        nt->u8cp = m;
+        nt->u8cap = nt->u8.len + 1;
+    }
+    for (size_t k = 0, b = 0; k < nt->n; k++) {
+        size_t w = nt->cp[k] < 0x80 ? 1 : nt->cp[k] < 0x800 ? 2
+                 : nt->cp[k] < 0x10000 ? 3 : 4;
+        for (size_t q = 0; q < w; q++) {
+            nt->u8cp[b++] = (uint32_t)k;
+        }
+    }
+    nt->u8cp[nt->u8.len] = (uint32_t)nt->n;
+    return &nt->u8;
+}
