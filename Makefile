@@ -11,7 +11,7 @@
 
 PKGS       := rdkafka jansson libpcre2-8 icu-uc icu-i18n
 DEB_PKGS   := build-essential pkg-config librdkafka-dev libjansson-dev \
-              libpcre2-dev libicu-dev check kcat zlib1g-dev python3
+              libpcre2-dev libicu-dev check kcat zlib1g-dev python3 bc
 FLAVOUR    ?= release
 BUILD      := build/$(FLAVOUR)
 VERSION    := 0.1.0

@@ -1,0 +1,178 @@
+/* check_decode.c -- message decoding: bad-input classes, mapping, time. */
+#include <string.h>
+
+#include "kb_decode.h"
+#include "kb_test.h"
+
+static const struct {
+    const char *in;
+    kb_bad_t bad;
+    int has_id;
+} bad_cases[] = {
+    {"not json", KB_BAD_JSON, 0},
+    {"{\"text\":\"a\"", KB_BAD_JSON, 0},
+    {"", KB_BAD_JSON, 0},
+    {"[1,2]", KB_BAD_NOT_OBJECT, 0},
+    {"\"text\"", KB_BAD_JSON, 0},               /* jansson rejects bare scalars */
+    {"{\"id\":1}", KB_BAD_NO_TEXT, 1},
+    {"{\"id\":2,\"text\":null}", KB_BAD_NO_TEXT, 1},
+    {"{\"id\":3,\"text\":123}", KB_BAD_NO_TEXT, 1},
+    {"{\"id\":\"a\",\"text\":\"\"}", KB_BAD_EMPTY_TEXT, 1},
+    {"{\"id\":\"b\",\"text\":\" \\n\\t \"}", KB_BAD_EMPTY_TEXT, 1},
+    {"{\"text\":\"\xff\xfe\"}", KB_BAD_UTF8, 0},
+    {"{\"text\":\"a\\u0000b\"}", KB_BAD_JSON, 0},  /* NUL needs JSON_ALLOW_NUL */
+    {"{\"id\":4,\"text\":\"ok\",\"ts\":\"yesterday\"}", KB_BAD_FIELD, 1},
+    {"{\"id\":5,\"text\":\"ok\",\"rating\":9}", KB_BAD_FIELD, 1},
+    {"{\"id\":6,\"text\":\"ok\",\"brand\":7}", KB_BAD_FIELD, 1},
+    {"{\"id\":7,\"text\":\"ok\",\"followers\":-3}", KB_BAD_FIELD, 1},
+    {"{\"text\":\"a\",\"text\":\"b\"}", KB_BAD_JSON, 0}, /* duplicate key */
+};
+
+START_TEST(t_bad_input)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(1024, err, sizeof(err));
+    kb_msg_t msg;
+
+    ck_assert_ptr_nonnull(dec);
+    ck_assert_int_eq(kb_decode(dec, bad_cases[_i].in, strlen(bad_cases[_i].in), &msg, err,
+                               sizeof(err)), KB_DECODE_BAD);
+    ck_assert_int_eq(msg.bad, bad_cases[_i].bad);
+    ck_assert_int_eq(msg.id != NULL, bad_cases[_i].has_id);
+    ck_assert(strlen(err) > 5);
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
+START_TEST(t_oversize)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(16, err, sizeof(err));
+    kb_msg_t msg;
+    const char *in = "{\"text\":\"this is more than sixteen bytes\"}";
+
+    ck_assert_int_eq(kb_decode(dec, in, strlen(in), &msg, err, sizeof(err)), KB_DECODE_BAD);
+    ck_assert_int_eq(msg.bad, KB_BAD_OVERSIZE);
+    ck_assert_ptr_nonnull(strstr(err, "exceeds the limit of 16"));
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
+START_TEST(t_fields)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(4096, err, sizeof(err));
+    kb_msg_t msg;
+    const char *in = "{\"text\":\"hi\",\"id\":\"m1\",\"brand\":\"B\",\"ts\":1700000000123,"
+                     "\"lang\":\"en\",\"rating\":4,\"source\":\"app\",\"followers\":12}";
+
+    ck_assert_int_eq(kb_decode(dec, in, strlen(in), &msg, err, sizeof(err)), KB_DECODE_OK);
+    ck_assert_str_eq(msg.text, "hi");
+    ck_assert_str_eq(json_string_value(msg.id), "m1");
+    ck_assert_str_eq(msg.brand, "B");
+    ck_assert(msg.has_ts);
+    ck_assert_int_eq(msg.ts_ms, 1700000000123LL);
+    ck_assert_int_eq(msg.rating, 4);
+    ck_assert_int_eq(msg.followers, 12);
+    ck_assert_str_eq(msg.source, "app");
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
+START_TEST(t_mapping)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(4096, err, sizeof(err));
+    kb_msg_t msg;
+    const char *in = "{\"content\":{\"body\":\"好吃\"},\"meta\":{\"brand\":\"X\"},"
+                     "\"items\":[{\"id\":9}]}";
+
+    ck_assert_int_eq(kb_decoder_map(dec, "text=content.body", err, sizeof(err)), 0);
+    ck_assert_int_eq(kb_decoder_map(dec, "brand=meta.brand", err, sizeof(err)), 0);
+    ck_assert_int_eq(kb_decoder_map(dec, "id=items.0.id", err, sizeof(err)), 0);
+    ck_assert_int_eq(kb_decoder_map(dec, "colour=x", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "colour=x"));
+    ck_assert_int_eq(kb_decoder_map(dec, "text=a..b", err, sizeof(err)), -1);
+    ck_assert_int_eq(kb_decode(dec, in, strlen(in), &msg, err, sizeof(err)), KB_DECODE_OK);
+    ck_assert_str_eq(msg.text, "好吃");
+    ck_assert_str_eq(msg.brand, "X");
+    ck_assert_int_eq(json_integer_value(msg.id), 9);
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
+static const struct { const char *in; long long ms; } ts_cases[] = {
+    {"2026-11-02T09:00:12Z", 1793610012000LL},
+    {"2026-11-02T17:00:12+08:00", 1793610012000LL},
+    {"2026-11-02T04:00:12-0500", 1793610012000LL},
+    {"2026-11-02 09:00:12", 1793610012000LL},
+    {"2026-11-02T09:00:12.5Z", 1793610012500LL},
+    {"2026-11-02T09:00:12.123456Z", 1793610012123LL},
+    {"2026-11-02T09:00Z", 1793610000000LL},
+    {"2026-11-02", 1793577600000LL},
+    {"1970-01-01T00:00:00Z", 0LL},
+    {"2000-02-29T12:00:00Z", 951825600000LL},
+};
+
+START_TEST(t_iso8601)
+{
+    int64_t ms = -1;
+    char back[40];
+
+    ck_assert_int_eq(kb_parse_iso8601(ts_cases[_i].in, &ms), 0);
+    ck_assert_int_eq(ms, ts_cases[_i].ms);
+    kb_format_iso8601(ms, back, sizeof(back));
+    ck_assert_int_eq(kb_parse_iso8601(back, &ms), 0);
+    ck_assert_int_eq(ms, ts_cases[_i].ms); /* formatting round-trips */
+}
+END_TEST
+
+START_TEST(t_iso8601_bad)
+{
+    static const char *bad[] = {"2026-13-01T00:00:00Z", "2026-11-02T25:00:00Z", "26-11-02",
+                                "2026-11-02T09:00:12 junk", "", "2026/11/02"};
+    int64_t ms;
+
+    ck_assert_int_eq(kb_parse_iso8601(bad[_i], &ms), -1);
+}
+END_TEST
+
+START_TEST(t_epoch)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(4096, err, sizeof(err));
+    kb_msg_t msg;
+    const char *sec = "{\"text\":\"a\",\"ts\":1793610012}";
+    const char *str = "{\"text\":\"a\",\"ts\":\"1793610012000\"}";
+
+    ck_assert_int_eq(kb_decode(dec, sec, strlen(sec), &msg, err, sizeof(err)), KB_DECODE_OK);
+    ck_assert_int_eq(msg.ts_ms, 1793610012000LL);
+    kb_msg_clear(&msg);
+    ck_assert_int_eq(kb_decode(dec, str, strlen(str), &msg, err, sizeof(err)), KB_DECODE_OK);
+    ck_assert_int_eq(msg.ts_ms, 1793610012000LL);
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
+Suite *kb_decode_suite(void)
+{
+    Suite *s = suite_create("decode");
+    TCase *tc = tcase_create("bad_input");
+
+    tcase_add_loop_test(tc, t_bad_input, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
+    tcase_add_test(tc, t_oversize);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fields");
+    tcase_add_test(tc, t_fields);
+    tcase_add_test(tc, t_mapping);
+    tcase_add_test(tc, t_epoch);
+    tcase_add_loop_test(tc, t_iso8601, 0, sizeof(ts_cases) / sizeof(ts_cases[0]));
+    tcase_add_loop_test(tc, t_iso8601_bad, 0, 6);
+    suite_add_tcase(s, tc);
+    return s;
+}

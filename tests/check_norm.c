@@ -1,0 +1,149 @@
+/* check_norm.c -- normalisation: tables, offsets, masking, elongation. */
+#include <string.h>
+
+#include "kb_norm.h"
+#include "kb_test.h"
+
+static const kb_norm_t *nm(void)
+{
+    return kb_engine_norm(kb_test_fixture());
+}
+
+/* Normalise @s and return its code points as UTF-8 in a static buffer. */
+static const char *norm_str(const char *s, kb_ntext_t *nt)
+{
+    static char out[1024];
+    char err[128];
+    kb_buf_t b;
+
+    ck_assert_int_eq(kb_norm_run(nm(), s, strlen(s), nt, err, sizeof(err)), 0);
+    kb_buf_init(&b);
+    for (size_t i = 0; i < nt->n; i++) {
+        kb_buf_utf8(&b, nt->cp[i]);
+    }
+    snprintf(out, sizeof(out), "%s", b.p ? b.p : "");
+    kb_buf_fini(&b);
+    return out;
+}
+
+static const struct { const char *in, *out; } norm_cases[] = {
+    {"ＡＢＣ１２３！？", "abc123!?"},                 /* full-width to ASCII */
+    {"GOOD Food", "good food"},                      /* case folding */
+    {"這個服務態度很差", "这个服务态度很差"},           /* Traditional to Simplified */
+    {"雲朵外賣送餐太慢了", "云朵外卖送餐太慢了"},
+    {"價格實惠，環境優雅", "价格实惠,环境优雅"},        /* with full-width comma */
+    {"客服態度惡劣", "客服态度恶劣"},
+    {"質量沒問題", "质量没问题"},
+    {"sooooo good", "soo good"},                     /* elongation keeps two */
+    {"好好好好吃", "好好吃"},
+    {"a &amp; b &lt;3 &#39;x&#x27;", "a & b <3 'x'"}, /* HTML entities */
+    {"don\xe2\x80\x99t", "don't"},                   /* typographic apostrophe */
+    {"cafe\xcc\x81", "caf\xc3\xa9"},                 /* combining accent composes */
+    {"\xef\xac\x81ne", "fine"},                      /* ligature expands */
+    {"see http://example.com/x?y=1. ok", "see  . ok"}, /* URL masked, '.' kept */
+    {"@小明 你好", "  你好"},                          /* mention masked */
+    {"#fail# sad", " fail  sad"},                     /* Weibo #topic# */
+    {"so #blessed", "so  blessed"},
+};
+
+START_TEST(t_norm_table)
+{
+    kb_ntext_t nt;
+
+    kb_ntext_init(&nt);
+    ck_assert_str_eq(norm_str(norm_cases[_i].in, &nt), norm_cases[_i].out);
+    kb_ntext_fini(&nt);
+}
+END_TEST
+
+START_TEST(t_offsets)
+{
+    kb_ntext_t nt;
+
+    kb_ntext_init(&nt);
+    norm_str("x&amp;好", &nt);
+    ck_assert_uint_eq(nt.n, 3);
+    ck_assert_uint_eq(nt.src0[1], 1); /* '&' came from "&amp;" = cps 1..6 */
+    ck_assert_uint_eq(nt.src1[1], 6);
+    ck_assert_uint_eq(nt.src0[2], 6);
+    ck_assert_uint_eq(nt.obyte[6], 6); /* 好 starts at byte 6 */
+    norm_str("goooood", &nt);          /* -> "good", the 2nd o covers 4 */
+    ck_assert_uint_eq(nt.n, 4);
+    ck_assert_uint_eq(nt.src1[2], 6);
+    ck_assert(nt.flags[1] & KB_NF_ELONG);
+    ck_assert(nt.flags[2] & KB_NF_ELONG);
+    ck_assert(!(nt.flags[3] & KB_NF_ELONG));
+    kb_ntext_fini(&nt);
+}
+END_TEST
+
+START_TEST(t_upper_flag)
+{
+    kb_ntext_t nt;
+
+    kb_ntext_init(&nt);
+    norm_str("Ab", &nt);
+    ck_assert(nt.flags[0] & KB_NF_UPPER);
+    ck_assert(!(nt.flags[1] & KB_NF_UPPER));
+    kb_ntext_fini(&nt);
+}
+END_TEST
+
+START_TEST(t_invalid_utf8)
+{
+    static const char *bad[] = {"ok\xff", "\xc3", "a\xed\xa0\x80", "\xf8\x88\x80\x80\x80"};
+    kb_ntext_t nt;
+    char err[128];
+
+    kb_ntext_init(&nt);
+    ck_assert_int_eq(kb_norm_run(nm(), bad[_i], strlen(bad[_i]), &nt, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "invalid UTF-8 at byte"));
+    kb_ntext_fini(&nt);
+}
+END_TEST
+
+START_TEST(t_classes)
+{
+    ck_assert_int_eq(kb_norm_class(nm(), 0x597D), KB_CC_HAN);      /* 好 */
+    ck_assert_int_eq(kb_norm_class(nm(), 'a'), KB_CC_ALNUM);
+    ck_assert_int_eq(kb_norm_class(nm(), 0xE9), KB_CC_LETTER);     /* é */
+    ck_assert_int_eq(kb_norm_class(nm(), 0x3042), KB_CC_COMPLEX);  /* あ */
+    ck_assert_int_eq(kb_norm_class(nm(), 0x1F621), KB_CC_EMOJI);   /* 😡 */
+    ck_assert_int_eq(kb_norm_class(nm(), 0x3002), KB_CC_SENTENCE); /* 。 */
+    ck_assert_int_eq(kb_norm_class(nm(), 0x3001), KB_CC_CLAUSE);   /* 、 */
+    ck_assert_int_eq(kb_norm_class(nm(), '!'), KB_CC_EXCL);
+    ck_assert_int_eq(kb_norm_class(nm(), 0x3000), KB_CC_SPACE);    /* ideographic space */
+}
+END_TEST
+
+START_TEST(t_term)
+{
+    kb_buf_t b;
+
+    kb_buf_init(&b);
+    ck_assert_int_eq(kb_norm_term(nm(), "ＳＯＯＯ", strlen("ＳＯＯＯ"), &b), 0);
+    ck_assert_str_eq(b.p, "sooo"); /* terms are not de-elongated */
+    kb_buf_fini(&b);
+}
+END_TEST
+
+Suite *kb_norm_suite(void)
+{
+    Suite *s = suite_create("norm");
+    TCase *tc = tcase_create("table");
+
+    tcase_add_loop_test(tc, t_norm_table, 0, sizeof(norm_cases) / sizeof(norm_cases[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("offsets");
+    tcase_add_test(tc, t_offsets);
+    tcase_add_test(tc, t_upper_flag);
+    tcase_add_test(tc, t_term);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("errors");
+    tcase_add_loop_test(tc, t_invalid_utf8, 0, 4);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("classes");
+    tcase_add_test(tc, t_classes);
+    suite_add_tcase(s, tc);
+    return s;
+}

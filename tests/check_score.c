@@ -1,0 +1,270 @@
+/* check_score.c -- scoring rules, table-driven with hand-computed values on
+ * the fixture lexicon (tests/data/lexicon), plus SERVQUAL clause polarity,
+ * complaint/effort, brands, language and allocation failures. */
+#include <math.h>
+#include <string.h>
+
+#include "kb_mem.h"
+#include "kb_score.h"
+#include "kb_test.h"
+
+static kb_scorer_t *sc_new(const kb_engine_t *en)
+{
+    char err[128];
+    kb_scorer_t *sc = kb_scorer_new(kb_engine_lexicon(en), kb_engine_norm(en), err, sizeof(err));
+
+    ck_assert_ptr_nonnull(sc);
+    return sc;
+}
+
+static const kb_result_t *run(kb_scorer_t *sc, const char *text)
+{
+    const kb_result_t *r = NULL;
+    char err[128];
+
+    ck_assert_msg(kb_scorer_run(sc, text, strlen(text), 1, &r, err, sizeof(err)) == 0, "%s", err);
+    return r;
+}
+
+static double compound(double x)
+{
+    return x / sqrt(x * x + 15.0);
+}
+
+/* Raw valence sums computed by hand from the fixture values:
+ * 好/好吃/good 2, 贵 -1.5, great 3, bad -2.5, rude -2, problems -1.5;
+ * negator -0.74 (不太 -0.5); 很/very 1.5 (0.95 at distance 2); 有点 0.5. */
+static const struct { const char *rule, *text; double x; } rule_cases[] = {
+    {"lexicon", "好吃", 2},
+    {"lexicon", "good", 2},
+    {"lexicon", "差", -2.5},
+    {"lexicon", "waste of money", -3},
+    {"idiom", "不错", 2},                      /* a term, not 不 + 错 */
+    {"shield", "好像", 0},
+    {"shield", "好像不错", 2},
+    {"degree", "很好吃", 3},
+    {"degree", "very good", 3},
+    {"degree_damp", "有点贵", -0.75},
+    {"degree_dual", "好贵", -2.25},            /* 好 before an opinion word = very */
+    {"negation", "不好吃", -1.48},
+    {"negation", "not good", -1.48},
+    {"negation", "never bad", 1.85},
+    {"negation", "no problems", 1.11},
+    {"negation_hedged", "不太好吃", -1.0},
+    {"negation_degree", "很不好吃", -1.48 * 1.475},
+    {"negated_degree", "不很好吃", 3.0 / 2.25 * -0.74},
+    {"negated_degree", "not very good", 3.0 / 2.25 * -0.74},
+    {"negation_scope", "not a very good", 3.0 / 2.25 * -0.74},
+    {"negation_scope", "not one of the good", 2},  /* four tokens away */
+    {"negation_scope", "不，好吃", 2},              /* a comma ends the scope */
+    {"double_negation", "not not good", 2 * 0.74 * 0.74},
+    {"contrast", "好吃，但是贵", 2 * 0.5 - 1.5 * 1.5},
+    {"contrast", "good but rude", 2 * 0.5 - 2 * 1.5},
+    {"contrast", "The food was good. But the waiter was rude.", 2 * 0.5 - 2 * 1.5},
+    {"contrast", "虽然贵，好吃", -1.5 * 0.5 + 2 * 1.5},
+    {"contrast", "although good, rude", 2 * 0.5 - 2 * 1.5},
+    {"contrast_mid", "好吃，就是贵", 2 * 0.5 - 1.5 * 1.5},
+    {"contrast_mid", "就是好吃", 2},               /* not a contrast at the start */
+    {"emphasis", "good!", 2 + 0.292},
+    {"emphasis", "好吃！！", 2 + 2 * 0.292},
+    {"emphasis", "good!!!!!!!", 2 + 4 * 0.292},  /* at most four count */
+    {"emphasis", "bad!!", -2.5 - 2 * 0.292},
+    {"question", "good??", 2 + 2 * 0.18},
+    {"question", "good?", 2},                    /* a single '?' adds nothing */
+    {"caps", "GREAT food", 3 + 0.733},
+    {"caps", "GREAT FOOD", 3},                   /* all caps: no emphasis */
+    {"elongation", "goooood", 2 + 0.293},
+    {"elongation", "好好好好吃", 2 + 0.293},
+    {"emoji", "😡", -2.5},
+    {"emoticon", "好吃 :)", 3.5},
+    {"bracket_code", "[哈哈]", 1.5},
+    {"fullwidth", "ＧＯＯＤ", 2},
+    {"html_entity", "good &amp; bad", -0.5},
+    {"url", "http://bad.example.com good", 2},   /* the URL is not text */
+    {"mention", "@bad good", 2},
+    {"repetition", "好吃好吃好吃", 6},
+    {"traditional", "很好吃，但是貴", 3 * 0.5 - 1.5 * 1.5},
+};
+
+START_TEST(t_rule)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+    const kb_result_t *r = run(sc, rule_cases[_i].text);
+
+    ck_assert_msg(fabs(r->score - compound(rule_cases[_i].x)) < 1e-3,
+                  "%s: '%s' scored %.4f, expected %.4f", rule_cases[_i].rule,
+                  rule_cases[_i].text, r->score, compound(rule_cases[_i].x));
+    kb_scorer_free(sc);
+}
+END_TEST
+
+START_TEST(t_labels)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+
+    ck_assert_int_eq(run(sc, "好吃")->label, KB_LABEL_POS);
+    ck_assert_int_eq(run(sc, "不好吃")->label, KB_LABEL_NEG);
+    ck_assert_int_eq(run(sc, "今天星期一")->label, KB_LABEL_NEU);
+    ck_assert_double_eq(run(sc, "今天星期一")->score, 0.0);
+    kb_scorer_free(sc);
+}
+END_TEST
+
+/* A dimension's polarity comes from its own clause. */
+START_TEST(t_servqual_clauses)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+    const kb_result_t *r = run(sc, "菜很好吃但是等了一个小时");
+    const kb_dim_result_t *rel = &r->dim[KB_SQ_RELIABILITY];
+    const kb_dim_result_t *resp = &r->dim[KB_SQ_RESPONSIVENESS];
+
+    ck_assert(rel->mentioned && resp->mentioned);
+    ck_assert_int_eq(rel->label, KB_LABEL_POS);
+    ck_assert_int_eq(resp->label, KB_LABEL_NEG);
+    ck_assert_uint_eq(rel->n_ev, 1);
+    ck_assert_uint_eq(r->evidence[rel->ev0].start, 0);
+    ck_assert_uint_eq(r->evidence[rel->ev0].end, 1);
+    ck_assert_uint_eq(resp->n_ev, 1);
+    ck_assert_uint_eq(r->evidence[resp->ev0].start, 6);
+    ck_assert_uint_eq(r->evidence[resp->ev0].end, 12);
+    ck_assert(!r->dim[KB_SQ_TANGIBLES].mentioned);
+
+    r = run(sc, "环境好，服务员差");
+    ck_assert_int_eq(r->dim[KB_SQ_TANGIBLES].label, KB_LABEL_POS);
+    ck_assert_int_eq(r->dim[KB_SQ_ASSURANCE].label, KB_LABEL_NEG);
+    ck_assert_int_eq(r->dim[KB_SQ_EMPATHY].label, KB_LABEL_NEG);
+
+    r = run(sc, "服务员，很好"); /* the opinion is in the next clause */
+    ck_assert_int_eq(r->dim[KB_SQ_ASSURANCE].label, KB_LABEL_POS);
+
+    r = run(sc, "the waiter was rude but good"); /* offsets in code points */
+    ck_assert_int_eq(r->dim[KB_SQ_ASSURANCE].label, KB_LABEL_NEG);
+    ck_assert_uint_eq(r->evidence[r->dim[KB_SQ_ASSURANCE].ev0].start, 4);
+
+    r = run(sc, "雲朵外賣的菜很好吃"); /* offsets into the Traditional original */
+    ck_assert_uint_eq(r->evidence[r->dim[KB_SQ_RELIABILITY].ev0].start, 5);
+    ck_assert_int_eq(memcmp(r->evidence[r->dim[KB_SQ_RELIABILITY].ev0].p, "菜", 3), 0);
+    kb_scorer_free(sc);
+}
+END_TEST
+
+static const struct { const char *text; int complaint, effort; } intent_cases[] = {
+    {"我要投诉", 1, 0},
+    {"没有投诉", 0, 0},                 /* negated */
+    {"投诉，好吃好吃好吃", 0, 0},         /* clearly happy overall */
+    {"退款", 0, 0},                     /* weak complaint needs a negative message */
+    {"差，退款", 1, 0},
+    {"bad, refund please", 1, 0},
+    {"折腾", 0, 1},
+    {"打了三次电话", 0, 1},              /* pattern */
+    {"好吃", 0, 0},
+};
+
+START_TEST(t_intent)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+    const kb_result_t *r = run(sc, intent_cases[_i].text);
+
+    ck_assert_msg(r->complaint == intent_cases[_i].complaint, "complaint of '%s'",
+                  intent_cases[_i].text);
+    ck_assert_msg(r->effort == intent_cases[_i].effort, "effort of '%s'", intent_cases[_i].text);
+    kb_scorer_free(sc);
+}
+END_TEST
+
+START_TEST(t_brands_lang)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+    const kb_result_t *r = run(sc, "雲朵外賣 好吃, CloudEats yes, 云朵外卖");
+
+    ck_assert_uint_eq(r->n_brands, 1);
+    ck_assert_str_eq(kb_lexicon_brand_name(kb_engine_lexicon(kb_test_fixture()), r->brands[0]),
+                     "云朵外卖");
+    ck_assert_int_eq(run(sc, "好吃")->lang, KB_LANG_ZH);
+    ck_assert_int_eq(run(sc, "good food")->lang, KB_LANG_EN);
+    ck_assert_int_eq(run(sc, "这个app很好吃")->lang, KB_LANG_ZH); /* one loanword */
+    ck_assert_int_eq(run(sc, "这个app很good")->lang, KB_LANG_MIXED);
+    ck_assert_int_eq(run(sc, "这个 app is good 好吃")->lang, KB_LANG_MIXED);
+    ck_assert_int_eq(run(sc, "123 !!")->lang, KB_LANG_UND);
+    ck_assert_uint_eq(run(sc, "没有品牌")->n_brands, 0);
+    kb_scorer_free(sc);
+}
+END_TEST
+
+START_TEST(t_trace)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+    const kb_result_t *r = run(sc, "不很好吃!");
+
+    ck_assert_uint_eq(r->n_trace, 1);
+    ck_assert_float_eq_tol(r->trace[0].base, 2.0f, 1e-6f);
+    ck_assert_uint_eq(r->trace[0].n_mods, 3); /* degree, its inversion, negation */
+    ck_assert_int_eq(r->trace[0].mods[2].kind, KB_MOD_NEGATION);
+    ck_assert_float_eq_tol(r->trace[0].value, (float)(3.0 / 2.25 * -0.74), 1e-4f);
+    ck_assert_float_eq_tol(r->emphasis, -0.292f, 1e-6f);
+    kb_scorer_free(sc);
+}
+END_TEST
+
+START_TEST(t_invalid_utf8)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+    const kb_result_t *r;
+    char err[128];
+
+    ck_assert_int_eq(kb_scorer_run(sc, "ok\xc3", 3, 0, &r, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "invalid UTF-8 at byte 2"));
+    kb_scorer_free(sc);
+}
+END_TEST
+
+/* Allocation failures while scoring return -1 with a reason, never crash. */
+START_TEST(t_alloc_failure)
+{
+    const kb_engine_t *en = kb_test_fixture();
+    const char *text = "菜很好吃但是等了一个小时!! The waiter was rude :( 投诉 http://x.y";
+    const kb_result_t *r;
+    char err[128];
+    int ok = 0;
+
+    for (long n = 0; n < 400 && !ok; n++) {
+        kb_scorer_t *sc;
+        kb_mem_fail_after(n);
+        sc = kb_scorer_new(kb_engine_lexicon(en), kb_engine_norm(en), err, sizeof(err));
+        if (sc) {
+            ok = kb_scorer_run(sc, text, strlen(text), 1, &r, err, sizeof(err)) == 0;
+            if (!ok) {
+                ck_assert_ptr_nonnull(strstr(err, "out of memory"));
+            }
+        }
+        kb_mem_fail_after(-1);
+        kb_scorer_free(sc);
+    }
+    ck_assert(ok);
+}
+END_TEST
+
+Suite *kb_score_suite(void)
+{
+    Suite *s = suite_create("score");
+    TCase *tc = tcase_create("rules");
+
+    tcase_add_loop_test(tc, t_rule, 0, sizeof(rule_cases) / sizeof(rule_cases[0]));
+    tcase_add_test(tc, t_labels);
+    tcase_add_test(tc, t_trace);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("servqual");
+    tcase_add_test(tc, t_servqual_clauses);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("intent");
+    tcase_add_loop_test(tc, t_intent, 0, sizeof(intent_cases) / sizeof(intent_cases[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("brands_lang");
+    tcase_add_test(tc, t_brands_lang);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("errors");
+    tcase_add_test(tc, t_invalid_utf8);
+    tcase_add_test(tc, t_alloc_failure);
+    suite_add_tcase(s, tc);
+    return s;
+}
