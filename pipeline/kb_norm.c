@@ -18,6 +18,7 @@
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/uscript.h>
+#include <unicode/uset.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
@@ -119,61 +120,74 @@ static int32_t fold_cp(const UNormalizer2 *n2, UChar32 c, uint32_t *out,
     return n;
 }
 
-/* Fill nm->ts with ICU's Traditional-Simplified mapping for every BMP Han
- * code point: one transliterator call over a "字\n字\n..." string. */
+/* Fill nm->ts with ICU's Traditional-Simplified mapping. Only the BMP code
+ * points in the transliterator's source set can change, so one call over
+ * "字\n字\n..." made of those (a few thousand) is enough. */
 static int build_ts(kb_norm_t *nm, char *errstr, size_t errstr_size)
 {
-    static const UChar32 ranges[][2] = {{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}};
     UChar id[32];
     UErrorCode err = U_ZERO_ERROR;
     UTransliterator *tr;
+    USet *set = uset_openEmpty();
     UChar *s = NULL;
-    int32_t n = 0, cap = 0, limit, i = 0;
+    UChar32 *src = NULL;
+    int32_t n = 0, cap, limit, i = 0, nsrc = 0;
     int rc = -1;
 
-    for (size_t r = 0; r < 2; r++) {
-        cap += (ranges[r][1] - ranges[r][0] + 1) * 2;
-    }
-    cap = cap * 2 + 16; /* a few characters map to longer strings */
     u_uastrcpy(id, "Traditional-Simplified");
     tr = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &err);
-    s = kb_malloc((size_t)cap * sizeof(UChar));
-    if (U_FAILURE(err) || !s) {
+    if (U_SUCCESS(err)) {
+        utrans_getSourceSet(tr, 0, set, &err);
+    }
+    if (U_FAILURE(err) || !set) {
         snprintf(errstr, errstr_size, "Traditional-Simplified: %s",
-                 U_FAILURE(err) ? u_errorName(err) : "out of memory");
+                 set ? u_errorName(err) : "out of memory");
         goto out;
     }
-    for (size_t r = 0; r < 2; r++) {
-        for (UChar32 c = ranges[r][0]; c <= ranges[r][1]; c++) {
-            s[n++] = (UChar)c;
-            s[n++] = '\n';
+    cap = uset_size(set) * 2 * 2 + 16; /* a few map to longer strings */
+    s = kb_malloc((size_t)cap * sizeof(UChar));
+    src = kb_malloc((size_t)uset_size(set) * sizeof(UChar32) + 1);
+    if (!s || !src) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    for (int32_t it = 0; it < uset_getItemCount(set); it++) {
+        UChar32 a, z;
+        if (uset_getItem(set, it, &a, &z, NULL, 0, &err) != 0) {
+            continue; /* a string item, not a range */
+        }
+        for (UChar32 c = a; c <= z && c < BMP; c++) {
+            if (!U_IS_SURROGATE(c)) {
+                src[nsrc++] = c;
+                s[n++] = (UChar)c;
+                s[n++] = '\n';
+            }
         }
     }
     limit = n;
     utrans_transUChars(tr, s, &n, cap, 0, &limit, &err);
     if (U_FAILURE(err)) {
-        snprintf(errstr, errstr_size, "Traditional-Simplified: %s",
-                 u_errorName(err));
+        snprintf(errstr, errstr_size, "Traditional-Simplified: %s", u_errorName(err));
         goto out;
     }
     /* Walk the result in step with the input order. */
-    for (size_t r = 0; r < 2; r++) {
-        for (UChar32 c = ranges[r][0]; c <= ranges[r][1] && i < n; c++) {
-            int32_t start = i, cnt = 0;
-            UChar32 o = 0;
-            while (i < n && s[i] != '\n') {
-                U16_NEXT(s, i, n, o);
-                cnt++;
-            }
-            i++; /* the separator */
-            if (cnt == 1 && o != c && o < BMP && i - start >= 2) {
-                nm->ts[c] = (uint32_t)o;
-            }
+    for (int32_t k = 0; k < nsrc && i < n; k++) {
+        int32_t cnt = 0;
+        UChar32 o = 0;
+        while (i < n && s[i] != '\n') {
+            U16_NEXT(s, i, n, o);
+            cnt++;
+        }
+        i++; /* the separator */
+        if (cnt == 1 && o != src[k] && o < BMP) {
+            nm->ts[src[k]] = (uint32_t)o;
         }
     }
     rc = 0;
 out:
     kb_free(s);
+    kb_free(src);
+    uset_close(set);
     if (tr) {
         utrans_close(tr);
     }
@@ -728,31 +742,52 @@ int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
 
 const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
 {
+    size_t b = 0;
+    unsigned char *o;
+
     if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
         return &nt->u8;
     }
+    /* Sized for the worst case, then written directly: this runs for every
+     * message that the pattern set is matched against. */
     kb_buf_reset(&nt->u8);
-    for (size_t k = 0; k < nt->n; k++) {
-        kb_buf_utf8(&nt->u8, nt->cp[k]);
-    }
-    if (nt->u8.oom) {
-        return NULL;
-    }
-    if (nt->u8.len + 1 > nt->u8cap) {
-        uint32_t *m = kb_realloc(nt->u8cp, (nt->u8.len + 1) * sizeof(uint32_t));
-        if (!m) {
+    kb_buf_append(&nt->u8, "", 0);
+    if (nt->n * 4 + 1 > nt->u8cap) {
+        uint32_t *m = kb_realloc(nt->u8cp, (nt->n * 4 + 1) * sizeof(uint32_t));
+        char *p = kb_realloc(nt->u8.p, nt->n * 4 + 1);
+        if (m) nt->u8cp = m;
+        if (p) { nt->u8.p = p; nt->u8.cap = nt->n * 4 + 1; }
+        if (!m || !p) {
+            nt->u8.oom = 1;
             return NULL;
         }
-        nt->u8cp = m;
-        nt->u8cap = nt->u8.len + 1;
+        nt->u8cap = nt->n * 4 + 1;
     }
-    for (size_t k = 0, b = 0; k < nt->n; k++) {
-        size_t w = nt->cp[k] < 0x80 ? 1 : nt->cp[k] < 0x800 ? 2
-                 : nt->cp[k] < 0x10000 ? 3 : 4;
-        for (size_t q = 0; q < w; q++) {
-            nt->u8cp[b++] = (uint32_t)k;
+    o = (unsigned char *)nt->u8.p;
+    for (size_t k = 0; k < nt->n; k++) {
+        uint32_t c = nt->cp[k];
+        size_t b0 = b;
+        if (c < 0x80) {
+            o[b++] = (unsigned char)c;
+        } else if (c < 0x800) {
+            o[b++] = (unsigned char)(0xC0 | (c >> 6));
+            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            o[b++] = (unsigned char)(0xE0 | (c >> 12));
+            o[b++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else {
+            o[b++] = (unsigned char)(0xF0 | (c >> 18));
+            o[b++] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+            o[b++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
+        }
+        while (b0 < b) {
+            nt->u8cp[b0++] = (uint32_t)k;
         }
     }
-    nt->u8cp[nt->u8.len] = (uint32_t)nt->n;
+    o[b] = '\0';
+    nt->u8.len = b;
+    nt->u8cp[b] = (uint32_t)nt->n;
     return &nt->u8;
 }

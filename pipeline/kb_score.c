@@ -46,6 +46,8 @@ struct kb_scorer {
     double *csum, *ssum;
     uint8_t *cdims;
     uint32_t *csent;
+    uint32_t *sstart;          /* first token of each sentence */
+    uint16_t *sexcl, *squest;  /* '!' and '?' per sentence */
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
@@ -116,6 +118,9 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->ssum);
     kb_free(sc->cdims);
     kb_free(sc->csent);
+    kb_free(sc->sstart);
+    kb_free(sc->sexcl);
+    kb_free(sc->squest);
     kb_free(sc->ev);
     kb_free(sc->trace);
     kb_free(sc);
@@ -147,6 +152,9 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     GROW(ssum, sizeof(double));
     GROW(cdims, 1);
     GROW(csent, sizeof(uint32_t));
+    GROW(sstart, sizeof(uint32_t));
+    GROW(sexcl, sizeof(uint16_t));
+    GROW(squest, sizeof(uint16_t));
 #undef GROW
     sc->tcap = cap;
     return 0;
@@ -219,6 +227,7 @@ static void structure(kb_scorer_t *sc)
     int clause_has = 0, sent_has = 0, pend_clause = 0, pend_sent = 0, any = 0;
 
     sc->csent[0] = 0;
+    sc->sstart[0] = 0;
 
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
@@ -232,6 +241,7 @@ static void structure(kb_scorer_t *sc)
         if (pend_sent && sent_has) {
             sent++;
             sent_has = 0;
+            sc->sstart[sent] = (uint32_t)k;
         }
         if ((pend_clause && clause_has) ||
             (contrast_role(sc, k, any) != KB_CONTRAST_NONE && clause_has)) {
@@ -248,6 +258,7 @@ static void structure(kb_scorer_t *sc)
     }
     sc->n_clauses = clause + 1;
     sc->n_sents = sent + 1;
+    sc->sstart[sc->n_sents] = (uint32_t)sc->tk.n;
 }
 
 /* ---- valence ------------------------------------------------------------ */
@@ -419,19 +430,16 @@ static void contrast(kb_scorer_t *sc)
         uint32_t s = sc->sent[k];
         content_before |= !is_boundary(&sc->tk.t[k]);
         if (role == KB_CONTRAST_ALTHOUGH) {
-            for (size_t q = 0; q < sc->tk.n; q++) {
-                if (sc->sent[q] == s) {
-                    sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;
-                }
+            for (size_t q = sc->sstart[s]; q < sc->sstart[s + 1]; q++) {
+                sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;
             }
         } else if (role == KB_CONTRAST_BUT) {
             uint32_t from = (opens_sentence(sc, k) && s > 0) ? s - 1 : s;
-            for (size_t q = 0; q < sc->tk.n; q++) {
-                if (q < k && sc->sent[q] >= from) {
-                    sc->weight[q] = BUT_BEFORE;
-                } else if (q > k && sc->sent[q] == s) {
-                    sc->weight[q] = BUT_AFTER;
-                }
+            for (size_t q = sc->sstart[from]; q < k; q++) {
+                sc->weight[q] = BUT_BEFORE;
+            }
+            for (size_t q = k + 1; q < sc->sstart[s + 1]; q++) {
+                sc->weight[q] = BUT_AFTER;
             }
         }
     }
@@ -494,18 +502,10 @@ static kb_label_t label_of(double score)
 /* '!' and '?' amplify their sentence's sum away from zero (VADER). */
 static double sentence_emphasis(const kb_scorer_t *sc, uint32_t s)
 {
-    size_t excl = 0, quest = 0;
-    double ep;
+    double ep = (sc->sexcl[s] > 4 ? 4 : (double)sc->sexcl[s]) * EXCL_INCR;
 
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        if (sc->sent[k] == s) {
-            excl += sc->tk.t[k].type == KB_TOK_EXCL;
-            quest += sc->tk.t[k].type == KB_TOK_QUEST;
-        }
-    }
-    ep = (excl > 4 ? 4 : (double)excl) * EXCL_INCR;
-    if (quest > 1) {
-        ep += fmin((double)quest * QUEST_INCR, 0.96);
+    if (sc->squest[s] > 1) {
+        ep += fmin((double)sc->squest[s] * QUEST_INCR, 0.96);
     }
     return ep;
 }
@@ -521,11 +521,14 @@ static void sums(kb_scorer_t *sc)
     }
     for (size_t s = 0; s < sc->n_sents; s++) {
         sc->ssum[s] = 0;
+        sc->sexcl[s] = sc->squest[s] = 0;
     }
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
         double v = sc->val[k];
         if (is_boundary(t)) {
+            sc->sexcl[sc->sent[k]] += t->type == KB_TOK_EXCL;
+            sc->squest[sc->sent[k]] += t->type == KB_TOK_QUEST;
             continue;
         }
         sc->csum[sc->clause[k]] += v;
@@ -623,10 +626,12 @@ static void servqual(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     double dsum[KB_SQ_COUNT] = {0};
+    uint8_t any = 0;
 
     r->n_evidence = 0;
     for (size_t c = 0; c < sc->n_clauses; c++) {
         double o = sc->cdims[c] ? clause_opinion(sc, c) : 0;
+        any |= sc->cdims[c];
         for (int d = 0; d < KB_SQ_COUNT; d++) {
             if ((sc->cdims[c] >> d) & 1) {
                 dsum[d] += o;
@@ -636,6 +641,9 @@ static void servqual(kb_scorer_t *sc)
     for (int d = 0; d < KB_SQ_COUNT; d++) {
         kb_dim_result_t *dr = &r->dim[d];
         dr->ev0 = r->n_evidence;
+        if (!((any >> d) & 1)) {
+            continue;
+        }
         for (size_t k = 0; k < sc->tk.n; k++) {
             const kb_lex_entry_t *e = sc->tk.t[k].e;
             if (e && ((e->servqual >> d) & 1)) {

@@ -151,9 +151,25 @@ static void push_word(tok_ctx_t *x, size_t i, size_t j, int latin)
     t->e = lookup_word(x, i, j);
 }
 
+/* "e.g", "u.s", "a.m": single letters between the dots. */
+static int abbreviation(const uint32_t *cp, size_t i, size_t j)
+{
+    size_t run = 0;
+
+    for (size_t k = i; k < j; k++) {
+        if (cp[k] == '.') {
+            run = 0;
+        } else if (++run > 1) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* ASCII word per UAX #29: letters/digits/'_', with ' or . between letters
- * and . or , between digits kept inside. A dotted word unknown to the
- * lexicon ("great.the") is split at the dots. Returns the end. */
+ * and . or , between digits kept inside. A dotted word that is neither in
+ * the lexicon nor an abbreviation ("great.the", a missing space) is split at
+ * the dots. Returns the end. */
 static size_t ascii_word(tok_ctx_t *x, size_t i)
 {
     const uint32_t *cp = x->nt->cp;
@@ -174,7 +190,7 @@ static size_t ascii_word(tok_ctx_t *x, size_t i)
             break;
         }
     }
-    if (dots && !exact(x->lx, cp + i, j - i)) {
+    if (dots && !exact(x->lx, cp + i, j - i) && !abbreviation(cp, i, j)) {
         size_t k = i;
         while (k < j) {
             size_t e = k;
