@@ -80,8 +80,11 @@ START_TEST(t_case)
         int d;
         for (d = 0; d < KB_SQ_COUNT && strcmp(k, kb_servqual_name(d)) != 0; d++) {
         }
-        ck_assert_msg(d < KB_SQ_COUNT && r->dim[d].mentioned, "%s '%s': %s not detected", id,
-                      text, k);
+        if (d == KB_SQ_COUNT) {
+            ck_abort_msg("%s: unknown dimension '%s'", id, k);
+            break;
+        }
+        ck_assert_msg(r->dim[d].mentioned, "%s '%s': %s not detected", id, text, k);
         ck_assert_msg(r->dim[d].label == label_of(json_string_value(v)),
                       "%s '%s': %s is %s, expected %s", id, text, k,
                       kb_label_name(r->dim[d].label), json_string_value(v));
