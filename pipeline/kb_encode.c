@@ -141,6 +141,35 @@ static void servqual_field(kb_buf_t *out, const kb_result_t *r)
     kb_buf_putc(out, '}');
 }
 
+/* Distinct sentiment terms by polarity, in text order: what the aggregator
+ * counts for a brand's top terms. */
+static void terms_field(kb_buf_t *out, const kb_result_t *r)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        int first = 1;
+        kb_buf_puts(out, pass ? "],\"neg\":[" : ",\"terms\":{\"pos\":[");
+        for (size_t i = 0; i < r->n_terms; i++) {
+            const kb_term_t *t = &r->terms[i];
+            size_t j = 0;
+            if ((t->value > 0) == (pass == 1)) {
+                continue;
+            }
+            while (j < i && !((r->terms[j].value > 0) == (t->value > 0) &&
+                              r->terms[j].len == t->len &&
+                              memcmp(r->terms[j].p, t->p, t->len) == 0)) {
+                j++;
+            }
+            if (j < i) {
+                continue; /* already listed */
+            }
+            if (!first) kb_buf_putc(out, ',');
+            first = 0;
+            kb_buf_json_str(out, t->p, t->len);
+        }
+    }
+    kb_buf_puts(out, "]}");
+}
+
 static void trace_field(kb_buf_t *out, const kb_result_t *r)
 {
     kb_buf_puts(out, ",\"trace\":[");
@@ -203,6 +232,7 @@ void kb_encode_scored(kb_buf_t *out, const kb_msg_t *msg, const kb_result_t *r,
     servqual_field(out, r);
     kb_buf_puts(out, r->complaint ? ",\"complaint\":true" : ",\"complaint\":false");
     kb_buf_puts(out, r->effort ? ",\"effort\":true" : ",\"effort\":false");
+    terms_field(out, r);
     kb_buf_puts(out, ",\"lexicon\":\"");
     kb_buf_puts(out, kb_lexicon_hash(lx));
     kb_buf_putc(out, '"');

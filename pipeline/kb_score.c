@@ -55,6 +55,9 @@ struct kb_scorer {
     kb_span_t *ev;
     size_t ev_cap;
     int32_t brands[MAX_BRANDS];
+    kb_term_t *terms;
+    size_t terms_cap;
+    kb_buf_t term_text;
     kb_trace_t *trace;
     size_t trace_cap;
     int explain;
@@ -98,6 +101,7 @@ kb_scorer_t *kb_scorer_new(const kb_lexicon_t *lx, const kb_norm_t *nm,
     sc->lx = lx;
     sc->nm = nm;
     kb_ntext_init(&sc->nt);
+    kb_buf_init(&sc->term_text);
     kb_tokens_init(&sc->tk);
     return sc;
 }
@@ -118,6 +122,8 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->ssum);
     kb_free(sc->cdims);
     kb_free(sc->csent);
+    kb_free(sc->terms);
+    kb_buf_fini(&sc->term_text);
     kb_free(sc->sstart);
     kb_free(sc->sexcl);
     kb_free(sc->squest);
@@ -703,6 +709,52 @@ static void intent(kb_scorer_t *sc)
     r->effort = (bits & KB_INTENT_EFFORT) != 0;
 }
 
+/* The normalised spelling of every token with a contribution, for the
+ * aggregator's top terms. Offsets are collected first and turned into
+ * pointers at the end, because the text buffer may move while it grows. */
+static void terms(kb_scorer_t *sc)
+{
+    kb_result_t *r = &sc->res;
+    size_t n = 0;
+
+    kb_buf_reset(&sc->term_text);
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (!(sc->val[k] > 0 || sc->val[k] < 0)) {
+            continue;
+        }
+        if (n == sc->terms_cap) {
+            size_t cap = sc->terms_cap ? sc->terms_cap * 2 : 16;
+            kb_term_t *a = kb_realloc(sc->terms, cap * sizeof(*a));
+            if (!a) {
+                sc->oom = 1;
+                return;
+            }
+            sc->terms = a;
+            sc->terms_cap = cap;
+        }
+        sc->terms[n].p = NULL;
+        sc->terms[n].len = sc->term_text.len;
+        for (uint32_t i = t->n0; i < t->n1; i++) {
+            kb_buf_utf8(&sc->term_text, sc->nt.cp[i]);
+        }
+        sc->terms[n].value = sc->val[k];
+        n++;
+    }
+    if (sc->term_text.oom) {
+        sc->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t off = sc->terms[i].len;
+        size_t end = i + 1 < n ? sc->terms[i + 1].len : sc->term_text.len;
+        sc->terms[i].p = sc->term_text.p + off;
+        sc->terms[i].len = end - off;
+    }
+    r->terms = sc->terms;
+    r->n_terms = n;
+}
+
 static void brands(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
@@ -764,6 +816,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     sums(sc);
     servqual(sc);
     intent(sc);
+    terms(sc);
     brands(sc);
     language(sc);
     if (sc->oom) {

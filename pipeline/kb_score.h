@@ -59,6 +59,14 @@ typedef struct kb_trace {
     } mods[KB_TRACE_MAX_MODS];
 } kb_trace_t;
 
+/** A sentiment term that contributed to the score: its normalised form
+ *  (lexicon spelling: Simplified, lower case) and its final contribution. */
+typedef struct kb_term {
+    const char *p;        /* borrowed from the scorer */
+    size_t len;
+    float value;
+} kb_term_t;
+
 typedef struct kb_dim_result {
     int mentioned;
     double score;         /* in [-1, 1] */
@@ -78,6 +86,8 @@ typedef struct kb_result {
     int complaint, effort;
     const int32_t *brands;     /* brand ids in order of first mention */
     size_t n_brands;
+    const kb_term_t *terms;    /* sentiment terms in text order */
+    size_t n_terms;
     const kb_trace_t *trace;   /* only with explain */
     size_t n_trace;
     float emphasis;            /* valence added by ! and ? */
