@@ -28,13 +28,14 @@ OPT_cov     := -O0 -g --coverage
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -lpthread
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null)
-KB_CFLAGS   = $(WARN) $(OPT_$(FLAVOUR)) -Ipipeline $(PKG_CFLAGS) \
+KB_CFLAGS   = $(WARN) $(OPT_$(FLAVOUR)) -Ipipeline -Icmd $(PKG_CFLAGS) \
               -DKB_VERSION='"$(VERSION)"' -DKB_LEXICON_DIR='"$(CURDIR)/lexicons"' \
               -MMD -MP
 KB_LDFLAGS  = $(OPT_$(FLAVOUR))
 
 LIB_SRC   := $(wildcard pipeline/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/*.c))
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -58,7 +59,7 @@ $(BUILD)/libkb.a: $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/koubei: $(BUILD)/cmd/koubei.o $(BUILD)/libkb.a
+$(BUILD)/koubei: $(CMD_OBJ) $(BUILD)/libkb.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(KB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

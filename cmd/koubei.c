@@ -16,6 +16,7 @@
 #include <unicode/uversion.h>
 
 #include "kb_buf.h"
+#include "kb_cmd.h"
 #include "kb_decode.h"
 #include "kb_encode.h"
 #include "kb_engine.h"
@@ -44,6 +45,8 @@ static void usage(FILE *f)
         "commands:\n"
         "  score [FILE ...]         score JSONL messages (stdin when no file)\n"
         "  lexicon check [DIR]      validate a lexicon folder and print sizes\n"
+        "  broker [--brokers N] [--partitions P] [--topics a,b]\n"
+        "                           in-memory development Kafka broker (tests, demos)\n"
         "  version, --version       versions of koubei, its libraries and lexicon\n"
         "\n"
         "options for score:\n"
@@ -322,6 +325,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "lexicon") == 0) {
         return cmd_lexicon(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "broker") == 0) {
+        return kb_cmd_broker(argc - 1, argv + 1);
     }
     fprintf(stderr, "koubei: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -1,0 +1,14 @@
+/* kb_cmd.h -- sub-commands of the koubei executable, one file each. */
+#ifndef KB_CMD_H
+#define KB_CMD_H
+
+/* Each takes argv from the sub-command's name on and returns the exit
+ * status: 0 ok, 1 runtime failure, 2 usage or configuration error. */
+int kb_cmd_broker(int argc, char **argv);
+
+/** Install SIGINT/SIGTERM handlers that set the flag read by
+ *  kb_cmd_stopping(); a second signal exits at once. */
+void kb_cmd_catch_signals(void);
+int kb_cmd_stopping(void);
+
+#endif /* KB_CMD_H */
