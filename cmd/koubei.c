@@ -45,6 +45,7 @@ static void usage(FILE *f)
         "commands:\n"
         "  score [FILE ...]         score JSONL messages (stdin when no file)\n"
         "  lexicon check [DIR]      validate a lexicon folder and print sizes\n"
+        "  run [options]            the live pipeline on Kafka (koubei run --help)\n"
         "  broker [--brokers N] [--partitions P] [--topics a,b]\n"
         "                           in-memory development Kafka broker (tests, demos)\n"
         "  version, --version       versions of koubei, its libraries and lexicon\n"
@@ -325,6 +326,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "lexicon") == 0) {
         return cmd_lexicon(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "run") == 0) {
+        return kb_cmd_run(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "broker") == 0) {
         return kb_cmd_broker(argc - 1, argv + 1);

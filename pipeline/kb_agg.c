@@ -110,6 +110,8 @@ typedef struct bwin {
     brand_t *brand;
     int64_t start;
     int dirty;
+    int32_t part;        /* input partition of its observations */
+    int64_t min_off;     /* lowest input offset counted in it */
     int64_t mentions, pos, neg, neu, promoters, detractors, complaints, effort;
     int64_t reach, reach_n, ratings, ratings_good;
     double score_sum;
@@ -133,7 +135,7 @@ typedef struct slot {
 } slot_t;
 
 typedef struct part {
-    int active, idle;
+    int active, idle, has_data;
     int64_t max_ts, wm;
 } part_t;
 
@@ -673,7 +675,7 @@ static int count(bwin_t *w, const kb_obs_t *o)
     return 0;
 }
 
-int kb_agg_add(kb_agg_t *a, int32_t part, const kb_obs_t *o)
+int kb_agg_add(kb_agg_t *a, int32_t part, int64_t offset, const kb_obs_t *o)
 {
     part_t *p = part_get(a, part);
     brand_t *b;
@@ -698,14 +700,18 @@ int kb_agg_add(kb_agg_t *a, int32_t part, const kb_obs_t *o)
         if (!(sl = slot_get(a, s)) || !(w = bwin_get(a, sl, b)) || count(w, o) != 0) {
             return KB_AGG_ERR;
         }
+        if (w->mentions == 1 || offset < w->min_off) {
+            w->min_off = offset;
+        }
+        w->part = part;
         sl->total++;
         counted = 1;
     }
-    if (!p->active || o->ts_ms > p->max_ts) {
+    if (!p->has_data || o->ts_ms > p->max_ts) {
         p->max_ts = o->ts_ms;
         p->wm = o->ts_ms - a->cfg.grace_ms;
     }
-    p->active = 1;
+    p->active = p->has_data = 1;
     p->idle = 0;
     if (advance(a) != 0) {
         return KB_AGG_ERR;
@@ -724,8 +730,10 @@ int kb_agg_flush_partition(kb_agg_t *a, int32_t part)
     p = &a->parts[part];
     /* The latest window holding max_ts ends here: everything the partition
      * has fed so far can close. */
-    end = floor_div(p->max_ts, a->cfg.hop_ms) * a->cfg.hop_ms + a->cfg.window_ms;
-    p->wm = end > p->wm ? end : p->wm;
+    if (p->has_data) {
+        end = floor_div(p->max_ts, a->cfg.hop_ms) * a->cfg.hop_ms + a->cfg.window_ms;
+        p->wm = end > p->wm ? end : p->wm;
+    }
     p->idle = 1;
     return advance(a) == 0 ? KB_AGG_OK : KB_AGG_ERR;
 }
@@ -752,4 +760,56 @@ int kb_agg_emit_updates(kb_agg_t *a)
         }
     }
     return KB_AGG_OK;
+}
+
+int kb_agg_expect_partition(kb_agg_t *a, int32_t part)
+{
+    part_t *p = part_get(a, part);
+
+    if (!p) {
+        return KB_AGG_ERR;
+    }
+    if (!p->active) {
+        memset(p, 0, sizeof(*p));
+        p->active = 1;
+        p->wm = INT64_MIN;
+    }
+    return KB_AGG_OK;
+}
+
+int kb_agg_min_offset(const kb_agg_t *a, int32_t part, int64_t *offset)
+{
+    int found = 0;
+
+    for (size_t i = 0; i < a->sn; i++) {
+        for (size_t j = 0; j < a->slots[i].n; j++) {
+            const bwin_t *w = a->slots[i].w[j];
+            if (w->part == part && (!found || w->min_off < *offset)) {
+                *offset = w->min_off;
+                found = 1;
+            }
+        }
+    }
+    return found;
+}
+
+void kb_agg_drop_partition(kb_agg_t *a, int32_t part)
+{
+    for (size_t i = 0; i < a->sn; i++) {
+        slot_t *s = &a->slots[i];
+        size_t keep = 0;
+        for (size_t j = 0; j < s->n; j++) {
+            if (s->w[j]->part == part) {
+                s->total -= s->w[j]->mentions;
+                bwin_free(s->w[j]);
+                a->open--;
+            } else {
+                s->w[keep++] = s->w[j];
+            }
+        }
+        s->n = keep;
+    }
+    if (part >= 0 && (size_t)part < a->pn) {
+        memset(&a->parts[part], 0, sizeof(a->parts[part]));
+    }
 }

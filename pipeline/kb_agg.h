@@ -87,11 +87,25 @@ kb_agg_t *kb_agg_new(const kb_agg_cfg_t *cfg, kb_agg_emit_fn emit, void *ud,
                      char *errstr, size_t errstr_size);
 void kb_agg_free(kb_agg_t *a);
 
-/** Add @p o, read from input partition @p part (>= 0). Emits the final
+/** Add @p o, read at @p offset of input partition @p part (>= 0). Emits the final
  *  records of every window the observation lets close. Returns KB_AGG_OK,
  *  KB_AGG_LATE (nothing counted: the caller routes it to the late output),
  *  or KB_AGG_ERR (out of memory, or the callback failed). */
-int kb_agg_add(kb_agg_t *a, int32_t part, const kb_obs_t *o);
+int kb_agg_add(kb_agg_t *a, int32_t part, int64_t offset, const kb_obs_t *o);
+
+/** The lowest input offset of @p part still inside an open window: the
+ *  offset it is safe to commit (1), or 0 when the partition holds none. */
+int kb_agg_min_offset(const kb_agg_t *a, int32_t part, int64_t *offset);
+
+/** The partition was assigned to this instance: until it delivers data or
+ *  is flushed as idle, it holds the horizon back, so a partition that is
+ *  merely slower to start does not see its windows closed under it. */
+int kb_agg_expect_partition(kb_agg_t *a, int32_t part);
+
+/** The partition was taken away (rebalance): forget its open windows
+ *  without emitting them; the new owner rebuilds them from the committed
+ *  offset. */
+void kb_agg_drop_partition(kb_agg_t *a, int32_t part);
 
 /** The input of @p part idles or has ended: close every window it holds
  *  open and emit the finals that become due. KB_AGG_OK or KB_AGG_ERR. */

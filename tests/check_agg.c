@@ -89,7 +89,7 @@ START_TEST(t_tumbling_arithmetic)
     o.dim[KB_SQ_RELIABILITY].label = KB_LABEL_POS;
     o.terms = good;
     o.n_terms = 1;
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     o = obs("A", 30, -0.6);
     o.complaint = 1;
     o.rating = 2;
@@ -101,18 +101,18 @@ START_TEST(t_tumbling_arithmetic)
     o.dim[KB_SQ_RESPONSIVENESS].label = KB_LABEL_NEG;
     o.terms = slow;
     o.n_terms = 1;
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     o = obs("B", 45, 0);
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     o = obs("A", 65, 0.5);
     o.dim[KB_SQ_RELIABILITY].mentioned = 1;
     o.dim[KB_SQ_RELIABILITY].score = 0.4;
     o.dim[KB_SQ_RELIABILITY].label = KB_LABEL_POS;
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     ck_assert_int_eq(s.n, 0);
     ck_assert_uint_eq(kb_agg_open_windows(a), 3);
     o = obs("B", 75, 0.3);
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     ck_assert_int_eq(s.n, 4);
     ck_assert_str_eq(s.rec[0],
         "{\"type\":\"wom\",\"brand\":\"A\",\"window_start\":\"1970-01-01T00:00:00Z\","
@@ -141,7 +141,7 @@ START_TEST(t_tumbling_arithmetic)
 
     /* 20 s is behind the 65 s watermark: late, nothing counted. */
     o = obs("A", 20, 0.9);
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_LATE);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_LATE);
     /* End of input closes [60,120): A's reliability 0.4 against the
      * expected 0.2 of the previous window, gap 0.2. */
     ck_assert_int_eq(kb_agg_flush_all(a), KB_AGG_OK);
@@ -163,16 +163,16 @@ START_TEST(t_partitions_gate)
     kb_agg_t *a = agg(&s, 60, 60);
     kb_obs_t o = obs("A", 10, 0.5);
 
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     o = obs("B", 20, 0.5);
-    ck_assert_int_eq(kb_agg_add(a, 1, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 1, 0, &o), KB_AGG_OK);
     o = obs("A", 200, 0.5); /* partition 0 at 190 s; partition 1 still at 10 s */
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     ck_assert_int_eq(s.n, 0);
     o = obs("B", 50, 0.5); /* still open for partition 1 */
-    ck_assert_int_eq(kb_agg_add(a, 1, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 1, 0, &o), KB_AGG_OK);
     o = obs("A", 30, 0.5); /* but closed for partition 0 */
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_LATE);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_LATE);
     /* Partition 1 idles: its windows close and it stops holding back. */
     ck_assert_int_eq(kb_agg_flush_partition(a, 1), KB_AGG_OK);
     ck_assert_int_eq(s.n, 4); /* [0,60) for A and B, both kinds */
@@ -191,7 +191,7 @@ START_TEST(t_hopping)
     kb_agg_t *a = agg(&s, 60, 30);
     kb_obs_t o = obs("A", 45, -0.7);
 
-    ck_assert_int_eq(kb_agg_add(a, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
     ck_assert_uint_eq(kb_agg_open_windows(a), 2);
     ck_assert_int_eq(kb_agg_emit_updates(a), KB_AGG_OK);
     ck_assert_int_eq(s.n, 4);
@@ -222,13 +222,43 @@ START_TEST(t_top_terms)
 
     o.terms = t1;
     o.n_terms = 2;
-    kb_agg_add(a, 0, &o);
+    kb_agg_add(a, 0, 0, &o);
     o.terms = t2;
-    kb_agg_add(a, 0, &o);
+    kb_agg_add(a, 0, 0, &o);
     ck_assert_int_eq(kb_agg_flush_all(a), KB_AGG_OK);
     ck_assert_ptr_nonnull(strstr(s.rec[0], "\"top_pos_terms\":[{\"term\":\"c\",\"count\":2},"
                                            "{\"term\":\"a\",\"count\":1}],\"top_neg_terms\":[]"));
     sink_free(&s);
+    kb_agg_free(a);
+}
+END_TEST
+
+/* An assigned partition that has not delivered yet holds windows open;
+ * the commit point is the oldest offset inside an open window. */
+START_TEST(t_expect_and_offsets)
+{
+    sink_t s = {0};
+    kb_agg_t *a = agg(&s, 60, 60);
+    kb_obs_t o = obs("A", 10, 0.5);
+    int64_t off = -1;
+
+    ck_assert_int_eq(kb_agg_expect_partition(a, 1), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_add(a, 0, 7, &o), KB_AGG_OK);
+    o = obs("A", 70, 0.5);
+    ck_assert_int_eq(kb_agg_add(a, 0, 8, &o), KB_AGG_OK);
+    o = obs("A", 500, 0.5);
+    ck_assert_int_eq(kb_agg_add(a, 0, 9, &o), KB_AGG_OK);
+    ck_assert_int_eq(s.n, 0); /* partition 1 has said nothing yet */
+    ck_assert(kb_agg_min_offset(a, 0, &off) == 1 && off == 7);
+    ck_assert_int_eq(kb_agg_min_offset(a, 1, &off), 0);
+    o = obs("B", 20, 0.5); /* not late: partition 1 was waited for */
+    ck_assert_int_eq(kb_agg_add(a, 1, 0, &o), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_flush_partition(a, 1), KB_AGG_OK);
+    ck_assert_int_eq(s.n, 6); /* [0,60) A and B, [60,120) A */
+    ck_assert(kb_agg_min_offset(a, 0, &off) == 1 && off == 9);
+    sink_free(&s);
+    kb_agg_drop_partition(a, 0);
+    ck_assert_uint_eq(kb_agg_open_windows(a), 0);
     kb_agg_free(a);
 }
 END_TEST
@@ -259,7 +289,7 @@ START_TEST(t_oom)
         o.terms = t1;
         o.n_terms = 1;
         kb_mem_fail_after(n);
-        rc = kb_agg_add(a, 0, &o);
+        rc = kb_agg_add(a, 0, 0, &o);
         kb_mem_fail_after(-1);
         ck_assert(rc == KB_AGG_OK || rc == KB_AGG_ERR);
         kb_agg_flush_all(a);
@@ -278,6 +308,7 @@ Suite *kb_agg_suite(void)
     tcase_add_test(tc, t_partitions_gate);
     tcase_add_test(tc, t_hopping);
     tcase_add_test(tc, t_top_terms);
+    tcase_add_test(tc, t_expect_and_offsets);
     tcase_add_test(tc, t_bad_config);
     tcase_add_test(tc, t_oom);
     suite_add_tcase(s, tc);

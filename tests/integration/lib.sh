@@ -1,7 +1,7 @@
 # lib.sh -- helpers for integration scripts: loud PASS/FAIL/SKIP lines that
 # the runner counts. Source it; $KB_BIN is the binary under test.
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 pass() { echo "PASS $*"; echo PASS >>"$KB_RESULTS"; }
 fail() { echo "FAIL $*"; echo FAIL >>"$KB_RESULTS"; }
@@ -35,4 +35,27 @@ wait_for() {
         [ $SECONDS -ge $deadline ] && return 1
         sleep 0.1
     done
+}
+
+# start_broker NAME [ARGS...]: `koubei broker` in the background with a
+# control FIFO on its stdin; sets BROKER (bootstrap address). Control it
+# with broker_cmd NAME COMMAND.
+start_broker() {
+    local name=$1
+    shift
+    mkfifo "$WORK/$name.ctl"
+    "$KB_BIN" broker "$@" <"$WORK/$name.ctl" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    eval "exec {fd_$name}>\"$WORK/$name.ctl\""
+    wait_for 20 test -s "$WORK/$name.out" || { echo "broker did not start"; return 1; }
+    BROKER=$(head -1 "$WORK/$name.out")
+}
+broker_cmd() {
+    local fd="fd_$1"
+    shift
+    echo "$*" >&"${!fd}"
+}
+
+# topic_lines BROKER TOPIC OUT: every record of TOPIC as "key<TAB>value".
+topic_lines() {
+    kcat -b "$1" -C -t "$2" -e -q -f '%k\t%s\n' >"$3" 2>/dev/null
 }

@@ -1,0 +1,268 @@
+/* run.c -- `koubei run`: the live pipeline, on a real Kafka cluster
+ * (--brokers) or on an embedded development broker started in-process.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kb_broker.h"
+#include "kb_cmd.h"
+#include "kb_decode.h"
+#include "kb_engine.h"
+#include "kb_log.h"
+#include "kb_run.h"
+
+#define MAX_MULTI 32
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: koubei run [options]\n"
+        "  --brokers HOST:PORT[,..]  Kafka bootstrap servers; without it an embedded\n"
+        "                            development broker is started and its address printed\n"
+        "  -X KEY=VALUE              any librdkafka property (repeatable, kcat style)\n"
+        "  --config FILE             librdkafka properties, one key=value a line\n"
+        "  --role all|score|aggregate  stages this process runs (all)\n"
+        "  --group NAME              consumer group prefix (koubei)\n"
+        "  --input T1,T2             input topics (feedback.raw)\n"
+        "  --window DUR --hop DUR    window length (60s) and advance (= window: tumbling)\n"
+        "  --grace DUR               allowed lateness (10s)\n"
+        "  --idle-close DUR          close a partition's windows after this quiet (30s)\n"
+        "  --emit-interval DUR       non-final updates of open windows (5s)\n"
+        "  --stats-interval DUR      stats line on stderr (10s); --stats-topic T also\n"
+        "  --exit-idle DUR           stop after this long without input (demos, tests)\n"
+        "  --partitions N            partitions of the embedded broker's topics (4)\n"
+        "  --show                    print each final word-of-mouth window on stdout\n"
+        "  --field NAME=PATH, --lexicons DIR, --lexicon-extra FILE, --max-bytes N,\n"
+        "  --log-level LEVEL         as for koubei score\n"
+        "Durations: 500ms, 10s, 5m, 1h (a bare number is seconds).\n");
+}
+
+/* "500ms", "10s", "5m", "1h", "30" (seconds) -> milliseconds, or -1. */
+static int64_t duration_ms(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+
+    if (end == s || v < 0) {
+        return -1;
+    }
+    if (!*end || strcmp(end, "s") == 0) return (int64_t)(v * 1000);
+    if (strcmp(end, "ms") == 0) return (int64_t)v;
+    if (strcmp(end, "m") == 0) return (int64_t)(v * 60000);
+    if (strcmp(end, "h") == 0) return (int64_t)(v * 3600000);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s)) s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+/* key=value lines; '#' comments. The strings are kept for the run. */
+static int read_config(const char *path, kb_run_cfg_t *cfg)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+
+    if (!f) {
+        fprintf(stderr, "koubei run: cannot open %s\n", path);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        char *l = trim(line);
+        if (!*l || *l == '#') {
+            continue;
+        }
+        if (!strchr(l, '=') || cfg->n_props == KB_RUN_MAX_PROPS) {
+            fprintf(stderr, "koubei run: %s: bad line '%s'\n", path, l);
+            fclose(f);
+            return -1;
+        }
+        cfg->props[cfg->n_props++] = strdup(l);
+    }
+    fclose(f);
+    return 0;
+}
+
+static volatile int stop_flag;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    if (stop_flag) {
+        _exit(130);
+    }
+    stop_flag = 1;
+}
+
+typedef struct run_opts {
+    kb_run_cfg_t cfg;
+    const char *lexicons;
+    const char *extra[MAX_MULTI];
+    size_t n_extra;
+    const char *fields[MAX_MULTI];
+    size_t n_fields;
+    size_t max_bytes;
+    int partitions;
+} run_opts_t;
+
+static int set_duration(const char *name, const char *arg, int64_t *out)
+{
+    if ((*out = duration_ms(arg)) < 0) {
+        fprintf(stderr, "koubei run: bad duration for --%s: '%s'\n", name, arg);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_run(int argc, char **argv, run_opts_t *o)
+{
+    static const struct option lo[] = {
+        {"brokers", required_argument, NULL, 'b'}, {"config", required_argument, NULL, 'c'},
+        {"role", required_argument, NULL, 'r'}, {"group", required_argument, NULL, 'g'},
+        {"input", required_argument, NULL, 'i'}, {"window", required_argument, NULL, 'w'},
+        {"hop", required_argument, NULL, 'H'}, {"grace", required_argument, NULL, 'G'},
+        {"idle-close", required_argument, NULL, 'I'},
+        {"emit-interval", required_argument, NULL, 'E'},
+        {"stats-interval", required_argument, NULL, 'S'},
+        {"stats-topic", required_argument, NULL, 'T'},
+        {"exit-idle", required_argument, NULL, 'q'},
+        {"partitions", required_argument, NULL, 'p'}, {"show", no_argument, NULL, 's'},
+        {"field", required_argument, NULL, 'f'}, {"lexicons", required_argument, NULL, 'L'},
+        {"lexicon-extra", required_argument, NULL, 'x'},
+        {"max-bytes", required_argument, NULL, 'm'},
+        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    kb_run_cfg_t *c = &o->cfg;
+    int ch, hop_set = 0;
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "X:", lo, NULL)) != -1) {
+        int bad = 0;
+        switch (ch) {
+        case 'b': c->brokers = optarg; break;
+        case 'X':
+            if (c->n_props == KB_RUN_MAX_PROPS || !strchr(optarg, '=')) bad = 1;
+            else c->props[c->n_props++] = optarg;
+            break;
+        case 'c': bad = read_config(optarg, c) != 0; break;
+        case 'r':
+            if (strcmp(optarg, "all") == 0) c->role = KB_ROLE_ALL;
+            else if (strcmp(optarg, "score") == 0) c->role = KB_ROLE_SCORE;
+            else if (strcmp(optarg, "aggregate") == 0) c->role = KB_ROLE_AGGREGATE;
+            else bad = 1;
+            break;
+        case 'g': c->group = optarg; break;
+        case 'i': c->input = optarg; break;
+        case 'w': bad = set_duration("window", optarg, &c->agg.window_ms); break;
+        case 'H': bad = set_duration("hop", optarg, &c->agg.hop_ms); hop_set = 1; break;
+        case 'G': bad = set_duration("grace", optarg, &c->agg.grace_ms); break;
+        case 'I': bad = set_duration("idle-close", optarg, &c->idle_close_ms); break;
+        case 'E': bad = set_duration("emit-interval", optarg, &c->emit_interval_ms); break;
+        case 'S': bad = set_duration("stats-interval", optarg, &c->stats_interval_ms); break;
+        case 'T': c->t_stats = optarg; break;
+        case 'q': bad = set_duration("exit-idle", optarg, &c->exit_idle_ms); break;
+        case 'p': o->partitions = atoi(optarg); break;
+        case 's': c->show = stdout; break;
+        case 'f':
+            if (o->n_fields == MAX_MULTI) bad = 1; else o->fields[o->n_fields++] = optarg;
+            break;
+        case 'L': o->lexicons = optarg; break;
+        case 'x':
+            if (o->n_extra == MAX_MULTI) bad = 1; else o->extra[o->n_extra++] = optarg;
+            break;
+        case 'm': o->max_bytes = (size_t)strtoull(optarg, NULL, 10); break;
+        case 'l': bad = (kb_log_level = kb_log_parse_level(optarg)) < 0; break;
+        case 'h': run_usage(stdout); return 1;
+        default: bad = 1; break;
+        }
+        if (bad) {
+            fprintf(stderr, "koubei run: bad option or value near '%s'\n", argv[optind - 1]);
+            run_usage(stderr);
+            return -1;
+        }
+    }
+    if (!hop_set) {
+        c->agg.hop_ms = c->agg.window_ms;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "koubei run: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int kb_cmd_run(int argc, char **argv)
+{
+    run_opts_t o;
+    kb_broker_t *broker = NULL;
+    kb_engine_t *en = NULL;
+    kb_decoder_t *dec = NULL;
+    kb_run_t *run = NULL;
+    char err[512];
+    struct sigaction sa;
+    int rc = 2, prc;
+
+    memset(&o, 0, sizeof(o));
+    kb_run_cfg_default(&o.cfg);
+    o.max_bytes = 256 * 1024;
+    o.partitions = 4;
+    if ((prc = parse_run(argc, argv, &o)) != 0) {
+        return prc > 0 ? 0 : 2;
+    }
+    if (!(en = kb_engine_new(o.lexicons, o.extra, o.n_extra, err, sizeof(err)))) {
+        fprintf(stderr, "koubei run: cannot load lexicons: %s\n", err);
+        return 2;
+    }
+    if (!(dec = kb_decoder_new(o.max_bytes, err, sizeof(err)))) {
+        goto out;
+    }
+    for (size_t i = 0; i < o.n_fields; i++) {
+        if (kb_decoder_map(dec, o.fields[i], err, sizeof(err)) != 0) {
+            goto out;
+        }
+    }
+    if (!o.cfg.brokers) {
+        if (!(broker = kb_broker_new(1, o.partitions,
+                                     "feedback.raw,koubei.scored,koubei.wom,koubei.satisfaction,"
+                                     "koubei.dlq,koubei.late,koubei.alerts,koubei.state",
+                                     err, sizeof(err)))) {
+            rc = 1;
+            goto out;
+        }
+        o.cfg.brokers = kb_broker_bootstrap(broker);
+        printf("koubei run: embedded development broker (in memory, not for production) at %s\n"
+               "  feed it:  kcat -b %s -P -t %s\n",
+               o.cfg.brokers, o.cfg.brokers, o.cfg.input);
+        fflush(stdout);
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (!(run = kb_run_new(&o.cfg, en, dec, err, sizeof(err)))) {
+        goto out;
+    }
+    rc = kb_run_loop(run, &stop_flag, err, sizeof(err)) == 0 ? 0 : 1;
+out:
+    if (rc != 0) {
+        fprintf(stderr, "koubei run: %s\n", err);
+    }
+    kb_run_free(run);
+    kb_broker_free(broker);
+    kb_decoder_free(dec);
+    kb_engine_free(en);
+    return rc;
+}
