@@ -35,6 +35,7 @@ static void run_usage(FILE *f)
         "  --emit-interval DUR       non-final updates of open windows (5s)\n"
         "  --stats-interval DUR      stats line on stderr (10s); --stats-topic T also\n"
         "  --exit-idle DUR           stop after this long without input (demos, tests)\n"
+        "  --commit-interval DUR     how often offsets are committed (1s)\n"
         "  --partitions N            partitions of the embedded broker's topics (4)\n"
         "  --show                    print each final word-of-mouth window on stdout\n"
         "  --field NAME=PATH, --lexicons DIR, --lexicon-extra FILE, --max-bytes N,\n"
@@ -137,6 +138,7 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
         {"stats-interval", required_argument, NULL, 'S'},
         {"stats-topic", required_argument, NULL, 'T'},
         {"exit-idle", required_argument, NULL, 'q'},
+        {"commit-interval", required_argument, NULL, 'C'},
         {"partitions", required_argument, NULL, 'p'}, {"show", no_argument, NULL, 's'},
         {"field", required_argument, NULL, 'f'}, {"lexicons", required_argument, NULL, 'L'},
         {"lexicon-extra", required_argument, NULL, 'x'},
@@ -172,6 +174,7 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
         case 'S': bad = set_duration("stats-interval", optarg, &c->stats_interval_ms); break;
         case 'T': c->t_stats = optarg; break;
         case 'q': bad = set_duration("exit-idle", optarg, &c->exit_idle_ms); break;
+        case 'C': bad = set_duration("commit-interval", optarg, &c->commit_interval_ms); break;
         case 'p': o->partitions = atoi(optarg); break;
         case 's': c->show = stdout; break;
         case 'f':

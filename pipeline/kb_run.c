@@ -28,7 +28,22 @@ typedef struct apart {
     int assigned, flushed;
     int64_t last_ms;   /* wall clock of the last record */
     int64_t next_off;  /* after the last record processed; -1 when none */
+    int64_t replay_end; /* offsets below were processed before a restart */
 } apart_t;
+
+/* Input topics as the aggregator sees them: every input partition is a
+ * source, and the watermark is kept per (scored partition, source)
+ * substream, the unit whose order Kafka preserves end to end. */
+typedef struct src_topic {
+    char *name;
+    int base, n;       /* substream source indexes base .. base+n-1 */
+} src_topic_t;
+
+typedef struct sstate {
+    int flushed, has_src;
+    int64_t last_ms;
+    int64_t src_off;   /* highest source offset counted */
+} sstate_t;
 
 struct kb_run {
     kb_run_cfg_t cfg;
@@ -44,7 +59,49 @@ struct kb_run {
     int failed;
     char fatal[256];
     int64_t last_input_ms;
+    json_t *written;   /* brand -> last state version written */
+    int state_loaded;
+    src_topic_t *src;
+    size_t n_src_topics;
+    int n_src;         /* sources, plus one for records of unknown origin */
+    sstate_t *ss;      /* per substream id */
+    size_t ssn;
+    int score_assigned, agg_assigned;
 };
+
+/* Substream id of a record from source @p s in scored partition @p p. */
+static int32_t sid_of(const kb_run_t *r, int32_t p, int s)
+{
+    return p * r->n_src + s;
+}
+
+static int source_index(const kb_run_t *r, const char *topic, int32_t part)
+{
+    for (size_t i = 0; topic && i < r->n_src_topics; i++) {
+        if (strcmp(r->src[i].name, topic) == 0 && part >= 0 && part < r->src[i].n) {
+            return r->src[i].base + part;
+        }
+    }
+    return r->n_src - 1; /* unknown origin */
+}
+
+static sstate_t *ss_get(kb_run_t *r, int32_t sid)
+{
+    if (sid < 0) {
+        return NULL;
+    }
+    if ((size_t)sid >= r->ssn) {
+        size_t n = (size_t)sid + 64;
+        sstate_t *a = kb_realloc(r->ss, n * sizeof(*a));
+        if (!a) {
+            return NULL;
+        }
+        memset(a + r->ssn, 0, (n - r->ssn) * sizeof(*a));
+        r->ss = a;
+        r->ssn = n;
+    }
+    return &r->ss[sid];
+}
 
 static int64_t now_ms(void)
 {
@@ -65,6 +122,7 @@ void kb_run_cfg_default(kb_run_cfg_t *cfg)
     cfg->t_sat = "koubei.satisfaction";
     cfg->t_dlq = "koubei.dlq";
     cfg->t_late = "koubei.late";
+    cfg->t_state = "koubei.state";
     kb_agg_cfg_default(&cfg->agg);
     cfg->idle_close_ms = 30000;
     cfg->emit_interval_ms = 5000;
@@ -171,6 +229,177 @@ static apart_t *apart_get(kb_run_t *r, int32_t p)
 
 static int commit_agg(kb_run_t *r, int sync);
 static int commit_score(kb_run_t *r, int sync);
+static rd_kafka_conf_t *base_conf(const kb_run_cfg_t *cfg, char *err, size_t n);
+static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts);
+
+/* "koubei1 n=N h=MS|-" as written by commit_metadata(). */
+static int parse_metadata(const rd_kafka_topic_partition_t *e, int64_t *n, int *has_h,
+                          int64_t *h)
+{
+    char buf[160], hs[40];
+    long long nn;
+
+    if (!e->metadata || e->metadata_size == 0 || e->metadata_size >= sizeof(buf)) {
+        return -1;
+    }
+    memcpy(buf, e->metadata, e->metadata_size);
+    buf[e->metadata_size] = '\0';
+    if (sscanf(buf, "koubei1 n=%lld h=%39s", &nn, hs) != 2) {
+        return -1;
+    }
+    *n = nn;
+    *has_h = hs[0] != '-';
+    *h = *has_h ? strtoll(hs, NULL, 10) : 0;
+    return 0;
+}
+
+/* Pick the newest state version that the committed horizon covers. */
+static void apply_state(kb_run_t *r, const json_t *rec, int64_t horizon)
+{
+    const json_t *brand = json_object_get(rec, "brand");
+    const json_t *pick = NULL;
+    const char *which[2] = {"cur", "prev"};
+    kb_agg_bstate_t st;
+
+    for (int i = 0; i < 2 && !pick; i++) {
+        const json_t *v = json_object_get(rec, which[i]);
+        if (json_is_object(v) && json_integer_value(json_object_get(v, "h")) <= horizon) {
+            pick = v;
+        }
+    }
+    if (!json_is_string(brand) || !pick) {
+        return;
+    }
+    for (int d = 0; d < KB_SQ_COUNT; d++) {
+        const json_t *x = json_array_get(json_object_get(pick, "ewma"), (size_t)d);
+        st.has[d] = json_is_number(x);
+        st.ewma[d] = st.has[d] ? json_number_value(x) : 0;
+    }
+    kb_agg_brand_state(r->agg, json_string_value(brand), json_string_length(brand), &st, 1);
+    json_object_setn(r->written, json_string_value(brand), json_string_length(brand),
+                     (json_t *)pick);
+}
+
+/* Read the whole state topic once, from a group-less consumer. */
+static void load_state(kb_run_t *r, int64_t horizon)
+{
+    char err[256];
+    rd_kafka_conf_t *c = base_conf(&r->cfg, err, sizeof(err));
+    rd_kafka_t *rk = NULL;
+    const rd_kafka_metadata_t *md = NULL;
+    rd_kafka_topic_t *t = NULL;
+    rd_kafka_topic_partition_list_t *as;
+    int64_t *hi = NULL, left = 0;
+    int np = 0;
+
+    if (!c || conf_set(c, "enable.auto.commit", "false", err, sizeof(err)) != 0 ||
+        conf_set(c, "group.id", "koubei.state-reader", err, sizeof(err)) != 0 ||
+        !(rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err)))) {
+        KB_LOG(KB_LOG_WARN, "run", "state reader: %s", err);
+        if (c && !rk) rd_kafka_conf_destroy(c);
+        return;
+    }
+    t = rd_kafka_topic_new(rk, r->cfg.t_state, NULL);
+    if (rd_kafka_metadata(rk, 0, t, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && !md->topics[0].err) {
+        np = md->topics[0].partition_cnt;
+    }
+    as = rd_kafka_topic_partition_list_new(np > 0 ? np : 1);
+    hi = kb_calloc((size_t)(np > 0 ? np : 1), sizeof(*hi));
+    for (int p = 0; hi && p < np; p++) {
+        int64_t lo;
+        if (rd_kafka_query_watermark_offsets(rk, r->cfg.t_state, p, &lo, &hi[p], 10000) == 0 &&
+            hi[p] > lo) {
+            rd_kafka_topic_partition_list_add(as, r->cfg.t_state, p)->offset = lo;
+            left++;
+        } else {
+            hi[p] = -1;
+        }
+    }
+    if (left > 0) {
+        rd_kafka_assign(rk, as);
+    }
+    while (left > 0) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 10000);
+        json_t *rec;
+        if (!m) {
+            KB_LOG(KB_LOG_WARN, "run", "state topic read timed out; some baselines start fresh");
+            break;
+        }
+        if (!m->err && (rec = json_loadb(m->payload, m->len, 0, NULL))) {
+            apply_state(r, rec, horizon);
+            json_decref(rec);
+        }
+        if (!m->err && m->partition < np && m->offset + 1 >= hi[m->partition]) {
+            hi[m->partition] = -1;
+            left--;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_partition_list_destroy(as);
+    rd_kafka_topic_destroy(t);
+    kb_free(hi);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+/* Expect every input source in scored partition @p p: until a source has
+ * delivered or idled, it holds the horizon back. */
+static void expect_sources(kb_run_t *r, int32_t p)
+{
+    for (int s = 0; s + 1 < r->n_src; s++) {
+        sstate_t *x = ss_get(r, sid_of(r, p, s));
+        kb_agg_expect_partition(r->agg, sid_of(r, p, s));
+        if (x) {
+            memset(x, 0, sizeof(*x));
+            x->last_ms = now_ms();
+        }
+    }
+}
+
+/* New aggregate partitions resume from their commit point: the horizon of
+ * the last commit (windows up to it were published), the offset up to
+ * which records were handled before, and (once) the brands' baselines. */
+static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
+{
+    int64_t horizon = INT64_MIN;
+    int any_h = 0;
+
+    if (rd_kafka_committed(rk, parts, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        KB_LOG(KB_LOG_WARN, "run", "cannot read committed offsets; starting partitions fresh");
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &parts->elems[i];
+        apart_t *a = apart_get(r, e->partition);
+        int64_t n, h;
+        int has_h;
+        if (!a) {
+            continue;
+        }
+        memset(a, 0, sizeof(*a));
+        a->assigned = 1;
+        a->next_off = -1;
+        a->last_ms = now_ms();
+        expect_sources(r, e->partition);
+        if (parse_metadata(e, &n, &has_h, &h) == 0) {
+            a->replay_end = n;
+            if (has_h && (!any_h || h > horizon)) {
+                horizon = h;
+                any_h = 1;
+            }
+            KB_LOG(KB_LOG_INFO, "run", "partition %d resumes at %lld (handled before: < %lld)",
+                   (int)e->partition, (long long)e->offset, (long long)n);
+        }
+    }
+    if (any_h) {
+        kb_agg_set_horizon(r->agg, horizon);
+        if (!r->state_loaded) {
+            load_state(r, horizon);
+            r->state_loaded = 1;
+        }
+    }
+}
 
 /* Eager rebalancing: before partitions go, deliver and commit what is
  * safe; the aggregate stage also drops their open windows (the next owner
@@ -184,16 +413,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         KB_LOG(KB_LOG_INFO, "run", "%s stage assigned %d partition(s)",
                is_agg ? "aggregate" : "score", parts->cnt);
-        for (int i = 0; is_agg && i < parts->cnt; i++) {
-            apart_t *a = apart_get(r, parts->elems[i].partition);
-            if (a) {
-                memset(a, 0, sizeof(*a));
-                a->assigned = 1;
-                a->next_off = -1;
-                a->last_ms = now_ms();
-            }
-            kb_agg_expect_partition(r->agg, parts->elems[i].partition);
+        if (is_agg) {
+            restore(r, rk, parts);
+            r->agg_assigned = 1;
+        } else {
+            r->score_assigned = 1;
         }
+        r->last_input_ms = now_ms(); /* idle time counts from a working group */
         rd_kafka_assign(rk, parts);
         return;
     }
@@ -201,7 +427,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         commit_agg(r, 1);
         for (int i = 0; i < parts->cnt; i++) {
             apart_t *a = apart_get(r, parts->elems[i].partition);
-            kb_agg_drop_partition(r->agg, parts->elems[i].partition);
+            for (int src = 0; src < r->n_src; src++) {
+                kb_agg_drop_partition(r->agg, sid_of(r, parts->elems[i].partition, src));
+            }
             if (a) {
                 a->assigned = 0;
             }
@@ -400,6 +628,17 @@ static int score_message(kb_run_t *r, const rd_kafka_message_t *m)
     }
     kb_buf_reset(&r->out);
     kb_encode_scored(&r->out, &msg, res, kb_engine_lexicon(r->en), 0);
+    if (r->out.len > 0) { /* where it came from, for the aggregator's de-duplication */
+        const char *t = rd_kafka_topic_name(m->rkt);
+        r->out.len--;
+        kb_buf_puts(&r->out, ",\"src\":{\"topic\":");
+        kb_buf_json_str(&r->out, t, strlen(t));
+        kb_buf_puts(&r->out, ",\"partition\":");
+        kb_buf_int(&r->out, m->partition);
+        kb_buf_puts(&r->out, ",\"offset\":");
+        kb_buf_int(&r->out, m->offset);
+        kb_buf_puts(&r->out, "}}");
+    }
     brand = msg.brand ? msg.brand
           : res->n_brands ? kb_lexicon_brand_name(kb_engine_lexicon(r->en), res->brands[0])
                           : NULL;
@@ -455,6 +694,41 @@ static int on_window(void *ud, const kb_agg_rec_t *rec)
                    r->key.len, rec->json, rec->len);
 }
 
+/* Substream of a scored record: its partition and input source. */
+static int32_t sid_of_record(kb_run_t *r, const rd_kafka_message_t *m, const json_t *rec)
+{
+    const json_t *src = json_object_get(rec, "src");
+    int s = source_index(r, json_string_value(json_object_get(src, "topic")),
+                         (int32_t)json_integer_value(json_object_get(src, "partition")));
+    int32_t sid = sid_of(r, m->partition, s);
+    sstate_t *x = ss_get(r, sid);
+
+    if (x) {
+        x->last_ms = now_ms();
+        x->flushed = 0;
+    }
+    return sid;
+}
+
+/* 1 when the scored record's source message was counted already: within a
+ * substream, source offsets only grow, so a smaller or equal one is a copy
+ * re-produced by a score stage that restarted. */
+static int seen_before(kb_run_t *r, int32_t sid, const json_t *rec)
+{
+    const json_t *off = json_object_get(json_object_get(rec, "src"), "offset");
+    sstate_t *x = ss_get(r, sid);
+
+    if (!x || !json_is_integer(off)) {
+        return 0;
+    }
+    if (x->has_src && json_integer_value(off) <= x->src_off) {
+        return 1;
+    }
+    x->has_src = 1;
+    x->src_off = json_integer_value(off);
+    return 0;
+}
+
 static int aggregate_message(kb_run_t *r, const rd_kafka_message_t *m)
 {
     json_error_t jerr;
@@ -464,6 +738,7 @@ static int aggregate_message(kb_run_t *r, const rd_kafka_message_t *m)
     rd_kafka_timestamp_type_t tt;
     char err[256];
     int rc = 0, added;
+    int32_t sid;
 
     if (!a) {
         return -1;
@@ -475,14 +750,18 @@ static int aggregate_message(kb_run_t *r, const rd_kafka_message_t *m)
         rc = dead_letter(r, m, "aggregate: not a scored record (invalid JSON)");
     } else if (json_is_null(json_object_get(rec, "brand"))) {
         r->st.unbranded++; /* scored and kept in the scored topic; no brand to count */
+    } else if (seen_before(r, (sid = sid_of_record(r, m, rec)), rec)) {
+        r->st.duplicates++;
     } else if (kb_obs_from_json(&ob, rec, rd_kafka_message_timestamp(m, &tt), err,
                                 sizeof(err)) != 0) {
         char reason[300];
         snprintf(reason, sizeof(reason), "aggregate: %s", err);
         rc = dead_letter(r, m, reason);
-    } else if ((added = kb_agg_add(r->agg, m->partition, m->offset, &ob.obs)) == KB_AGG_LATE) {
-        r->st.late++;
-        rc = produce(r, r->cfg.t_late, m->key, m->key_len, m->payload, m->len);
+    } else if ((added = kb_agg_add(r->agg, sid, m->offset, &ob.obs)) == KB_AGG_LATE) {
+        if (m->offset >= a->replay_end) { /* else it was routed before the restart */
+            r->st.late++;
+            rc = produce(r, r->cfg.t_late, m->key, m->key_len, m->payload, m->len);
+        }
     } else if (added == KB_AGG_ERR) {
         rc = -1;
         if (!r->failed) {
@@ -525,33 +804,130 @@ static int commit_score(kb_run_t *r, int sync)
     return 0;
 }
 
-/* Per partition: no further than the oldest offset inside an open window. */
+/* State records: a brand's EWMA now and the version written before it,
+ * each with the horizon it belongs to. A restart takes the newest version
+ * not beyond the committed horizon, so a state written just before a crash
+ * (whose offsets were never committed) is not applied twice. */
+static int write_state(void *ud, const char *name, size_t len, const kb_agg_bstate_t *st)
+{
+    kb_run_t *r = ud;
+    int64_t h = 0;
+    json_t *ver = json_object(), *ew = json_array(), *prev, *rec;
+    char *js;
+    int rc = -1;
+
+    kb_agg_horizon(r->agg, &h);
+    for (int d = 0; d < KB_SQ_COUNT; d++) {
+        json_array_append_new(ew, st->has[d] ? json_real(st->ewma[d]) : json_null());
+    }
+    json_object_set_new(ver, "h", json_integer(h));
+    json_object_set_new(ver, "ewma", ew);
+    prev = json_object_getn(r->written, name, len);
+    rec = json_pack("{s:s%,s:O,s:O?}", "brand", name, len, "cur", ver, "prev", prev);
+    js = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(rec);
+    if (js) {
+        rc = produce(r, r->cfg.t_state, name, len, js, strlen(js));
+        free(js);
+    }
+    json_object_setn_new(r->written, name, len, ver);
+    return rc;
+}
+
+static char *commit_metadata(const kb_run_t *r, int64_t next_off)
+{
+    int64_t h;
+    int has_h = kb_agg_horizon(r->agg, &h);
+    char buf[160], *m;
+
+    if (has_h) {
+        snprintf(buf, sizeof(buf), "koubei1 n=%lld h=%lld", (long long)next_off, (long long)h);
+    } else {
+        snprintf(buf, sizeof(buf), "koubei1 n=%lld h=-", (long long)next_off);
+    }
+    if ((m = malloc(strlen(buf) + 1))) { /* owned by the list: librdkafka frees it */
+        memcpy(m, buf, strlen(buf) + 1);
+    }
+    return m;
+}
+
+/* Per partition: no further than the oldest offset inside an open window,
+ * with what a restart needs to resume there exactly. */
 static int commit_agg(kb_run_t *r, int sync)
 {
     rd_kafka_topic_partition_list_t *l;
     rd_kafka_resp_err_t err;
+    int l_cnt;
 
-    if (!r->c_agg || flush(r) != 0) {
+    if (!r->c_agg || kb_agg_take_changed(r->agg, write_state, r) != KB_AGG_OK || flush(r) != 0) {
         return -1;
     }
     l = rd_kafka_topic_partition_list_new((int)r->apn);
     for (size_t p = 0; p < r->apn; p++) {
-        int64_t off;
-        if (!r->ap[p].assigned || r->ap[p].next_off < 0) {
+        rd_kafka_topic_partition_t *e;
+        int64_t off = r->ap[p].next_off, o;
+        if (!r->ap[p].assigned || off < 0) {
             continue;
         }
-        if (!kb_agg_min_offset(r->agg, (int32_t)p, &off) || off > r->ap[p].next_off) {
-            off = r->ap[p].next_off;
+        for (int src = 0; src < r->n_src; src++) {
+            if (kb_agg_min_offset(r->agg, sid_of(r, (int32_t)p, src), &o) && o < off) {
+                off = o;
+            }
         }
-        rd_kafka_topic_partition_list_add(l, r->cfg.t_scored, (int32_t)p)->offset = off;
+        e = rd_kafka_topic_partition_list_add(l, r->cfg.t_scored, (int32_t)p);
+        e->offset = off;
+        if ((e->metadata = commit_metadata(r, r->ap[p].next_off))) {
+            e->metadata_size = strlen(e->metadata);
+        }
     }
+    l_cnt = l->cnt;
     err = l->cnt ? rd_kafka_commit(r->c_agg, l, !sync) : RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_topic_partition_list_destroy(l);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         KB_LOG(KB_LOG_WARN, "run", "aggregate commit: %s", rd_kafka_err2str(err));
         return -1;
     }
-    r->st.commits++;
+    r->st.commits += l_cnt > 0;
+    return 0;
+}
+
+/* The input topics' partitions, from the cluster's metadata (the producer
+ * handle is enough to ask). A topic that does not exist yet counts as one
+ * partition. */
+static int load_sources(kb_run_t *r, char *errstr, size_t n)
+{
+    char *list = kb_strndup(r->cfg.input, strlen(r->cfg.input)), *save = NULL;
+    int base = 0;
+
+    if (!list) {
+        snprintf(errstr, n, "out of memory");
+        return -1;
+    }
+    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->prod, t, NULL);
+        const rd_kafka_metadata_t *md = NULL;
+        src_topic_t *a = kb_realloc(r->src, (r->n_src_topics + 1) * sizeof(*a));
+        int np = 1;
+        if (rkt && rd_kafka_metadata(r->prod, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0) {
+            np = md->topics[0].partition_cnt;
+        }
+        if (md) rd_kafka_metadata_destroy(md);
+        if (rkt) rd_kafka_topic_destroy(rkt);
+        if (!a || !(a[r->n_src_topics].name = kb_strndup(t, strlen(t)))) {
+            if (a) r->src = a;
+            kb_free(list);
+            snprintf(errstr, n, "out of memory");
+            return -1;
+        }
+        r->src = a;
+        a[r->n_src_topics].base = base;
+        a[r->n_src_topics].n = np;
+        r->n_src_topics++;
+        base += np;
+    }
+    kb_free(list);
+    r->n_src = base + 1;
     return 0;
 }
 
@@ -571,6 +947,10 @@ kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
     r->dec = dec;
     kb_buf_init(&r->out);
     kb_buf_init(&r->key);
+    if (!(r->written = json_object())) {
+        snprintf(errstr, n, "out of memory");
+        goto fail;
+    }
     if (!cfg->brokers || !*cfg->brokers) {
         snprintf(errstr, n, "no brokers given");
         goto fail;
@@ -585,6 +965,9 @@ kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
         }
     }
     if (cfg->role != KB_ROLE_SCORE) {
+        if (load_sources(r, errstr, n) != 0) {
+            goto fail;
+        }
         if (!(r->agg = kb_agg_new(&cfg->agg, on_window, r, errstr, n)) ||
             !(r->c_agg = new_consumer(r, "aggregate", cfg->t_scored, errstr, n))) {
             goto fail;
@@ -616,6 +999,12 @@ void kb_run_free(kb_run_t *r)
     kb_buf_fini(&r->out);
     kb_buf_fini(&r->key);
     kb_free(r->ap);
+    for (size_t i = 0; i < r->n_src_topics; i++) {
+        kb_free(r->src[i].name);
+    }
+    kb_free(r->src);
+    kb_free(r->ss);
+    json_decref(r->written);
     kb_free(r);
 }
 
@@ -659,12 +1048,13 @@ static void stats_line(kb_run_t *r)
                   "{\"type\":\"stats\",\"consumed\":%llu,\"scored\":%llu,\"dlq\":%llu,"
                   "\"late\":%llu,\"unbranded\":%llu,\"windows_open\":%zu,"
                   "\"windows_emitted\":%llu,\"lag\":%lld,\"produce_errors\":%llu,"
-                  "\"commits\":%llu}",
+                  "\"commits\":%llu,\"duplicates\":%llu}",
                   (unsigned long long)st.consumed, (unsigned long long)st.scored,
                   (unsigned long long)st.dlq, (unsigned long long)st.late,
                   (unsigned long long)st.unbranded, st.windows_open,
                   (unsigned long long)st.windows_emitted, (long long)st.lag,
-                  (unsigned long long)st.produce_errors, (unsigned long long)st.commits);
+                  (unsigned long long)st.produce_errors, (unsigned long long)st.commits,
+                  (unsigned long long)st.duplicates);
     if (!b.oom) {
         fprintf(stderr, "%s\n", b.p);
         if (r->cfg.t_stats) {
@@ -701,10 +1091,16 @@ static int drain(kb_run_t *r, rd_kafka_t *rk, int timeout_ms,
 static void idle_close(kb_run_t *r, int64_t now)
 {
     for (size_t p = 0; p < r->apn; p++) {
-        apart_t *a = &r->ap[p];
-        if (a->assigned && !a->flushed && now - a->last_ms >= r->cfg.idle_close_ms) {
-            kb_agg_flush_partition(r->agg, (int32_t)p);
-            a->flushed = 1;
+        if (!r->ap[p].assigned) {
+            continue;
+        }
+        for (int src = 0; src < r->n_src; src++) {
+            int32_t sid = sid_of(r, (int32_t)p, src);
+            sstate_t *x = (size_t)sid < r->ssn ? &r->ss[sid] : NULL;
+            if (x && !x->flushed && x->last_ms > 0 && now - x->last_ms >= r->cfg.idle_close_ms) {
+                kb_agg_flush_partition(r->agg, sid);
+                x->flushed = 1;
+            }
         }
     }
 }
@@ -745,7 +1141,8 @@ int kb_run_loop(kb_run_t *r, volatile const int *stop, char *errstr, size_t n)
             stats_line(r);
             t_stats = now;
         }
-        if (r->cfg.exit_idle_ms > 0 && now - r->last_input_ms >= r->cfg.exit_idle_ms) {
+        if (r->cfg.exit_idle_ms > 0 && now - r->last_input_ms >= r->cfg.exit_idle_ms &&
+            (r->score_assigned || !r->c_score) && (r->agg_assigned || !r->c_agg)) {
             KB_LOG(KB_LOG_INFO, "run", "no input for %lld ms: stopping",
                    (long long)r->cfg.exit_idle_ms);
             break;

@@ -36,7 +36,7 @@ typedef struct kb_run_cfg {
     kb_role_t role;
     const char *group;        /* consumer group prefix: GROUP.score, GROUP.aggregate */
     const char *input;        /* comma-separated input topics */
-    const char *t_scored, *t_wom, *t_sat, *t_dlq, *t_late, *t_stats;
+    const char *t_scored, *t_wom, *t_sat, *t_dlq, *t_late, *t_state, *t_stats;
     kb_agg_cfg_t agg;
     int64_t idle_close_ms;    /* close a partition's windows after this much quiet */
     int64_t emit_interval_ms; /* non-final updates */
@@ -67,7 +67,7 @@ int kb_run_loop(kb_run_t *r, volatile const int *stop, char *errstr, size_t errs
 /** Counters, for the stats line and the summary. */
 typedef struct kb_run_stats {
     uint64_t consumed, scored, dlq, late, unbranded, windows_emitted, produce_errors;
-    uint64_t commits;
+    uint64_t commits, duplicates;
     int64_t lag;
     size_t windows_open;
 } kb_run_stats_t;

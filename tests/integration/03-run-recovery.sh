@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# 03-run-recovery.sh -- kill -9 at five different points, restart, and the
+# final record of every (brand, window) equals an uninterrupted run's; none
+# is missing. Also: two score-role instances and one aggregate-role
+# instance give the same finals as one all-role instance.
+. "$(dirname "$0")/lib.sh"
+LEX=$KB_ROOT/tests/data/lexicon
+FAST=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X log_level=3)
+RUN=("$KB_BIN" run "${FAST[@]}" --lexicons "$LEX" --stats-interval 100ms --log-level info)
+python3 "$KB_ROOT/tests/integration/gen_stream.py" 1200 11 >"$WORK/in.tsv"
+finals_of() { # BROKER OUT: wom and satisfaction records of a run
+    topic_lines "$1" koubei.wom "$2.wom"
+    topic_lines "$1" koubei.satisfaction "$2.sat"
+    cat "$2.wom" "$2.sat" >"$2"
+}
+
+# Reference: everything in, one uninterrupted run.
+start_broker ref --partitions 2 || { fail "reference broker"; exit 0; }
+REF=$BROKER
+kcat -b "$REF" -P -t feedback.raw -K $'\t' <"$WORK/in.tsv"
+timeout 180 "${RUN[@]}" --brokers "$REF" --idle-close 3s --exit-idle 6s >/dev/null 2>"$WORK/ref.err"
+check "uninterrupted run exits 0" test $? -eq 0
+finals_of "$REF" "$WORK/ref.tsv"
+check "reference has no late records" grep -q '"late":0,' "$WORK/ref.err"
+
+# Crash run: the input arrives in six chunks; after each of the first
+# five the pipeline is killed at a different point.
+start_broker crash --partitions 2 || { fail "crash broker"; exit 0; }
+C=$BROKER
+split -n l/6 -d "$WORK/in.tsv" "$WORK/chunk."
+points=("score stage assigned"            # 1: before anything is consumed
+        '"consumed":[1-9]'                 # 2: while scoring the chunk
+        '"windows_emitted":[1-9]'          # 3: right after finals went out
+        '"consumed":[1-9][^}]*"commits":[2-9]' # 4: after a few commits
+        '"consumed":[1-9][^}]*"lag":0,')   # 5: caught up and idle
+for k in 0 1 2 3 4; do
+    kcat -b "$C" -P -t feedback.raw -K $'\t' <"$WORK/chunk.0$k"
+    "${RUN[@]}" --brokers "$C" --idle-close 600s --commit-interval 700ms \
+        >/dev/null 2>"$WORK/crash$k.err" &
+    pid=$!
+    if wait_for 90 grep -qE "${points[$k]}" "$WORK/crash$k.err"; then
+        pass "crash point $((k + 1)) reached: ${points[$k]}"
+    else
+        fail "crash point $((k + 1)) reached: ${points[$k]}"
+    fi
+    kill -9 $pid
+    wait $pid 2>/dev/null
+done
+kcat -b "$C" -P -t feedback.raw -K $'\t' <"$WORK/chunk.05"
+timeout 180 "${RUN[@]}" --brokers "$C" --idle-close 3s --exit-idle 6s >/dev/null 2>"$WORK/last.err"
+check "run after the last crash exits 0" test $? -eq 0
+finals_of "$C" "$WORK/crash.tsv"
+check "after 5 kill -9s every final equals the uninterrupted run's" \
+    python3 "$KB_ROOT/tests/integration/finals.py" "$WORK/ref.tsv" "$WORK/crash.tsv"
+cat "$WORK/check.out" | tail -1
+
+# Scale-out: two score-role instances and one aggregate-role instance.
+start_broker scale --partitions 2 || { fail "scale broker"; exit 0; }
+S=$BROKER
+kcat -b "$S" -P -t feedback.raw -K $'\t' <"$WORK/in.tsv"
+"${RUN[@]}" --brokers "$S" --role score --exit-idle 8s >/dev/null 2>"$WORK/s1.err" &
+p1=$!
+"${RUN[@]}" --brokers "$S" --role score --exit-idle 8s >/dev/null 2>"$WORK/s2.err" &
+p2=$!
+timeout 180 "${RUN[@]}" --brokers "$S" --role aggregate --idle-close 3s --exit-idle 8s \
+    >/dev/null 2>"$WORK/agg.err"
+check "aggregate-role instance exits 0" test $? -eq 0
+wait $p1 $p2
+check "both score instances got work" bash -c "grep -q '\"consumed\":[1-9]' '$WORK/s1.err' && grep -q '\"consumed\":[1-9]' '$WORK/s2.err'"
+finals_of "$S" "$WORK/scale.tsv"
+check "2 score + 1 aggregate instances give the all-role finals" \
+    python3 "$KB_ROOT/tests/integration/finals.py" "$WORK/ref.tsv" "$WORK/scale.tsv"
+exit 0
