@@ -99,7 +99,7 @@ test: deps
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(BUILD)/koubei score tests/data/demo_feed.jsonl
+	$(Q)KB_BIN=$(BUILD)/koubei bash cmd/demo.sh tests/data/demo_feed.jsonl
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

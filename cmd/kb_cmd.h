@@ -6,6 +6,7 @@
  * status: 0 ok, 1 runtime failure, 2 usage or configuration error. */
 int kb_cmd_broker(int argc, char **argv);
 int kb_cmd_run(int argc, char **argv);
+int kb_cmd_feed(int argc, char **argv);
 
 /** Install SIGINT/SIGTERM handlers that set the flag read by
  *  kb_cmd_stopping(); a second signal exits at once. */

@@ -67,6 +67,7 @@ struct kb_run {
     sstate_t *ss;      /* per substream id */
     size_t ssn;
     int score_assigned, agg_assigned;
+    json_t *totals;    /* --show: brand -> [mentions, pos, neg, complaints, windows] */
 };
 
 /* Substream id of a record from source @p s in scored partition @p p. */
@@ -668,7 +669,42 @@ static void show_final(kb_run_t *r, const kb_agg_rec_t *rec)
             json_number_value(json_object_get(j, "nps")),
             (long long)json_integer_value(json_object_get(j, "complaints")));
     fflush(r->cfg.show);
+    if (r->totals) {
+        static const char *const f[] = {"mentions", "pos", "neg", "complaints"};
+        json_t *t = json_object_get(r->totals, rec->brand);
+        if (!t) {
+            t = json_pack("[iiiii]", 0, 0, 0, 0, 0);
+            json_object_set_new(r->totals, rec->brand, t);
+        }
+        for (size_t i = 0; t && i < 4; i++) {
+            json_array_set_new(t, i, json_integer(json_integer_value(json_array_get(t, i)) +
+                                                  json_integer_value(json_object_get(j, f[i]))));
+        }
+        json_array_set_new(t, 4, json_integer(json_integer_value(json_array_get(t, 4)) + 1));
+    }
     json_decref(j);
+}
+
+/* --show: one line per brand over every final window seen. */
+static void show_summary(kb_run_t *r)
+{
+    const char *brand;
+    json_t *t;
+
+    if (!r->cfg.show || !r->totals || json_object_size(r->totals) == 0) {
+        return;
+    }
+    fprintf(r->cfg.show, "\nsummary (final windows)\n%-16s %8s %8s %6s %6s %11s\n", "brand",
+            "windows", "mentions", "pos%", "neg%", "complaints");
+    json_object_foreach(r->totals, brand, t) {
+        double m = (double)json_integer_value(json_array_get(t, 0));
+        fprintf(r->cfg.show, "%-16s %8lld %8.0f %6.1f %6.1f %11lld\n", brand,
+                (long long)json_integer_value(json_array_get(t, 4)), m,
+                m > 0 ? 100.0 * (double)json_integer_value(json_array_get(t, 1)) / m : 0.0,
+                m > 0 ? 100.0 * (double)json_integer_value(json_array_get(t, 2)) / m : 0.0,
+                (long long)json_integer_value(json_array_get(t, 3)));
+    }
+    fflush(r->cfg.show);
 }
 
 static int on_window(void *ud, const kb_agg_rec_t *rec)
@@ -947,7 +983,7 @@ kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
     r->dec = dec;
     kb_buf_init(&r->out);
     kb_buf_init(&r->key);
-    if (!(r->written = json_object())) {
+    if (!(r->written = json_object()) || !(r->totals = json_object())) {
         snprintf(errstr, n, "out of memory");
         goto fail;
     }
@@ -1005,6 +1041,7 @@ void kb_run_free(kb_run_t *r)
     kb_free(r->src);
     kb_free(r->ss);
     json_decref(r->written);
+    json_decref(r->totals);
     kb_free(r);
 }
 
@@ -1159,6 +1196,7 @@ int kb_run_loop(kb_run_t *r, volatile const int *stop, char *errstr, size_t n)
         }
     }
     stats_line(r);
+    show_summary(r);
     if (r->c_score) {
         rd_kafka_consumer_close(r->c_score);
     }
