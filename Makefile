@@ -104,6 +104,7 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash bench/run.sh $(BUILD)/koubei
+	$(Q)bash bench/pipeline.sh $(BUILD)/koubei
 
 accuracy: $(BUILD)/koubei
 	$(Q)python3 bench/accuracy.py --bin $(BUILD)/koubei --datasets ../shared/datasets

@@ -36,6 +36,8 @@ static void run_usage(FILE *f)
         "  --stats-interval DUR      stats line on stderr (10s); --stats-topic T also\n"
         "  --exit-idle DUR           stop after this long without input (demos, tests)\n"
         "  --commit-interval DUR     how often offsets are committed (1s)\n"
+        "  --exactly-once            Kafka transactions: outputs and offsets commit together\n"
+        "                            (real brokers; --transactional-id ID, --txn-watchdog 60s)\n"
         "  --partitions N            partitions of the embedded broker's topics (4)\n"
         "  --show                    print each final word-of-mouth window on stdout\n"
         "  --field NAME=PATH, --lexicons DIR, --lexicon-extra FILE, --max-bytes N,\n"
@@ -139,6 +141,9 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
         {"stats-topic", required_argument, NULL, 'T'},
         {"exit-idle", required_argument, NULL, 'q'},
         {"commit-interval", required_argument, NULL, 'C'},
+        {"exactly-once", no_argument, NULL, 'O'},
+        {"transactional-id", required_argument, NULL, 'Y'},
+        {"txn-watchdog", required_argument, NULL, 'W'},
         {"partitions", required_argument, NULL, 'p'}, {"show", no_argument, NULL, 's'},
         {"field", required_argument, NULL, 'f'}, {"lexicons", required_argument, NULL, 'L'},
         {"lexicon-extra", required_argument, NULL, 'x'},
@@ -175,6 +180,9 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
         case 'T': c->t_stats = optarg; break;
         case 'q': bad = set_duration("exit-idle", optarg, &c->exit_idle_ms); break;
         case 'C': bad = set_duration("commit-interval", optarg, &c->commit_interval_ms); break;
+        case 'O': c->exactly_once = 1; break;
+        case 'Y': c->txn_id = optarg; break;
+        case 'W': bad = set_duration("txn-watchdog", optarg, &c->txn_watchdog_ms); break;
         case 'p': o->partitions = atoi(optarg); break;
         case 's': c->show = stdout; break;
         case 'f':

@@ -921,3 +921,24 @@ int kb_agg_take_changed(kb_agg_t *a, kb_agg_brand_fn fn, void *ud)
     }
     return KB_AGG_OK;
 }
+
+void kb_agg_reset(kb_agg_t *a)
+{
+    for (size_t i = 0; i < a->sn; i++) {
+        for (size_t j = 0; j < a->slots[i].n; j++) {
+            bwin_free(a->slots[i].w[j]);
+        }
+        kb_free(a->slots[i].w);
+    }
+    a->sn = 0;
+    a->open = 0;
+    memset(a->parts, 0, a->pn * sizeof(*a->parts));
+    a->has_horizon = 0;
+    a->horizon = 0;
+    for (size_t i = 0; i < a->bcap; i++) {
+        if (a->brands[i]) {
+            memset(a->brands[i]->has_ewma, 0, sizeof(a->brands[i]->has_ewma));
+            a->brands[i]->dirty = 0;
+        }
+    }
+}

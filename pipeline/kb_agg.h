@@ -166,6 +166,10 @@ typedef int (*kb_agg_brand_fn)(void *ud, const char *name, size_t len,
 /** Call @p fn for every brand whose EWMA changed since the last call. */
 int kb_agg_take_changed(kb_agg_t *a, kb_agg_brand_fn fn, void *ud);
 
+/** Forget every window, partition, the horizon and the brands' baselines:
+ *  the state after an aborted transaction, rebuilt from committed input. */
+void kb_agg_reset(kb_agg_t *a);
+
 /** Round to four decimals exactly as kb_buf_num() prints. */
 double kb_round4(double v);
 

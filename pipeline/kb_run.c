@@ -7,9 +7,11 @@
  */
 #include "kb_run.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -67,6 +69,9 @@ struct kb_run {
     sstate_t *ss;      /* per substream id */
     size_t ssn;
     int score_assigned, agg_assigned;
+    int wedged;        /* a transactional call never returned: leave the producer alone */
+    int in_txn;
+    int txn_poisoned;  /* a record could not join the transaction */
     json_t *totals;    /* --show: brand -> [mentions, pos, neg, complaints, windows] */
 };
 
@@ -129,6 +134,7 @@ void kb_run_cfg_default(kb_run_cfg_t *cfg)
     cfg->emit_interval_ms = 5000;
     cfg->commit_interval_ms = 1000;
     cfg->stats_interval_ms = 10000;
+    cfg->txn_watchdog_ms = 60000;
 }
 
 /* ---- clients ------------------------------------------------------------------ */
@@ -175,7 +181,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     if (m->err) {
         r->st.produce_errors++;
-        if (!r->failed) {
+        if (!r->failed && !r->cfg.exactly_once) { /* in a transaction: its commit aborts */
             r->failed = 1;
             snprintf(r->fatal, sizeof(r->fatal), "cannot deliver to %s: %s",
                      rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
@@ -198,6 +204,18 @@ static rd_kafka_t *new_producer(kb_run_t *r, char *err, size_t n)
         conf_set(c, "linger.ms", "5", err, n) != 0) {
         rd_kafka_conf_destroy(c);
         return NULL;
+    }
+    if (r->cfg.exactly_once) {
+        char id[256];
+        if (r->cfg.txn_id) {
+            snprintf(id, sizeof(id), "%s", r->cfg.txn_id);
+        } else {
+            snprintf(id, sizeof(id), "koubei-%s-%ld", r->cfg.group, (long)getpid());
+        }
+        if (conf_set(c, "transactional.id", id, err, n) != 0) {
+            rd_kafka_conf_destroy(c);
+            return NULL;
+        }
     }
     rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
     rd_kafka_conf_set_opaque(c, r);
@@ -230,6 +248,8 @@ static apart_t *apart_get(kb_run_t *r, int32_t p)
 
 static int commit_agg(kb_run_t *r, int sync);
 static int commit_score(kb_run_t *r, int sync);
+static int txn_commit(kb_run_t *r);
+static rd_kafka_topic_partition_list_t *agg_offsets(kb_run_t *r);
 static rd_kafka_conf_t *base_conf(const kb_run_cfg_t *cfg, char *err, size_t n);
 static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts);
 
@@ -494,6 +514,14 @@ static int produce(kb_run_t *r, const char *topic, const char *key, size_t klen,
             RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return 0;
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL && r->cfg.exactly_once) {
+            /* The transaction cannot hold this record: abort it and redo. */
+            r->st.produce_errors++;
+            r->txn_poisoned = 1;
+            KB_LOG(KB_LOG_WARN, "run", "produce to %s: %s: the transaction will be aborted",
+                   topic, rd_kafka_err2str(err));
             return 0;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -829,6 +857,9 @@ static int commit_score(kb_run_t *r, int sync)
 {
     rd_kafka_resp_err_t err;
 
+    if (r->cfg.exactly_once) {
+        return txn_commit(r);
+    }
     if (!r->c_score || flush(r) != 0) {
         return -1;
     }
@@ -895,10 +926,29 @@ static int commit_agg(kb_run_t *r, int sync)
     rd_kafka_resp_err_t err;
     int l_cnt;
 
+    if (r->cfg.exactly_once) {
+        return r->c_score ? 0 : txn_commit(r); /* one transaction covers both stages */
+    }
     if (!r->c_agg || kb_agg_take_changed(r->agg, write_state, r) != KB_AGG_OK || flush(r) != 0) {
         return -1;
     }
-    l = rd_kafka_topic_partition_list_new((int)r->apn);
+    l = agg_offsets(r);
+    l_cnt = l->cnt;
+    err = l->cnt ? rd_kafka_commit(r->c_agg, l, !sync) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        KB_LOG(KB_LOG_WARN, "run", "aggregate commit: %s", rd_kafka_err2str(err));
+        return -1;
+    }
+    r->st.commits += l_cnt > 0;
+    return 0;
+}
+
+/* The aggregate stage's commit points, with their metadata. */
+static rd_kafka_topic_partition_list_t *agg_offsets(kb_run_t *r)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)r->apn + 1);
+
     for (size_t p = 0; p < r->apn; p++) {
         rd_kafka_topic_partition_t *e;
         int64_t off = r->ap[p].next_off, o;
@@ -916,15 +966,7 @@ static int commit_agg(kb_run_t *r, int sync)
             e->metadata_size = strlen(e->metadata);
         }
     }
-    l_cnt = l->cnt;
-    err = l->cnt ? rd_kafka_commit(r->c_agg, l, !sync) : RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_topic_partition_list_destroy(l);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        KB_LOG(KB_LOG_WARN, "run", "aggregate commit: %s", rd_kafka_err2str(err));
-        return -1;
-    }
-    r->st.commits += l_cnt > 0;
-    return 0;
+    return l;
 }
 
 /* The input topics' partitions, from the cluster's metadata (the producer
@@ -967,6 +1009,250 @@ static int load_sources(kb_run_t *r, char *errstr, size_t n)
     return 0;
 }
 
+/* ---- exactly-once: Kafka transactions ------------------------------------------
+ * The call sequence of librdkafka's examples/transactions.c: outputs and
+ * input offsets (both consumer groups) go into one transaction; an error
+ * that requires an abort aborts and rewinds the consumers to the committed
+ * offsets, rebuilding the aggregator from there; a retriable one is retried;
+ * anything else is fatal. */
+
+typedef struct offsets_job {
+    rd_kafka_t *prod;
+    rd_kafka_topic_partition_list_t *offsets;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+    rd_kafka_error_t *error;
+    int done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} offsets_job_t;
+
+static void *offsets_thread(void *arg)
+{
+    offsets_job_t *j = arg;
+    rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(j->prod, j->offsets, j->cgmd, -1);
+
+    pthread_mutex_lock(&j->mu);
+    j->error = e;
+    j->done = 1;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+/* librdkafka 2.0.2's rd_kafka_send_offsets_to_transaction() does not honour
+ * its timeout; the call runs in a thread and a watchdog gives up on it. A
+ * call that never returns leaves the producer unusable: the pipeline stops
+ * with an error (a supervisor restarts it; nothing was committed). */
+static rd_kafka_error_t *send_offsets(kb_run_t *r, rd_kafka_t *consumer,
+                                      rd_kafka_topic_partition_list_t *offsets, int *wedged)
+{
+    offsets_job_t *j = kb_calloc(1, sizeof(*j));
+    struct timespec dl;
+    pthread_t th;
+    rd_kafka_error_t *e;
+    int done;
+
+    *wedged = 0;
+    if (!j) {
+        return rd_kafka_error_new(RD_KAFKA_RESP_ERR__FATAL, "out of memory");
+    }
+    j->prod = r->prod;
+    j->offsets = offsets;
+    j->cgmd = rd_kafka_consumer_group_metadata(consumer);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    if (pthread_create(&th, NULL, offsets_thread, j) != 0) {
+        rd_kafka_consumer_group_metadata_destroy(j->cgmd);
+        kb_free(j);
+        return rd_kafka_error_new(RD_KAFKA_RESP_ERR__FATAL, "cannot start a thread");
+    }
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += (time_t)(r->cfg.txn_watchdog_ms / 1000);
+    dl.tv_nsec += (long)(r->cfg.txn_watchdog_ms % 1000) * 1000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&j->mu);
+    while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &dl) == 0) {
+    }
+    done = j->done;
+    pthread_mutex_unlock(&j->mu);
+    if (!done) {
+        pthread_detach(th); /* the job is abandoned with the thread */
+        *wedged = 1;
+        return rd_kafka_error_new(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                  "send_offsets_to_transaction did not return in time");
+    }
+    pthread_join(th, NULL);
+    e = j->error;
+    rd_kafka_consumer_group_metadata_destroy(j->cgmd);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
+    kb_free(j);
+    return e;
+}
+
+static rd_kafka_topic_partition_list_t *score_offsets(kb_run_t *r)
+{
+    rd_kafka_topic_partition_list_t *as = NULL, *l;
+
+    if (rd_kafka_assignment(r->c_score, &as) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return NULL;
+    }
+    rd_kafka_position(r->c_score, as);
+    l = rd_kafka_topic_partition_list_new(as->cnt + 1);
+    for (int i = 0; i < as->cnt; i++) {
+        if (as->elems[i].offset >= 0) {
+            rd_kafka_topic_partition_list_add(l, as->elems[i].topic, as->elems[i].partition)
+                ->offset = as->elems[i].offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(as);
+    return l;
+}
+
+/* Seek every assigned partition of @p rk back to its committed offset. */
+static void rewind_consumer(rd_kafka_t *rk)
+{
+    rd_kafka_topic_partition_list_t *as = NULL;
+    rd_kafka_error_t *e;
+
+    if (!rk || rd_kafka_assignment(rk, &as) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return;
+    }
+    if (as->cnt > 0 && rd_kafka_committed(rk, as, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < as->cnt; i++) {
+            if (as->elems[i].offset < 0) {
+                as->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+            }
+        }
+        if ((e = rd_kafka_seek_partitions(rk, as, 10000))) {
+            KB_LOG(KB_LOG_WARN, "run", "rewind: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(as);
+}
+
+/* After an abort: the aggregator starts again from the committed offsets. */
+static void rewind_all(kb_run_t *r)
+{
+    rd_kafka_topic_partition_list_t *as = NULL;
+
+    rewind_consumer(r->c_score);
+    if (r->c_agg && rd_kafka_assignment(r->c_agg, &as) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        kb_agg_reset(r->agg);
+        json_object_clear(r->written);
+        r->state_loaded = 0;
+        restore(r, r->c_agg, as);
+        rd_kafka_topic_partition_list_destroy(as);
+        rewind_consumer(r->c_agg);
+    }
+}
+
+static int txn_begin(kb_run_t *r)
+{
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(r->prod);
+
+    if (e) {
+        snprintf(r->fatal, sizeof(r->fatal), "begin_transaction: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        r->failed = 1;
+        return -1;
+    }
+    r->in_txn = 1;
+    return 0;
+}
+
+/* Abortable: abort, rewind, start a new transaction. Fatal: stop. */
+static int txn_failed(kb_run_t *r, rd_kafka_error_t *e, const char *what)
+{
+    int rc = 0;
+
+    if (rd_kafka_error_txn_requires_abort(e) || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__STATE) {
+        rd_kafka_error_t *a;
+        KB_LOG(KB_LOG_WARN, "run", "%s: %s: aborting the transaction and rewinding", what,
+               rd_kafka_error_string(e));
+        if ((a = rd_kafka_abort_transaction(r->prod, 30000))) {
+            snprintf(r->fatal, sizeof(r->fatal), "abort_transaction: %s", rd_kafka_error_string(a));
+            rd_kafka_error_destroy(a);
+            r->failed = 1;
+            rc = -1;
+        } else {
+            r->st.txn_aborts++;
+            r->in_txn = 0;
+            r->failed = 0; /* a delivery failure inside the aborted transaction is undone */
+            rewind_all(r);
+            rc = txn_begin(r);
+        }
+    } else {
+        snprintf(r->fatal, sizeof(r->fatal), "%s: %s%s", what, rd_kafka_error_string(e),
+                 rd_kafka_error_is_fatal(e) ? " (fatal)" : "");
+        r->failed = 1;
+        rc = -1;
+    }
+    rd_kafka_error_destroy(e);
+    return rc;
+}
+
+static int txn_commit(kb_run_t *r)
+{
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_error_t *e = NULL;
+    int wedged = 0;
+
+    if (!r->in_txn || r->wedged) {
+        return -1;
+    }
+    if (r->txn_poisoned) {
+        r->txn_poisoned = 0;
+        return txn_failed(r, rd_kafka_error_new(RD_KAFKA_RESP_ERR__STATE,
+                                                "a record could not be produced"), "produce");
+    }
+    if (r->agg && kb_agg_take_changed(r->agg, write_state, r) != KB_AGG_OK) {
+        return -1;
+    }
+    if (r->c_score && (l = score_offsets(r))) {
+        e = l->cnt ? send_offsets(r, r->c_score, l, &wedged) : NULL;
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    if (!e && !wedged && r->c_agg && (l = agg_offsets(r))) {
+        e = l->cnt ? send_offsets(r, r->c_agg, l, &wedged) : NULL;
+        if (!wedged) {
+            rd_kafka_topic_partition_list_destroy(l);
+        }
+    }
+    if (wedged) {
+        r->wedged = 1;
+        r->failed = 1;
+        snprintf(r->fatal, sizeof(r->fatal),
+                 "send_offsets_to_transaction gave no answer in %lld ms; stopping (not committed)",
+                 (long long)r->cfg.txn_watchdog_ms);
+        if (e) rd_kafka_error_destroy(e);
+        return -1;
+    }
+    if (e) {
+        return txn_failed(r, e, "send_offsets_to_transaction");
+    }
+    for (int attempt = 0; attempt < 5; attempt++) {
+        e = rd_kafka_commit_transaction(r->prod, 30000);
+        if (!e || !rd_kafka_error_is_retriable(e)) {
+            break;
+        }
+        KB_LOG(KB_LOG_WARN, "run", "commit_transaction: %s: retrying", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        e = NULL;
+    }
+    if (e) {
+        return txn_failed(r, e, "commit_transaction");
+    }
+    r->in_txn = 0;
+    r->st.txn_commits++;
+    r->st.commits++;
+    return txn_begin(r);
+}
+
 /* ---- lifecycle ----------------------------------------------------------------------- */
 
 kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
@@ -993,6 +1279,19 @@ kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
     }
     if (!(r->prod = new_producer(r, errstr, n))) {
         goto fail;
+    }
+    if (cfg->exactly_once) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(r->prod, 30000);
+        if (e) {
+            snprintf(errstr, n, "init_transactions: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            goto fail;
+        }
+        KB_LOG(KB_LOG_INFO, "run", "exactly-once: transactions initialised");
+        if (txn_begin(r) != 0) {
+            snprintf(errstr, n, "%s", r->fatal);
+            goto fail;
+        }
     }
     if (cfg->role != KB_ROLE_AGGREGATE) {
         if (!(r->sc = kb_scorer_new(kb_engine_lexicon(en), kb_engine_norm(en), errstr, n)) ||
@@ -1027,7 +1326,7 @@ void kb_run_free(kb_run_t *r)
     if (r->c_agg) {
         rd_kafka_destroy(r->c_agg);
     }
-    if (r->prod) {
+    if (r->prod && !r->wedged) { /* a wedged call still uses it: let the process exit */
         rd_kafka_destroy(r->prod);
     }
     kb_scorer_free(r->sc);
@@ -1085,13 +1384,14 @@ static void stats_line(kb_run_t *r)
                   "{\"type\":\"stats\",\"consumed\":%llu,\"scored\":%llu,\"dlq\":%llu,"
                   "\"late\":%llu,\"unbranded\":%llu,\"windows_open\":%zu,"
                   "\"windows_emitted\":%llu,\"lag\":%lld,\"produce_errors\":%llu,"
-                  "\"commits\":%llu,\"duplicates\":%llu}",
+                  "\"commits\":%llu,\"duplicates\":%llu,\"txn_commits\":%llu,\"txn_aborts\":%llu}",
                   (unsigned long long)st.consumed, (unsigned long long)st.scored,
                   (unsigned long long)st.dlq, (unsigned long long)st.late,
                   (unsigned long long)st.unbranded, st.windows_open,
                   (unsigned long long)st.windows_emitted, (long long)st.lag,
                   (unsigned long long)st.produce_errors, (unsigned long long)st.commits,
-                  (unsigned long long)st.duplicates);
+                  (unsigned long long)st.duplicates, (unsigned long long)st.txn_commits,
+                  (unsigned long long)st.txn_aborts);
     if (!b.oom) {
         fprintf(stderr, "%s\n", b.p);
         if (r->cfg.t_stats) {
@@ -1194,6 +1494,11 @@ int kb_run_loop(kb_run_t *r, volatile const int *stop, char *errstr, size_t n)
         if (r->c_agg) {
             commit_agg(r, 1);
         }
+    }
+    if (r->cfg.exactly_once && r->in_txn && !r->wedged) {
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(r->prod, 30000);
+        if (e) rd_kafka_error_destroy(e);
+        r->in_txn = 0;
     }
     stats_line(r);
     show_summary(r);

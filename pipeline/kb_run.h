@@ -44,6 +44,9 @@ typedef struct kb_run_cfg {
     int64_t stats_interval_ms;
     int64_t exit_idle_ms;     /* > 0: stop after this long without input (demos) */
     FILE *show;               /* print final word-of-mouth lines here (or NULL) */
+    int exactly_once;         /* Kafka transactions (real brokers) */
+    const char *txn_id;       /* transactional.id; default koubei-<group>-<pid> */
+    int64_t txn_watchdog_ms;  /* longest wait for send_offsets_to_transaction */
 } kb_run_cfg_t;
 
 typedef struct kb_run kb_run_t;
@@ -67,7 +70,7 @@ int kb_run_loop(kb_run_t *r, volatile const int *stop, char *errstr, size_t errs
 /** Counters, for the stats line and the summary. */
 typedef struct kb_run_stats {
     uint64_t consumed, scored, dlq, late, unbranded, windows_emitted, produce_errors;
-    uint64_t commits, duplicates;
+    uint64_t commits, duplicates, txn_commits, txn_aborts;
     int64_t lag;
     size_t windows_open;
 } kb_run_stats_t;
