@@ -75,7 +75,8 @@ START_TEST(t_record)
              "\"label\":\"pos\",\"evidence\":[{\"term\":\"菜\",\"start\":0,\"end\":1}]},"
              "\"responsiveness\":{\"score\":-0.6124,\"label\":\"neg\",\"evidence\":"
              "[{\"term\":\"等了一个小时\",\"start\":6,\"end\":12}]}},\"complaint\":false,"
-             "\"effort\":false,\"lexicon\":\"%s\"}", kb_lexicon_hash(kb_engine_lexicon(en)));
+             "\"effort\":false,\"terms\":{\"pos\":[\"好吃\"],\"neg\":[]},"
+             "\"lexicon\":\"%s\"}", kb_lexicon_hash(kb_engine_lexicon(en)));
     ck_assert_str_eq(b.p, expect);
     kb_msg_clear(&msg);
     kb_scorer_free(sc);
