@@ -19,6 +19,11 @@
 
 static volatile sig_atomic_t stopping;
 
+volatile const sig_atomic_t *kb_cmd_stop_flag(void)
+{
+    return &stopping;
+}
+
 static void on_signal(int sig)
 {
     if (stopping) {

@@ -2,6 +2,8 @@
 #ifndef KB_CMD_H
 #define KB_CMD_H
 
+#include <signal.h>
+
 /* Each takes argv from the sub-command's name on and returns the exit
  * status: 0 ok, 1 runtime failure, 2 usage or configuration error. */
 int kb_cmd_broker(int argc, char **argv);
@@ -12,5 +14,7 @@ int kb_cmd_feed(int argc, char **argv);
  *  kb_cmd_stopping(); a second signal exits at once. */
 void kb_cmd_catch_signals(void);
 int kb_cmd_stopping(void);
+/** The flag itself, for loops that poll it. */
+volatile const sig_atomic_t *kb_cmd_stop_flag(void);
 
 #endif /* KB_CMD_H */

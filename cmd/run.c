@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kb_broker.h"
 #include "kb_cmd.h"
@@ -95,17 +94,6 @@ static int read_config(const char *path, kb_run_cfg_t *cfg)
     }
     fclose(f);
     return 0;
-}
-
-static volatile int stop_flag;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    if (stop_flag) {
-        _exit(130);
-    }
-    stop_flag = 1;
 }
 
 typedef struct run_opts {
@@ -221,7 +209,6 @@ int kb_cmd_run(int argc, char **argv)
     kb_decoder_t *dec = NULL;
     kb_run_t *run = NULL;
     char err[512];
-    struct sigaction sa;
     int rc = 2, prc;
 
     memset(&o, 0, sizeof(o));
@@ -257,16 +244,11 @@ int kb_cmd_run(int argc, char **argv)
                o.cfg.brokers, o.cfg.brokers, o.cfg.input);
         fflush(stdout);
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    kb_cmd_catch_signals();
     if (!(run = kb_run_new(&o.cfg, en, dec, err, sizeof(err)))) {
         goto out;
     }
-    rc = kb_run_loop(run, &stop_flag, err, sizeof(err)) == 0 ? 0 : 1;
+    rc = kb_run_loop(run, kb_cmd_stop_flag(), err, sizeof(err)) == 0 ? 0 : 1;
 out:
     if (rc != 0) {
         fprintf(stderr, "koubei run: %s\n", err);

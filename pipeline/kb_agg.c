@@ -112,7 +112,6 @@ typedef struct bwin {
     int dirty;
     int32_t part;        /* input partition of its observations */
     int64_t min_off;     /* lowest input offset counted in it */
-    kb_agg_pstate_t pre; /* its partition's state just before min_off */
     int64_t mentions, pos, neg, neu, promoters, detractors, complaints, effort;
     int64_t reach, reach_n, ratings, ratings_good;
     double score_sum;
@@ -684,13 +683,10 @@ int kb_agg_add(kb_agg_t *a, int32_t part, int64_t offset, const kb_obs_t *o)
     brand_t *b;
     int64_t W = a->cfg.window_ms, H = a->cfg.hop_ms, closed, s;
     int counted = 0;
-    kb_agg_pstate_t pre;
 
     if (!p || !(b = brand_get(a, o->brand, o->brand_len))) {
         return KB_AGG_ERR;
     }
-    pre.max_ts = p->max_ts;
-    pre.has_data = p->has_data;
     /* A window is closed for this observation when it ended at or before
      * its partition's watermark or the global horizon. */
     closed = p->active ? p->wm : INT64_MIN;
@@ -708,7 +704,6 @@ int kb_agg_add(kb_agg_t *a, int32_t part, int64_t offset, const kb_obs_t *o)
         }
         if (w->mentions == 1 || offset < w->min_off) {
             w->min_off = offset;
-            w->pre = pre;
         }
         w->part = part;
         sl->total++;
@@ -821,33 +816,6 @@ void kb_agg_drop_partition(kb_agg_t *a, int32_t part)
     }
 }
 
-int kb_agg_commit_point(const kb_agg_t *a, int32_t part, int64_t next_off, int64_t *off,
-                        kb_agg_pstate_t *st)
-{
-    const bwin_t *oldest = NULL;
-
-    for (size_t i = 0; i < a->sn; i++) {
-        for (size_t j = 0; j < a->slots[i].n; j++) {
-            const bwin_t *w = a->slots[i].w[j];
-            if (w->part == part && (!oldest || w->min_off < oldest->min_off)) {
-                oldest = w;
-            }
-        }
-    }
-    if (oldest && oldest->min_off < next_off) {
-        *off = oldest->min_off;
-        *st = oldest->pre;
-        return 1;
-    }
-    if (part < 0 || (size_t)part >= a->pn || next_off < 0) {
-        return 0;
-    }
-    *off = next_off;
-    st->max_ts = a->parts[part].max_ts;
-    st->has_data = a->parts[part].has_data;
-    return 1;
-}
-
 int kb_agg_horizon(const kb_agg_t *a, int64_t *horizon)
 {
     *horizon = a->horizon;
@@ -860,26 +828,6 @@ void kb_agg_set_horizon(kb_agg_t *a, int64_t horizon)
         a->horizon = horizon;
         a->has_horizon = 1;
     }
-}
-
-int kb_agg_restore_partition(kb_agg_t *a, int32_t part, const kb_agg_pstate_t *st,
-                             int has_horizon, int64_t horizon)
-{
-    part_t *p = part_get(a, part);
-
-    if (!p) {
-        return KB_AGG_ERR;
-    }
-    memset(p, 0, sizeof(*p));
-    p->active = 1;
-    p->has_data = st->has_data;
-    p->max_ts = st->max_ts;
-    p->wm = st->has_data ? st->max_ts - a->cfg.grace_ms : INT64_MIN;
-    if (has_horizon && (!a->has_horizon || horizon > a->horizon)) {
-        a->horizon = horizon;
-        a->has_horizon = 1;
-    }
-    return KB_AGG_OK;
 }
 
 int kb_agg_brand_state(kb_agg_t *a, const char *name, size_t len, kb_agg_bstate_t *st,

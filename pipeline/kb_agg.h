@@ -66,12 +66,6 @@ typedef struct kb_obs {
 
 typedef enum { KB_REC_WOM = 0, KB_REC_SAT = 1 } kb_rec_kind_t;
 
-/** What a partition's watermark is rebuilt from after a restart. */
-typedef struct kb_agg_pstate {
-    int64_t max_ts;
-    int has_data;
-} kb_agg_pstate_t;
-
 /** A brand's trailing EWMA per SERVQUAL dimension (`expected`). */
 typedef struct kb_agg_bstate {
     double ewma[KB_SQ_COUNT];
@@ -134,16 +128,9 @@ int kb_agg_emit_updates(kb_agg_t *a);
 size_t kb_agg_open_windows(const kb_agg_t *a);
 
 /* ---- restart support -------------------------------------------------------
- * A restart resumes @p part at the commit point with the partition state it
- * had there and the horizon of the last commit; windows at or before that
- * horizon were published already. Replaying from the commit point then
- * rebuilds the open windows exactly. */
-
-/** Where @p part may be committed (the oldest offset inside an open window,
- *  else @p next_off) and the partition state just before that offset.
- *  Returns 0 when the partition has nothing to commit. */
-int kb_agg_commit_point(const kb_agg_t *a, int32_t part, int64_t next_off, int64_t *off,
-                        kb_agg_pstate_t *st);
+ * A restart replays from the oldest offset inside an open window
+ * (kb_agg_min_offset()) with the horizon of the last commit: windows at or
+ * before it were published already, the open ones are rebuilt exactly. */
 
 /** The horizon (1), or 0 when none yet. */
 int kb_agg_horizon(const kb_agg_t *a, int64_t *horizon);
@@ -151,10 +138,6 @@ int kb_agg_horizon(const kb_agg_t *a, int64_t *horizon);
 /** After a restart: windows ending at or before @p horizon were published
  *  already (the horizon only moves forward). */
 void kb_agg_set_horizon(kb_agg_t *a, int64_t horizon);
-
-/** Restore @p part from a commit point; the horizon only moves forward. */
-int kb_agg_restore_partition(kb_agg_t *a, int32_t part, const kb_agg_pstate_t *st,
-                             int has_horizon, int64_t horizon);
 
 /** Read (@p set 0) or overwrite (@p set 1) a brand's EWMA state. */
 int kb_agg_brand_state(kb_agg_t *a, const char *name, size_t len, kb_agg_bstate_t *st,

@@ -27,8 +27,7 @@
 #define FLUSH_TIMEOUT_MS 30000
 
 typedef struct apart {
-    int assigned, flushed;
-    int64_t last_ms;   /* wall clock of the last record */
+    int assigned;
     int64_t next_off;  /* after the last record processed; -1 when none */
     int64_t replay_end; /* offsets below were processed before a restart */
 } apart_t;
@@ -401,7 +400,6 @@ static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t
         memset(a, 0, sizeof(*a));
         a->assigned = 1;
         a->next_off = -1;
-        a->last_ms = now_ms();
         expect_sources(r, e->partition);
         if (parse_metadata(e, &n, &has_h, &h) == 0) {
             a->replay_end = n;
@@ -807,8 +805,6 @@ static int aggregate_message(kb_run_t *r, const rd_kafka_message_t *m)
     if (!a) {
         return -1;
     }
-    a->last_ms = now_ms();
-    a->flushed = 0;
     a->assigned = 1;
     if (!rec || !json_is_object(rec)) {
         rc = dead_letter(r, m, "aggregate: not a scored record (invalid JSON)");
@@ -1442,7 +1438,7 @@ static void idle_close(kb_run_t *r, int64_t now)
     }
 }
 
-int kb_run_loop(kb_run_t *r, volatile const int *stop, char *errstr, size_t n)
+int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, size_t n)
 {
     int64_t t_emit = now_ms(), t_commit = t_emit, t_stats = t_emit;
 

@@ -17,6 +17,7 @@
 #ifndef KB_RUN_H
 #define KB_RUN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ void kb_run_free(kb_run_t *r);
 /** Run until *stop becomes non-zero (or the exit-idle time passes), then
  *  emit open windows as updates, flush, commit and return 0; -1 with
  *  errstr on a fatal error (a record the producer could not deliver). */
-int kb_run_loop(kb_run_t *r, volatile const int *stop, char *errstr, size_t errstr_size);
+int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, size_t errstr_size);
 
 /** Counters, for the stats line and the summary. */
 typedef struct kb_run_stats {
