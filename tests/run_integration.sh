@@ -12,7 +12,8 @@ trap 'rm -f "$results"' EXIT
 export KB_RESULTS=$results
 for t in "$here"/integration/[0-9][0-9]-*.sh; do
     echo "== $(basename "$t")"
-    if ! bash "$t"; then
+    # A hung script must fail CI, not stall it.
+    if ! timeout -k 10 "${KB_SCRIPT_TIMEOUT:-600}" bash "$t"; then
         echo "FAIL $(basename "$t"): script exited non-zero"
         echo FAIL >>"$results"
     fi

@@ -10,21 +10,31 @@ LEX=$KB_ROOT/tests/data/lexicon
 start_broker b --partitions 2 || { fail "broker starts"; exit 0; }
 kcat -b "$BROKER" -P -t feedback.raw -K $'\t' <"$IN"
 n=0
-# eos_run API ERR COUNT: a fresh consumer group, inject once both stages
-# run, wait for the exit status.
+# eos_run API ERR COUNT | eos_run rtt MS: a fresh consumer group, inject the
+# fault once both stages run, wait for the exit status (124 and a kill if
+# the run does not stop within two minutes).
 eos_run() {
     n=$((n + 1))
     "$KB_BIN" run --brokers "$BROKER" --exactly-once --group "eos$n" --lexicons "$LEX" \
-        -X session.timeout.ms=6000 -X log_level=3 --idle-close 2s --exit-idle 5s \
+        -X session.timeout.ms=6000 -X log_level=3 --idle-close 2s --exit-idle "${EXIT_IDLE:-5s}" \
         --stats-interval 0 --log-level info --txn-watchdog "${WATCHDOG:-30s}" \
         >/dev/null 2>"$WORK/eos$n.err" &
     local pid=$!
-    wait_for 60 grep -q "score stage assigned" "$WORK/eos$n.err"
-    [ "$1" != none ] && broker_cmd b "error $1 $2 ${3:-1}"
-    timeout 120 tail --pid=$pid -f /dev/null
-    wait $pid
-    rc=$?
     E=$WORK/eos$n.err
+    wait_for 60 grep -q "score stage assigned" "$E"
+    case $1 in
+    none) ;;
+    rtt) broker_cmd b "rtt all $2" ;;
+    *) broker_cmd b "error $1 $2 ${3:-1}" ;;
+    esac
+    if timeout 120 tail --pid=$pid -f /dev/null; then
+        wait $pid
+        rc=$?
+    else
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        rc=124
+    fi
 }
 
 eos_run none
@@ -52,8 +62,7 @@ check "a fatal EndTxn error stops the run with exit 1" test $rc -eq 1
 check "... saying why" grep -q "commit_transaction: .*invalid state (fatal)" "$E"
 
 # The watchdog: a broker that answers too slowly for send_offsets.
-broker_cmd b "rtt all 4000"
-WATCHDOG=1s eos_run none
+WATCHDOG=1s EXIT_IDLE=30s eos_run rtt 1500
 broker_cmd b "rtt all 0"
 check "the send_offsets watchdog stops a wedged run with exit 1" test $rc -eq 1
 check "... saying why" grep -q "send_offsets_to_transaction gave no answer in 1000 ms" "$E"
