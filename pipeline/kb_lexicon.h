@@ -98,13 +98,13 @@ const char *kb_servqual_name(int d);
 
 /** Run the pattern set over @p s (UTF-8, normalised text). For each hit,
  *  stores byte offsets and tags (borrowed) in @p hits; returns the number of
- *  hits (at most @p max). @p md is a PCRE2 match data block owned by the
- *  caller's workspace (created when *md is NULL). -1 when out of memory. */
+ *  hits (at most @p max). @p md is match state owned by the caller's
+ *  workspace (created when *md is NULL). -1 when out of memory. */
 typedef struct kb_pattern_hit {
     size_t b0, b1;
     const kb_lex_pattern_t *tags;
 } kb_pattern_hit_t;
-/** Free a match data block created by kb_lexicon_patterns() (NULL ok). */
+/** Free match state created by kb_lexicon_patterns() (NULL ok). */
 void kb_lexicon_match_free(void *md);
 int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
                         void **md, kb_pattern_hit_t *hits, size_t max);
