@@ -3,12 +3,17 @@
 #define KB_CMD_H
 
 #include <signal.h>
+#include <stdint.h>
 
 /* Each takes argv from the sub-command's name on and returns the exit
  * status: 0 ok, 1 runtime failure, 2 usage or configuration error. */
 int kb_cmd_broker(int argc, char **argv);
 int kb_cmd_run(int argc, char **argv);
 int kb_cmd_feed(int argc, char **argv);
+int kb_cmd_replay(int argc, char **argv);
+
+/** "500ms", "10s", "5m", "1h", "30" (seconds) -> milliseconds, or -1. */
+int64_t kb_cmd_duration_ms(const char *s);
 
 /** Install SIGINT/SIGTERM handlers that set the flag read by
  *  kb_cmd_stopping(); a second signal exits at once. */

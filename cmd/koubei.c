@@ -46,6 +46,8 @@ static void usage(FILE *f)
         "  score [FILE ...]         score JSONL messages (stdin when no file)\n"
         "  lexicon check [DIR]      validate a lexicon folder and print sizes\n"
         "  run [options]            the live pipeline on Kafka (koubei run --help)\n"
+        "  replay [options] FILE..  archived messages (or a Kafka range) through the\n"
+        "                           same scorer and windows; finals on stdout\n"
         "  feed --brokers B FILE    produce JSONL to a topic, optionally paced by ts\n"
         "  broker [--brokers N] [--partitions P] [--topics a,b]\n"
         "                           in-memory development Kafka broker (tests, demos)\n"
@@ -330,6 +332,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "run") == 0) {
         return kb_cmd_run(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "replay") == 0) {
+        return kb_cmd_replay(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "feed") == 0) {
         return kb_cmd_feed(argc - 1, argv + 1);

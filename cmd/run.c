@@ -45,7 +45,7 @@ static void run_usage(FILE *f)
 }
 
 /* "500ms", "10s", "5m", "1h", "30" (seconds) -> milliseconds, or -1. */
-static int64_t duration_ms(const char *s)
+int64_t kb_cmd_duration_ms(const char *s)
 {
     char *end;
     double v = strtod(s, &end);
@@ -109,7 +109,7 @@ typedef struct run_opts {
 
 static int set_duration(const char *name, const char *arg, int64_t *out)
 {
-    if ((*out = duration_ms(arg)) < 0) {
+    if ((*out = kb_cmd_duration_ms(arg)) < 0) {
         fprintf(stderr, "koubei run: bad duration for --%s: '%s'\n", name, arg);
         return -1;
     }

@@ -117,6 +117,8 @@ typedef struct bwin {
     double score_sum;
     dim_acc_t dim[KB_SQ_COUNT];
     term_map_t pos_terms, neg_terms;
+    char *samples[KB_AGG_SAMPLES];
+    size_t n_samples;
 } bwin_t;
 
 struct brand {
@@ -154,6 +156,8 @@ struct kb_agg {
     int has_horizon;
     kb_buf_t out;
     size_t open;
+    kb_agg_counts_t counts;    /* of the window being emitted */
+    const char **top_neg;      /* cfg.top_terms names, for counts.neg_terms */
 };
 
 double kb_round4(double v)
@@ -194,6 +198,11 @@ kb_agg_t *kb_agg_new(const kb_agg_cfg_t *cfg, kb_agg_emit_fn emit, void *ud,
     a->emit = emit;
     a->ud = ud;
     kb_buf_init(&a->out);
+    if (!(a->top_neg = kb_calloc((size_t)cfg->top_terms + 1, sizeof(*a->top_neg)))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        kb_agg_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -201,6 +210,7 @@ static void bwin_free(bwin_t *w)
 {
     term_map_fini(&w->pos_terms);
     term_map_fini(&w->neg_terms);
+    for (size_t i = 0; i < w->n_samples; i++) kb_free(w->samples[i]);
     kb_free(w);
 }
 
@@ -224,6 +234,7 @@ void kb_agg_free(kb_agg_t *a)
     }
     kb_free(a->brands);
     kb_free(a->parts);
+    kb_free(a->top_neg);
     kb_buf_fini(&a->out);
     kb_free(a);
 }
@@ -392,7 +403,8 @@ static int term_cmp(const void *x, const void *y)
 }
 
 /* Most frequent first, ties by bytes: the order never depends on hashing. */
-static int put_top_terms(kb_agg_t *a, const char *k, const term_map_t *m)
+static int put_top_terms(kb_agg_t *a, const char *k, const term_map_t *m,
+                         const char **names, size_t *n_names)
 {
     term_count_t **v = NULL;
     size_t n = 0;
@@ -416,6 +428,9 @@ static int put_top_terms(kb_agg_t *a, const char *k, const term_map_t *m)
         kb_buf_puts(&a->out, ",\"count\":");
         kb_buf_int(&a->out, v[i]->count);
         kb_buf_putc(&a->out, '}');
+        if (names) {
+            names[(*n_names)++] = v[i]->s;
+        }
     }
     kb_buf_putc(&a->out, ']');
     kb_free(v);
@@ -456,6 +471,7 @@ static int send(kb_agg_t *a, kb_rec_kind_t kind, const bwin_t *w, int final)
     rec.final = final;
     rec.json = a->out.p;
     rec.len = a->out.len;
+    rec.counts = &a->counts;
     return a->emit(a->ud, &rec);
 }
 
@@ -487,8 +503,10 @@ static int emit_wom(kb_agg_t *a, const slot_t *s, const bwin_t *w, int final)
     } else {
         kb_buf_puts(o, "null");
     }
-    if (put_top_terms(a, "top_pos_terms", &w->pos_terms) != 0 ||
-        put_top_terms(a, "top_neg_terms", &w->neg_terms) != 0) {
+    a->counts.n_neg_terms = 0;
+    if (put_top_terms(a, "top_pos_terms", &w->pos_terms, NULL, NULL) != 0 ||
+        put_top_terms(a, "top_neg_terms", &w->neg_terms, a->top_neg,
+                      &a->counts.n_neg_terms) != 0) {
         return -1;
     }
     kb_buf_putc(o, '}');
@@ -565,8 +583,27 @@ static int bwin_name_cmp(const void *x, const void *y)
     return c ? c : (a->len > b->len) - (a->len < b->len);
 }
 
+static void fill_counts(kb_agg_t *a, const bwin_t *w)
+{
+    kb_agg_counts_t *c = &a->counts;
+
+    c->mentions = w->mentions;
+    c->pos = w->pos;
+    c->neg = w->neg;
+    c->complaints = w->complaints;
+    for (int d = 0; d < KB_SQ_COUNT; d++) {
+        c->dim_mentions[d] = w->dim[d].mentions;
+        c->dim_neg[d] = w->dim[d].neg;
+    }
+    c->neg_terms = a->top_neg;
+    c->n_neg_terms = 0;
+    c->sample_ids = (const char *const *)w->samples;
+    c->n_sample_ids = w->n_samples;
+}
+
 static int emit_window(kb_agg_t *a, const slot_t *s, bwin_t *w, int final)
 {
+    fill_counts(a, w);
     if (emit_wom(a, s, w, final) != 0 || emit_sat(a, w, final) != 0) {
         return -1;
     }
@@ -673,6 +710,16 @@ static int count(bwin_t *w, const kb_obs_t *o)
         if (term_map_add(m, o->terms[i].p, o->terms[i].len) != 0) {
             return -1;
         }
+    }
+    if (o->id && w->n_samples < KB_AGG_SAMPLES &&
+        (o->label == KB_LABEL_NEG || o->complaint)) {
+        char *id = kb_malloc(o->id_len + 1);
+        if (!id) {
+            return -1;
+        }
+        memcpy(id, o->id, o->id_len);
+        id[o->id_len] = '\0';
+        w->samples[w->n_samples++] = id;
     }
     return 0;
 }

@@ -49,6 +49,8 @@ typedef struct kb_obs_term {
 typedef struct kb_obs {
     const char *brand;
     size_t brand_len;
+    const char *id;      /* message id as text, NULL when absent */
+    size_t id_len;
     int64_t ts_ms;
     double score;
     kb_label_t label;
@@ -72,6 +74,20 @@ typedef struct kb_agg_bstate {
     int has[KB_SQ_COUNT];
 } kb_agg_bstate_t;
 
+/* Sample message ids kept per window (negative or complaint mentions). */
+#define KB_AGG_SAMPLES 5
+
+/** A window's counts as numbers, for detectors that run on closed windows
+ *  (kb_alert). Everything is borrowed for the callback. */
+typedef struct kb_agg_counts {
+    int64_t mentions, pos, neg, complaints;
+    int64_t dim_mentions[KB_SQ_COUNT], dim_neg[KB_SQ_COUNT];
+    const char *const *neg_terms;   /* top negative terms, most frequent first */
+    size_t n_neg_terms;
+    const char *const *sample_ids;  /* first negative/complaint mentions seen */
+    size_t n_sample_ids;
+} kb_agg_counts_t;
+
 /** One output record, valid during the callback only. */
 typedef struct kb_agg_rec {
     kb_rec_kind_t kind;
@@ -80,6 +96,7 @@ typedef struct kb_agg_rec {
     int final;
     const char *json;    /* one JSON object, no newline */
     size_t len;
+    const kb_agg_counts_t *counts;
 } kb_agg_rec_t;
 
 /** Returns 0, or -1 to make the calling kb_agg_* function fail. */

@@ -35,5 +35,9 @@ void kb_buf_num(kb_buf_t *b, double v);
 void kb_buf_int(kb_buf_t *b, int64_t v);
 /** Append one code point as UTF-8. */
 void kb_buf_utf8(kb_buf_t *b, uint32_t cp);
+/** Append `,"payload":` and @p p as a JSON string when it is valid UTF-8,
+ *  else base64 followed by `,"payload_encoding":"base64"` (dead letters
+ *  keep the bytes exactly). */
+void kb_buf_payload(kb_buf_t *b, const void *p, size_t n);
 
 #endif /* KB_BUF_H */

@@ -27,6 +27,19 @@ static void init(kb_obs_buf_t *ob)
     ob->obs.followers = -1;
 }
 
+/* A string id as is, an integer one as decimal text, anything else none. */
+static void set_id(kb_obs_buf_t *ob, const json_t *id)
+{
+    if (json_is_string(id)) {
+        ob->obs.id = json_string_value(id);
+        ob->obs.id_len = json_string_length(id);
+    } else if (json_is_integer(id)) {
+        int n = snprintf(ob->id, sizeof(ob->id), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        ob->obs.id = ob->id;
+        ob->obs.id_len = (size_t)n;
+    }
+}
+
 void kb_obs_from_result(kb_obs_buf_t *ob, const kb_msg_t *msg, const kb_result_t *r,
                         const char *brand, size_t brand_len, int64_t fallback_ts_ms)
 {
@@ -35,6 +48,7 @@ void kb_obs_from_result(kb_obs_buf_t *ob, const kb_msg_t *msg, const kb_result_t
     init(ob);
     o->brand = brand;
     o->brand_len = brand_len;
+    set_id(ob, msg->id);
     o->ts_ms = msg->has_ts ? msg->ts_ms : fallback_ts_ms;
     o->score = kb_round4(r->score);
     o->label = r->label;
@@ -90,6 +104,7 @@ int kb_obs_from_json(kb_obs_buf_t *ob, const json_t *rec, int64_t fallback_ts_ms
     }
     o->brand = json_string_value(brand);
     o->brand_len = json_string_length(brand);
+    set_id(ob, json_object_get(rec, "id"));
     o->ts_ms = fallback_ts_ms;
     if (json_is_string(ts) && kb_parse_iso8601(json_string_value(ts), &o->ts_ms) != 0) {
         snprintf(errstr, errstr_size, "unreadable ts");

@@ -20,6 +20,7 @@
 typedef struct kb_obs_buf {
     kb_obs_t obs;
     kb_obs_term_t terms[KB_OBS_MAX_TERMS];
+    char id[24]; /* a numeric id as text */
 } kb_obs_buf_t;
 
 /** Fill @p ob from a scored message for @p brand (borrowed, as are @p msg

@@ -533,62 +533,6 @@ static int produce(kb_run_t *r, const char *topic, const char *key, size_t klen,
     }
 }
 
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            k = 1, cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2, cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3, cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + k >= n) {
-            return 0;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80) {
-                return 0;
-            }
-            cp = cp << 6 | (s[i + j] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (cp >= 0xD800 && cp <= 0xDFFF) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-            return 0;
-        }
-        i += k + 1;
-    }
-    return 1;
-}
-
-static void base64(kb_buf_t *b, const unsigned char *s, size_t n)
-{
-    static const char tab[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-    kb_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0) |
-                     (i + 2 < n ? s[i + 2] : 0);
-        kb_buf_putc(b, tab[v >> 18 & 63]);
-        kb_buf_putc(b, tab[v >> 12 & 63]);
-        kb_buf_putc(b, i + 1 < n ? tab[v >> 6 & 63] : '=');
-        kb_buf_putc(b, i + 2 < n ? tab[v & 63] : '=');
-    }
-    kb_buf_putc(b, '"');
-}
-
 /* {reason, topic, partition, offset, payload}; payload in base64 (with
  * "payload_encoding":"base64") when it is not UTF-8. */
 static int dead_letter(kb_run_t *r, const rd_kafka_message_t *m, const char *reason)
@@ -605,13 +549,7 @@ static int dead_letter(kb_run_t *r, const rd_kafka_message_t *m, const char *rea
     kb_buf_int(o, m->partition);
     kb_buf_puts(o, ",\"offset\":");
     kb_buf_int(o, m->offset);
-    kb_buf_puts(o, ",\"payload\":");
-    if (utf8_valid(m->payload, m->len)) {
-        kb_buf_json_str(o, m->payload ? m->payload : "", m->len);
-    } else {
-        base64(o, m->payload, m->len);
-        kb_buf_puts(o, ",\"payload_encoding\":\"base64\"");
-    }
+    kb_buf_payload(o, m->payload, m->len);
     kb_buf_putc(o, '}');
     r->st.dlq++;
     KB_LOG(KB_LOG_DEBUG, "run", "dead letter %s[%d]@%lld: %s", topic, (int)m->partition,
