@@ -104,6 +104,7 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash bench/run.sh $(BUILD)/koubei
+	$(Q)bash bench/replay.sh $(BUILD)/koubei
 	$(Q)bash bench/pipeline.sh $(BUILD)/koubei
 
 accuracy: $(BUILD)/koubei
