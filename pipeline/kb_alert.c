@@ -775,7 +775,10 @@ static int process(kb_alert_t *al, brand_t *b, const obs_t *o)
         if (step(al, b, o, d, &v[d]) != 0) {
             return -1;
         }
-        anom[d] = v[d].strict || (b->det[d].firing && v[d].hold);
+        /* A new brand's first windows are all "anomalous" against a zero
+         * baseline; freezing then would keep the baseline at zero. */
+        anom[d] = b->seen >= al->cfg.warmup_windows &&
+                  (v[d].strict || (b->det[d].firing && v[d].hold));
     }
     if (!season_expect(al, b, o->start, &em, &sdm)) {
         em = b->mean[S_MENT];
