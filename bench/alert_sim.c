@@ -346,6 +346,7 @@ static int set_cfg(kb_alert_cfg_t *c, const char *kv)
     KB_SET("season_weeks", c->season_weeks = (int)v);
     KB_SET("hold_p", c->hold_p = v);
     KB_SET("hold_ratio", c->hold_ratio = v);
+    KB_SET("sum_windows", c->sum_windows = (int)v);
 #undef KB_SET
     return -1;
 }

@@ -28,6 +28,8 @@
 /* 1970-01-01 was a Thursday: the first Monday 00:00 UTC is 4 days later. */
 #define MONDAY_MS (4 * 24 * HOUR_MS)
 #define MAX_SEASON_WEEKS 8
+#define MAX_SUM_WINDOWS 6
+#define NR (MAX_SUM_WINDOWS - 1)
 #define MAD_SIGMA 1.4826 /* MAD -> standard deviation under normality */
 
 enum { S_MENT = 0, S_COMP, S_NEG, S_DIM0, NS = S_DIM0 + KB_SQ_COUNT };
@@ -53,6 +55,10 @@ typedef struct brand {
     double mean[NS], var[NS];
     int32_t frozen[NS];      /* consecutive windows kept out of the EWMA */
     det_t det[ND];
+    /* The last sum_windows - 1 windows of each detector, newest first:
+     * observed, raw expected and baseline variance, for the summed test. */
+    int64_t rx[ND][NR];
+    double re[ND][NR], rv[ND][NR];
     int has_acc;
     int64_t acc_period;      /* absolute index of the seasonal period being summed */
     int64_t acc, acc_n;      /* its mentions and windows so far */
@@ -80,8 +86,12 @@ typedef struct obs {
 
 /* A detector's verdict on one window. */
 typedef struct verdict {
+    int64_t observed;     /* count the verdict is about (summed over span) */
+    int span;             /* windows it covers: 1, or sum_windows */
     double expected, log_p, z;
     int strict, hold, sev;
+    int64_t x;            /* this window alone, for the history */
+    double e_raw, bvar;
 } verdict_t;
 
 static const char *const kind_names[] = {"complaint_spike", "negative_storm",
@@ -224,6 +234,7 @@ void kb_alert_cfg_default(kb_alert_cfg_t *cfg)
     cfg->season_weeks = 3;
     cfg->season_min_weeks = 1;
     cfg->max_gap_windows = 336;
+    cfg->sum_windows = 3;
 }
 
 static int cfg_check(const kb_alert_cfg_t *c, char *errstr, size_t errstr_size)
@@ -245,6 +256,8 @@ static int cfg_check(const kb_alert_cfg_t *c, char *errstr, size_t errstr_size)
     } else if (c->season_weeks < 1 || c->season_weeks > MAX_SEASON_WEEKS ||
                c->season_min_weeks < 1 || c->season_min_weeks > c->season_weeks) {
         bad = "1 <= season_min_weeks <= season_weeks <= 8";
+    } else if (c->sum_windows < 1 || c->sum_windows > MAX_SUM_WINDOWS) {
+        bad = "1 <= sum_windows <= 6";
     }
     if (bad) {
         snprintf(errstr, errstr_size, "alert config: %s", bad);
@@ -391,6 +404,9 @@ static void brand_clear(const kb_alert_t *al, brand_t *b)
     memset(b->var, 0, sizeof(b->var));
     memset(b->frozen, 0, sizeof(b->frozen));
     memset(b->det, 0, sizeof(b->det));
+    memset(b->rx, 0, sizeof(b->rx));
+    memset(b->re, 0, sizeof(b->re));
+    memset(b->rv, 0, sizeof(b->rv));
     b->has_acc = 0;
     b->acc_period = b->acc = b->acc_n = 0;
     if (b->ring) {
@@ -522,9 +538,10 @@ static int det_series(int d)
     return d < D_COMP ? S_DIM0 + d : d == D_COMP ? S_COMP : S_NEG;
 }
 
-/* Expected count of series @p s and the variance of that expectation. With a
- * seasonal sample the series keeps its EWMA share of mentions (stable over
- * the day) and takes its shape from the same hour of past weeks. */
+/* Expected count of series @p s (before the min_expected floor) and the
+ * variance of that expectation. With a seasonal sample the series keeps its
+ * EWMA share of mentions (stable over the day) and takes its shape from the
+ * same hour of past weeks. */
 static void expect(const kb_alert_t *al, const brand_t *b, int s, int64_t start, double *e,
                    double *bvar)
 {
@@ -538,19 +555,15 @@ static void expect(const kb_alert_t *al, const brand_t *b, int s, int64_t start,
         *e = b->mean[s];
         *bvar = b->var[s];
     }
-    if (*e < al->cfg.min_expected) {
-        *e = al->cfg.min_expected;
-    }
 }
 
-static void judge(const kb_alert_t *al, const brand_t *b, const obs_t *o, int d, verdict_t *v)
+/* The count test: @p x against @p e (floored at min_expected). */
+static void test(const kb_alert_cfg_t *c, int64_t x, double e, double bvar, verdict_t *v)
 {
-    const kb_alert_cfg_t *c = &al->cfg;
-    int s = det_series(d);
-    int64_t x = o->x[s];
-    double bvar, ratio;
+    double ratio;
 
-    expect(al, b, s, o->start, &v->expected, &bvar);
+    v->observed = x;
+    v->expected = e < c->min_expected ? c->min_expected : e;
     v->log_p = kb_alert_poisson_logsf(x, v->expected);
     /* Poisson noise plus the baseline's own uncertainty: large brands have
      * tiny Poisson spread, so without it every drift would be "significant". */
@@ -559,13 +572,59 @@ static void judge(const kb_alert_t *al, const brand_t *b, const obs_t *o, int d,
     v->strict = x >= c->min_observed && ratio >= c->min_ratio && v->z >= c->z_min &&
                 v->log_p <= log(c->p_max);
     v->hold = ratio >= c->hold_ratio && v->log_p <= log(c->hold_p);
+    v->sev = kb_alert_severity((double)x, v->expected, v->log_p);
+}
+
+/* Small brands: 4 complaints an hour against 0.2 is not significant in one
+ * window, but three such hours in a row are. The summed test covers the
+ * last sum_windows windows and counts only while this window is above its
+ * own expectation, so it flags a spike that is still going on. */
+static void test_sum(const kb_alert_t *al, const brand_t *b, int d, const verdict_t *one,
+                     verdict_t *v)
+{
+    int64_t xs = one->x;
+    double es = one->e_raw, vs = one->bvar;
+
+    for (int i = 0; i < al->cfg.sum_windows - 1; i++) {
+        xs += b->rx[d][i];
+        es += b->re[d][i];
+        vs += b->rv[d][i];
+    }
+    test(&al->cfg, xs, es, vs, v);
+    v->span = al->cfg.sum_windows;
+    v->strict = v->strict && (double)one->x > one->e_raw;
+    v->hold = v->hold && (double)one->x > one->e_raw;
+}
+
+static void judge(const kb_alert_t *al, const brand_t *b, const obs_t *o, int d, verdict_t *v)
+{
+    const kb_alert_cfg_t *c = &al->cfg;
+    verdict_t sum;
+    int64_t x = o->x[det_series(d)];
+    double e, bvar;
+
+    expect(al, b, det_series(d), o->start, &e, &bvar);
+    test(c, x, e, bvar, v);
+    v->span = 1;
+    v->x = x;
+    v->e_raw = e;
+    v->bvar = bvar;
+    if (c->sum_windows > 1 && b->seen >= c->sum_windows - 1) {
+        test_sum(al, b, d, v, &sum);
+        if (!v->strict && sum.strict) {
+            sum.x = v->x;
+            sum.e_raw = v->e_raw;
+            sum.bvar = v->bvar;
+            *v = sum;
+        }
+        v->hold = v->hold || sum.hold;
+    }
     if (d == D_STORM && v->strict) {
         /* A storm is a rise in the negative *share*, not a busy day. */
         double base = b->mean[S_MENT] > 0 ? b->mean[S_NEG] / b->mean[S_MENT] : 0.0;
         v->strict = o->x[S_MENT] > 0 &&
                     (double)x / (double)o->x[S_MENT] >= c->storm_share_ratio * base;
     }
-    v->sev = kb_alert_severity((double)x, v->expected, v->log_p);
 }
 
 /* ---- records ------------------------------------------------------------- */
@@ -656,7 +715,7 @@ static int emit(kb_alert_t *al, const brand_t *b, const obs_t *o, int d, const v
     kb_buf_puts(out, firing ? ",\"state\":\"firing\"" : ",\"state\":\"resolved\"");
     put_ts(out, "since", dt->since);
     put_key(out, "observed");
-    kb_buf_int(out, o->x[det_series(d)]);
+    kb_buf_int(out, v->observed);
     put_key(out, "expected");
     kb_buf_num(out, v->expected);
     /* p spans hundreds of orders of magnitude: four significant digits, not
@@ -666,6 +725,8 @@ static int emit(kb_alert_t *al, const brand_t *b, const obs_t *o, int d, const v
     kb_buf_puts(out, p);
     put_key(out, "z");
     kb_buf_num(out, v->z);
+    put_key(out, "windows");
+    kb_buf_int(out, v->span);
     put_key(out, "severity");
     kb_buf_int(out, firing ? (v->sev > dt->max_sev ? v->sev : dt->max_sev) : dt->max_sev);
     put_key(out, "longevity");
@@ -734,6 +795,22 @@ static int step(kb_alert_t *al, brand_t *b, const obs_t *o, int d, const verdict
 /* Anomalous windows stay out of the baselines so a long spike does not
  * become its own normal, but only for freeze_windows in a row: after that a
  * lasting level shift is accepted as the new normal. */
+static void remember(const kb_alert_t *al, brand_t *b, const verdict_t *v)
+{
+    for (int d = 0; d < ND; d++) {
+        for (int i = al->cfg.sum_windows - 2; i > 0; i--) {
+            b->rx[d][i] = b->rx[d][i - 1];
+            b->re[d][i] = b->re[d][i - 1];
+            b->rv[d][i] = b->rv[d][i - 1];
+        }
+        if (al->cfg.sum_windows > 1) {
+            b->rx[d][0] = v[d].x;
+            b->re[d][0] = v[d].e_raw;
+            b->rv[d][0] = v[d].bvar;
+        }
+    }
+}
+
 static void update(const kb_alert_t *al, brand_t *b, const obs_t *o, const int *anom,
                    double exp_ment)
 {
@@ -783,6 +860,7 @@ static int process(kb_alert_t *al, brand_t *b, const obs_t *o)
     if (!season_expect(al, b, o->start, &em, &sdm)) {
         em = b->mean[S_MENT];
     }
+    remember(al, b, v);
     update(al, b, o, anom, em);
     return 0;
 }
@@ -904,6 +982,29 @@ static void put_season(const kb_alert_t *al, const brand_t *b, kb_buf_t *out)
     kb_buf_puts(out, "]}");
 }
 
+static void put_recent(const kb_alert_t *al, const brand_t *b, kb_buf_t *out)
+{
+    int n = al->cfg.sum_windows - 1;
+
+    put_key(out, "recent");
+    for (int d = 0; d < ND; d++) {
+        kb_buf_puts(out, d ? ",[[" : "[[[");
+        for (int i = 0; i < n; i++) {
+            kb_buf_printf(out, "%s%lld", i ? "," : "", (long long)b->rx[d][i]);
+        }
+        kb_buf_puts(out, "],[");
+        for (int i = 0; i < n; i++) {
+            kb_buf_printf(out, "%s%.17g", i ? "," : "", b->re[d][i]);
+        }
+        kb_buf_puts(out, "],[");
+        for (int i = 0; i < n; i++) {
+            kb_buf_printf(out, "%s%.17g", i ? "," : "", b->rv[d][i]);
+        }
+        kb_buf_puts(out, "]]");
+    }
+    kb_buf_putc(out, ']');
+}
+
 static void state_build(const kb_alert_t *al, const brand_t *b, kb_buf_t *out)
 {
     kb_buf_printf(out, "{\"v\":1,\"seen\":%lld", (long long)b->seen);
@@ -929,6 +1030,7 @@ static void state_build(const kb_alert_t *al, const brand_t *b, kb_buf_t *out)
                       (long long)dt->since);
     }
     kb_buf_putc(out, ']');
+    put_recent(al, b, out);
     put_season(al, b, out);
     kb_buf_putc(out, '}');
 }
@@ -1025,6 +1127,42 @@ static int parse_dets(const json_t *o, brand_t *b)
     return 0;
 }
 
+/* "recent": per detector [[observed...],[expected...],[variance...]], newest
+ * first; a longer history than sum_windows - 1 keeps the newest. */
+static int parse_recent(const kb_alert_t *al, const json_t *o, brand_t *b)
+{
+    const json_t *a = json_object_get(o, "recent");
+    size_t n = (size_t)al->cfg.sum_windows - 1;
+
+    if (!json_is_array(a) || json_array_size(a) != ND) {
+        return -1;
+    }
+    for (size_t d = 0; d < ND; d++) {
+        const json_t *e = json_array_get(a, d);
+        double v;
+        if (!json_is_array(e) || json_array_size(e) != 3) {
+            return -1;
+        }
+        for (size_t k = 0; k < 3; k++) {
+            const json_t *r = json_array_get(e, k);
+            if (!json_is_array(r)) {
+                return -1;
+            }
+            for (size_t i = 0; i < n && i < json_array_size(r); i++) {
+                if (num_at(r, i, &v) != 0) {
+                    return -1;
+                }
+                if (k == 0) {
+                    b->rx[d][i] = (int64_t)v;
+                } else {
+                    (k == 1 ? b->re : b->rv)[d][i] = v;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 static int parse_season(const kb_alert_t *al, const json_t *o, brand_t *b)
 {
     const json_t *s = json_object_get(o, "season"), *slots;
@@ -1067,7 +1205,8 @@ static int parse_state(const kb_alert_t *al, const json_t *o, brand_t *b)
     if (!json_is_object(o) || get_int(o, "seen", &b->seen) != 0 ||
         get_int(o, "cooldown_until", &b->cooldown_until) != 0 ||
         get_dbls(o, "mean", b->mean, NS) != 0 || get_dbls(o, "var", b->var, NS) != 0 ||
-        parse_dets(o, b) != 0 || parse_season(al, o, b) != 0) {
+        parse_dets(o, b) != 0 || parse_recent(al, o, b) != 0 ||
+        parse_season(al, o, b) != 0) {
         return -1;
     }
     if (json_is_integer(last)) {

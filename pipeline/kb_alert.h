@@ -50,6 +50,7 @@ typedef struct kb_alert_cfg {
     int season_weeks;        /* same-hour-of-week samples kept per hour, 1..8 (3) */
     int season_min_weeks;    /* samples an hour needs before the seasonal baseline is used (1) */
     int max_gap_windows;     /* longer silences reset the brand's baselines (336) */
+    int sum_windows;         /* the same test also runs on the sum of the last N windows, 1..6 (3) */
 } kb_alert_cfg_t;
 
 /** The defaults above, for 1 h windows. */

@@ -229,7 +229,7 @@ START_TEST(t_spike_one_alert)
                      "\"dimension\":\"responsiveness\",\"window_start\":\"2026-11-10T08:00:00Z\","
                      "\"window_end\":\"2026-11-10T09:00:00Z\",\"state\":\"firing\","
                      "\"since\":\"2026-11-10T08:00:00Z\",\"observed\":22,\"expected\":2,"
-                     "\"p_value\":5.529e-16,\"z\":14.1421,\"severity\":7,\"longevity\":1,"
+                     "\"p_value\":5.529e-16,\"z\":14.1421,\"windows\":1,\"severity\":7,\"longevity\":1,"
                      "\"evidence\":{\"top_terms\":[\"慢\",\"态度差\"],\"sample_ids\":[\"m1\",\"m2\"],"
                      "\"dimensions\":{\"tangibles\":{\"mentions\":3,\"negative\":2},"
                      "\"reliability\":{\"mentions\":3,\"negative\":2},"
@@ -353,6 +353,35 @@ START_TEST(t_storm)
     ck_assert_int_eq(s.n, 1);
     ck_assert_str_eq(s.key[0], "A|negative_storm|");
     ck_assert_ptr_null(strstr(s.rec[0], "\"dimension\""));
+    kb_alert_free(al);
+    sink_free(&s);
+}
+END_TEST
+
+/* A small brand: complaints alternate 0, 1 (about 0.5 an hour, floored to
+ * 1 in one window). Four an hour is not extreme in one window
+ * (P(X >= 4 | 1) = 0.019), but the last three windows (1 + 4 + 4 = 9
+ * against about 1.7: 6.8e-5) are: complaint_spike fires in the second
+ * hour, over 3 windows. */
+START_TEST(t_small_brand_sum)
+{
+    sink_t s = {0};
+    kb_alert_t *al = alert_new(&s, NULL);
+    wspec_t st = steady();
+
+    for (int64_t h = 0; h < 200; h++) {
+        st.complaints = h % 2;
+        ck_assert_int_eq(feed(al, "A", h, &st), 0);
+    }
+    st.complaints = 4;
+    feed_range(al, "A", 200, 201, &st);
+    ck_assert_int_eq(s.n, 0);
+    feed_range(al, "A", 201, 202, &st);
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_str_eq(s.key[0], "A|complaint_spike|");
+    ck_assert_ptr_nonnull(strstr(s.rec[0], "\"observed\":9,\"expected\":1.6871,"));
+    ck_assert_ptr_nonnull(strstr(s.rec[0], "\"windows\":3,"));
+    ck_assert_ptr_nonnull(strstr(s.rec[0], "\"since\":\"2026-11-10T09:00:00Z\""));
     kb_alert_free(al);
     sink_free(&s);
 }
@@ -570,6 +599,7 @@ Suite *kb_alert_suite(void)
     tcase_add_test(tc, t_no_alert_in_warmup);
     tcase_add_test(tc, t_cooldown);
     tcase_add_test(tc, t_storm);
+    tcase_add_test(tc, t_small_brand_sum);
     suite_add_tcase(s, tc);
     tc = tcase_create("state");
     tcase_add_test(tc, t_restart_no_refire);
