@@ -186,8 +186,12 @@ static int cmp_dbl(const void *a, const void *b)
 void kb_alert_median_mad(const uint32_t *v, size_t n, double *median, double *mad)
 {
     uint32_t s[MAX_SEASON_WEEKS * 4];
-    double dev[MAX_SEASON_WEEKS * 4];
+    double dev[MAX_SEASON_WEEKS * 4] = {0};
 
+    if (n == 0) {
+        *median = *mad = 0.0;
+        return;
+    }
     n = n > sizeof(s) / sizeof(s[0]) ? sizeof(s) / sizeof(s[0]) : n;
     memcpy(s, v, n * sizeof(*s));
     qsort(s, n, sizeof(*s), cmp_u32);

@@ -15,7 +15,11 @@
  * mentions in the last weeks times the brand's EWMA share of the series,
  * so daily and weekly rhythm is not mistaken for a spike. A window is
  * anomalous when the Poisson upper tail p, the z score, the ratio to the
- * expected count and the absolute count all pass their thresholds.
+ * expected count and the absolute count all pass their thresholds, in the
+ * window alone or summed over the last sum_windows windows (small brands).
+ * Alerts start once per incident (the most specific kind wins), publish
+ * again only when their severity rises, resolve after resolve_windows
+ * normal windows and leave the brand in cooldown.
  *
  * Not thread-safe: one kb_alert_t per thread (brands partition naturally).
  */
@@ -130,8 +134,8 @@ double kb_alert_poisson_logsf(int64_t k, double lambda);
  *  sample (*n == 0) initialises the mean. */
 void kb_alert_ewma(double *mean, double *var, int64_t *n, double x, double alpha);
 
-/** Median and MAD (unscaled) of @p n values (n >= 1; the array is left
- *  unchanged). */
+/** Median and MAD (unscaled) of the first @p n values (at most 32; 0 and 0
+ *  when n is 0). The array is left unchanged. */
 void kb_alert_median_mad(const uint32_t *v, size_t n, double *median, double *mad);
 
 /** Severity 1..10 from observed / expected and ln p. */
