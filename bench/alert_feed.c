@@ -78,6 +78,7 @@ static int feed_line(kb_alert_t *al, const char *line, size_t len)
     w.n_sample_ids = get_strs(o, "sample_ids", ids);
     w.sample_ids = ids;
     rc = w.brand ? kb_alert_window(al, &w) : -1;
+    rc = rc == KB_ALERT_SEEN ? 0 : rc;
     if (rc != 0) {
         fprintf(stderr, "alert_feed: window refused: %.*s\n", (int)len, line);
     }

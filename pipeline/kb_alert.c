@@ -748,13 +748,14 @@ static int emit(kb_alert_t *al, const brand_t *b, const obs_t *o, int d, const v
 
 /* A new alert of @p d may start: the brand is warm, out of cooldown, and no
  * more specific alert of the brand explains the same rise already (a
- * dimension spike is also a complaint spike and often a storm). */
+ * dimension spike is also a complaint spike and often a storm; dimensions
+ * are independent of each other). */
 static int may_start(const kb_alert_t *al, const brand_t *b, const obs_t *o, int d)
 {
     if (b->seen < al->cfg.warmup_windows || o->start < b->cooldown_until) {
         return 0;
     }
-    for (int e = 0; e < d; e++) {
+    for (int e = 0; e < d && d >= D_COMP; e++) {
         if (b->det[e].firing) {
             return 0;
         }
@@ -938,7 +939,9 @@ int kb_alert_window(kb_alert_t *al, const kb_alert_window_t *w)
         return -1;
     }
     if (b->has_last && w->window_start < b->last_end) {
-        return -1;
+        /* Seen already: a restart restored a state newer than the input it
+         * replays. Ignoring it keeps replay idempotent. */
+        return KB_ALERT_SEEN;
     }
     if (b->has_last && fill_gap(al, b, w->window_start) != 0) {
         return -1;

@@ -87,12 +87,17 @@ kb_alert_t *kb_alert_new(const kb_alert_cfg_t *cfg, kb_alert_emit_fn emit, void 
 /** NULL is a no-op. */
 void kb_alert_free(kb_alert_t *al);
 
-/** Feed one brand's final window. Windows of one brand must come in
- *  increasing window_start order (brands may interleave); an out-of-order or
- *  overlapping window is refused (-1) without changing anything. Windows a
- *  brand skipped (no mentions) count as zero windows for its baselines, up
- *  to max_gap_windows; a longer silence resets the brand. Returns 0, or -1
- *  on a bad window, out of memory or a failing callback. */
+enum { KB_ALERT_OK = 0, KB_ALERT_SEEN = 1, KB_ALERT_ERR = -1 };
+
+/** Feed one brand's final window. Windows of one brand come in increasing
+ *  window_start order (brands may interleave). A window starting before the
+ *  end of the brand's last one was seen already (as when a restart restores
+ *  a state newer than the input it replays): it is ignored and
+ *  KB_ALERT_SEEN returned. Windows a brand skipped (no mentions) count as
+ *  zero windows for its baselines, up to max_gap_windows; a longer silence
+ *  resets the brand. Returns KB_ALERT_OK, KB_ALERT_SEEN, or KB_ALERT_ERR on
+ *  a bad window (end <= start, negative counts), out of memory or a failing
+ *  callback. */
 int kb_alert_window(kb_alert_t *al, const kb_alert_window_t *w);
 
 /* ---- restart support -------------------------------------------------------

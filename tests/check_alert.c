@@ -387,6 +387,29 @@ START_TEST(t_small_brand_sum)
 }
 END_TEST
 
+/* Dimensions are independent: a reliability spike fires while a tangibles
+ * alert is still firing, but a complaint spike does not start on top. */
+START_TEST(t_dimensions_independent)
+{
+    sink_t s = {0};
+    kb_alert_t *al = alert_new(&s, NULL);
+    wspec_t st = steady(), a = spike(KB_SQ_TANGIBLES, 20), both = a;
+
+    both.complaints += 20;
+    both.negative += 20;
+    both.mentions += 20;
+    both.dim_neg[KB_SQ_RELIABILITY] += 20;
+    feed_range(al, "A", 0, 200, &st);
+    feed_range(al, "A", 200, 201, &a);
+    feed_range(al, "A", 201, 202, &both);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_str_eq(s.key[0], "A|dimension_spike|tangibles");
+    ck_assert_str_eq(s.key[1], "A|dimension_spike|reliability");
+    kb_alert_free(al);
+    sink_free(&s);
+}
+END_TEST
+
 typedef struct saved {
     char *brand, *json;
     size_t len;
@@ -436,6 +459,8 @@ START_TEST(t_restart_no_refire)
     ck_assert_int_eq(kb_alert_state_get(al, "A", 1, &again), 1);
     ck_assert_str_eq(again, sv.json);
     kb_free(again);
+    /* Input before the restored state is replayed: ignored, silent. */
+    ck_assert_int_eq(feed(al, "A", 201, &sp), KB_ALERT_SEEN);
     feed_range(al, "A", 202, 204, &sp);
     feed_range(al, "A", 204, 230, &st);
     kb_alert_free(al);
@@ -451,7 +476,8 @@ START_TEST(t_restart_no_refire)
 END_TEST
 
 /* A brand silent for 10 hours: 10 zero windows join its history, so seen
- * goes 50 -> 61 (and 9 more to the window at 70: 71). Going back in time is refused. */
+ * goes 50 -> 61 (and 9 more to the window at 70: 71). A window seen
+ * already is ignored. */
 START_TEST(t_gaps)
 {
     sink_t s = {0};
@@ -472,7 +498,8 @@ START_TEST(t_gaps)
     ck_assert_int_eq(kb_alert_state_get(al, "A", 1, &js), 1);
     ck_assert_ptr_nonnull(strstr(js, "{\"v\":1,\"seen\":71,"));
     kb_free(js);
-    ck_assert_int_eq(feed(al, "A", 69, &st), -1);
+    ck_assert_int_eq(feed(al, "A", 69, &st), KB_ALERT_SEEN);
+    ck_assert_int_eq(feed(al, "A", 70, &st), KB_ALERT_SEEN);
     /* 30 silent hours > max_gap 20: the brand starts over. */
     ck_assert_int_eq(feed(al, "A", 101, &st), 0);
     ck_assert_int_eq(kb_alert_state_get(al, "A", 1, &js), 1);
@@ -600,6 +627,7 @@ Suite *kb_alert_suite(void)
     tcase_add_test(tc, t_cooldown);
     tcase_add_test(tc, t_storm);
     tcase_add_test(tc, t_small_brand_sum);
+    tcase_add_test(tc, t_dimensions_independent);
     suite_add_tcase(s, tc);
     tc = tcase_create("state");
     tcase_add_test(tc, t_restart_no_refire);
