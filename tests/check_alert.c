@@ -9,7 +9,7 @@
 #include "kb_mem.h"
 #include "kb_test.h"
 
-#define MAX_RECS 64
+#define MAX_RECS 512
 #define H 3600000LL
 /* 2026-11-02T00:00:00Z, a Monday */
 #define T0 1793577600000LL
@@ -410,6 +410,48 @@ START_TEST(t_dimensions_independent)
 }
 END_TEST
 
+/* Daily rhythm: 100 mentions an hour with 5 complaints, but 1000 with 50
+ * every day at noon. The EWMA level is about 137 mentions and 6.9
+ * complaints, so noon looks like a 7x complaint spike to it; the same hour
+ * of the previous week says 1000 x 5 % = 50 and nothing fires. The control
+ * needs 3 weeks of history before the seasonal baseline counts and fires
+ * at the first noon after warm-up. */
+static void rhythm(kb_alert_t *al, int64_t hours)
+{
+    wspec_t w = steady();
+
+    for (int64_t h = 0; h < hours; h++) {
+        int noon = h % 24 == 12;
+        w.mentions = noon ? 1000 : 100;
+        w.complaints = noon ? 50 : 5;
+        w.negative = noon ? 100 : 10;
+        for (int d = 0; d < KB_SQ_COUNT; d++) {
+            w.dim_neg[d] = noon ? 20 : 2;
+        }
+        ck_assert_int_eq(feed(al, "A", h, &w), 0);
+    }
+}
+
+START_TEST(t_daily_rhythm)
+{
+    sink_t s = {0};
+    kb_alert_cfg_t cfg;
+    kb_alert_t *al = alert_new(&s, NULL);
+
+    rhythm(al, 3 * 168);
+    ck_assert_int_eq(s.n, 0);
+    kb_alert_free(al);
+    kb_alert_cfg_default(&cfg);
+    cfg.season_min_weeks = 3;
+    al = alert_new(&s, &cfg);
+    rhythm(al, 2 * 168);
+    ck_assert_int_gt(s.n, 0);
+    ck_assert_ptr_nonnull(strstr(s.rec[0], "\"window_start\":\"2026-11-09T12:00:00Z\""));
+    kb_alert_free(al);
+    sink_free(&s);
+}
+END_TEST
+
 typedef struct saved {
     char *brand, *json;
     size_t len;
@@ -628,6 +670,7 @@ Suite *kb_alert_suite(void)
     tcase_add_test(tc, t_storm);
     tcase_add_test(tc, t_small_brand_sum);
     tcase_add_test(tc, t_dimensions_independent);
+    tcase_add_test(tc, t_daily_rhythm);
     suite_add_tcase(s, tc);
     tc = tcase_create("state");
     tcase_add_test(tc, t_restart_no_refire);
