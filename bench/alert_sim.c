@@ -322,33 +322,23 @@ static void report(sim_t *sm, int weeks)
     row(sm, "size 1.5-2x, base >= 5", 1.5, 2, 1, 5);
 }
 
-/* --set name=value for the thresholds worth sweeping. */
+/* --set name=value: any kb_alert_cfg_t field. */
 static int set_cfg(kb_alert_cfg_t *c, const char *kv)
 {
+    char key[64], err[128];
     const char *eq = strchr(kv, '=');
-    double v = eq ? atof(eq + 1) : 0;
-    size_t n = eq ? (size_t)(eq - kv) : 0;
 
-#define KB_SET(name, expr)                                   \
-    if (n == strlen(name) && !strncmp(kv, name, n)) {        \
-        expr;                                                \
-        return 0;                                            \
+    if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
+        fprintf(stderr, "alert_sim: --set wants name=value\n");
+        return -1;
     }
-    KB_SET("p_max", c->p_max = v);
-    KB_SET("z_min", c->z_min = v);
-    KB_SET("min_ratio", c->min_ratio = v);
-    KB_SET("min_observed", c->min_observed = (int64_t)v);
-    KB_SET("min_expected", c->min_expected = v);
-    KB_SET("ewma_alpha", c->ewma_alpha = v);
-    KB_SET("warmup_windows", c->warmup_windows = (int)v);
-    KB_SET("resolve_windows", c->resolve_windows = (int)v);
-    KB_SET("cooldown_windows", c->cooldown_windows = (int)v);
-    KB_SET("season_weeks", c->season_weeks = (int)v);
-    KB_SET("hold_p", c->hold_p = v);
-    KB_SET("hold_ratio", c->hold_ratio = v);
-    KB_SET("sum_windows", c->sum_windows = (int)v);
-#undef KB_SET
-    return -1;
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    if (kb_alert_cfg_set(c, key, eq + 1, err, sizeof(err)) != 0) {
+        fprintf(stderr, "alert_sim: %s\n", err);
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -368,7 +358,6 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
             if (set_cfg(&sm.cfg, argv[++i]) != 0) {
-                fprintf(stderr, "alert_sim: unknown setting %s\n", argv[i]);
                 return 2;
             }
         } else if (!strcmp(argv[i], "--alerts")) {

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,85 @@ void kb_alert_cfg_default(kb_alert_cfg_t *cfg)
     cfg->season_min_weeks = 1;
     cfg->max_gap_windows = 336;
     cfg->sum_windows = 3;
+}
+
+/* The settable thresholds: one table for kb_alert_cfg_set() and
+ * kb_alert_cfg_print(), so a new field is one line here. */
+typedef struct cfg_field {
+    const char *key;
+    char type; /* 'i' int, 'l' int64_t, 'd' double */
+    size_t off;
+} cfg_field_t;
+
+#define F(name, t) {#name, t, offsetof(kb_alert_cfg_t, name)}
+static const cfg_field_t cfg_fields[] = {
+    F(window_ms, 'l'),        F(warmup_windows, 'i'),  F(ewma_alpha, 'd'),
+    F(p_max, 'd'),            F(z_min, 'd'),           F(min_ratio, 'd'),
+    F(min_observed, 'l'),     F(min_expected, 'd'),    F(storm_share_ratio, 'd'),
+    F(hold_p, 'd'),           F(hold_ratio, 'd'),      F(resolve_windows, 'i'),
+    F(cooldown_windows, 'i'), F(freeze_windows, 'i'),  F(season_weeks, 'i'),
+    F(season_min_weeks, 'i'), F(max_gap_windows, 'i'), F(sum_windows, 'i'),
+};
+#undef F
+
+int kb_alert_cfg_set(kb_alert_cfg_t *cfg, const char *key, const char *value, char *errstr,
+                     size_t errstr_size)
+{
+    char *end;
+    double v = strtod(value, &end);
+
+    for (size_t i = 0; i < sizeof(cfg_fields) / sizeof(cfg_fields[0]); i++) {
+        const cfg_field_t *f = &cfg_fields[i];
+        char *at = (char *)cfg + f->off;
+        if (strcmp(f->key, key) != 0) {
+            continue;
+        }
+        if (end == value || *end || !isfinite(v) ||
+            (f->type != 'd' && (fabs(v - floor(v)) > 0 || fabs(v) > 9e15))) {
+            snprintf(errstr, errstr_size, "alert setting %s: bad value '%s'", key, value);
+            return -1;
+        }
+        if (f->type == 'd') {
+            memcpy(at, &v, sizeof(v));
+        } else if (f->type == 'l') {
+            int64_t n = (int64_t)v;
+            memcpy(at, &n, sizeof(n));
+        } else {
+            int n = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int)v;
+            memcpy(at, &n, sizeof(n));
+        }
+        return 0;
+    }
+    snprintf(errstr, errstr_size, "unknown alert setting '%s'", key);
+    return -1;
+}
+
+void kb_alert_cfg_print(const kb_alert_cfg_t *cfg, kb_buf_t *out)
+{
+    for (size_t i = 0; i < sizeof(cfg_fields) / sizeof(cfg_fields[0]); i++) {
+        const cfg_field_t *f = &cfg_fields[i];
+        const char *at = (const char *)cfg + f->off;
+        kb_buf_printf(out, "%s=", f->key);
+        if (f->type == 'd') {
+            double v;
+            char num[32];
+            memcpy(&v, at, sizeof(v));
+            /* The shortest of 15 or 17 digits that reads back the same. */
+            snprintf(num, sizeof(num), "%.15g", v);
+            if (strtod(num, NULL) < v || strtod(num, NULL) > v) {
+                snprintf(num, sizeof(num), "%.17g", v);
+            }
+            kb_buf_printf(out, "%s\n", num);
+        } else if (f->type == 'l') {
+            int64_t n;
+            memcpy(&n, at, sizeof(n));
+            kb_buf_printf(out, "%lld\n", (long long)n);
+        } else {
+            int n;
+            memcpy(&n, at, sizeof(n));
+            kb_buf_printf(out, "%d\n", n);
+        }
+    }
 }
 
 static int cfg_check(const kb_alert_cfg_t *c, char *errstr, size_t errstr_size)

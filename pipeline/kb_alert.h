@@ -60,6 +60,17 @@ typedef struct kb_alert_cfg {
 /** The defaults above, for 1 h windows. */
 void kb_alert_cfg_default(kb_alert_cfg_t *cfg);
 
+/** Set the field named @p key (the field names above) from the number in
+ *  @p value (both borrowed). Returns 0, or -1 with errstr for an unknown key
+ *  or a value that is not a (whole, for counts) number. Ranges are checked
+ *  by kb_alert_new(). */
+int kb_alert_cfg_set(kb_alert_cfg_t *cfg, const char *key, const char *value, char *errstr,
+                     size_t errstr_size);
+
+struct kb_buf;
+/** Append every field as "key=value\n" (the effective configuration). */
+void kb_alert_cfg_print(const kb_alert_cfg_t *cfg, struct kb_buf *out);
+
 /** One brand's closed (final) window. Transparent; everything borrowed for
  *  the call. */
 typedef struct kb_alert_window {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kb_alert.h"
+#include "kb_buf.h"
 #include "kb_mem.h"
 #include "kb_test.h"
 
@@ -615,6 +616,31 @@ START_TEST(t_bad_config)
 }
 END_TEST
 
+START_TEST(t_cfg_set)
+{
+    kb_alert_cfg_t cfg;
+    kb_buf_t out;
+    char err[128];
+
+    kb_alert_cfg_default(&cfg);
+    ck_assert_int_eq(kb_alert_cfg_set(&cfg, "p_max", "1e-5", err, sizeof(err)), 0);
+    ck_assert_double_eq(cfg.p_max, 1e-5);
+    ck_assert_int_eq(kb_alert_cfg_set(&cfg, "warmup_windows", "24", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.warmup_windows, 24);
+    ck_assert_int_eq(kb_alert_cfg_set(&cfg, "window_ms", "60000", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.window_ms, 60000);
+    ck_assert_int_eq(kb_alert_cfg_set(&cfg, "warmup_windows", "2.5", err, sizeof(err)), -1);
+    ck_assert_int_eq(kb_alert_cfg_set(&cfg, "z_min", "three", err, sizeof(err)), -1);
+    ck_assert_int_eq(kb_alert_cfg_set(&cfg, "nope", "1", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "unknown alert setting 'nope'");
+    kb_buf_init(&out);
+    kb_alert_cfg_print(&cfg, &out);
+    ck_assert_ptr_nonnull(strstr(out.p, "\nwarmup_windows=24\n"));
+    ck_assert_ptr_nonnull(strstr(out.p, "\np_max=1e-05\n"));
+    kb_buf_fini(&out);
+}
+END_TEST
+
 /* Every allocation failing in turn: an error return, never a crash or leak
  * (ASan checks the leaks). */
 START_TEST(t_alloc_failure)
@@ -678,6 +704,7 @@ Suite *kb_alert_suite(void)
     tcase_add_test(tc, t_bad_state);
     tcase_add_test(tc, t_take_changed_order);
     tcase_add_test(tc, t_bad_config);
+    tcase_add_test(tc, t_cfg_set);
     tcase_add_test(tc, t_alloc_failure);
     suite_add_tcase(s, tc);
     return s;
