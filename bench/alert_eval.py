@@ -116,23 +116,39 @@ def report(meta, brands, spikes, true_alerts, false_alerts):
             [s for s in big if s["baseline_complaints"] >= base])
 
 
+def alert_lines(lines):
+    """The alert records among JSONL lines, parsing only candidate lines."""
+    out = []
+    for line in lines:
+        if '"alert"' in line:
+            r = json.loads(line)
+            if r.get("type") == "alert":
+                out.append(r)
+    return out
+
+
 def read_jsonl(text):
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 def run_replay(args, extra):
+    """Only the alert records of the replay output are kept (it also holds
+    every window record)."""
     cmd = [args.koubei, "replay", args.feed, "--window", "1h"] + extra
     print("running: %s" % " ".join(cmd), file=sys.stderr)
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit("koubei replay failed (%d): %s" % (res.returncode, res.stderr[-2000:]))
-    return read_jsonl(res.stdout)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, encoding="utf-8") as rp:
+        records = alert_lines(rp.stdout)
+    if rp.returncode != 0:
+        sys.exit("koubei replay failed (%d)" % rp.returncode)
+    return records
 
 
-def build_windows(scored, window_ms):
-    """Hourly per-brand windows from scored records, in (start, brand) order."""
+def build_windows(lines, window_ms):
+    """Hourly per-brand windows from scored JSONL lines, in (start, brand)
+    order. Streams: only the windows are held, never the scored records."""
     wins = {}
-    for r in scored:
+    for line in lines:
+        r = json.loads(line)
         if "error" in r or not r.get("brand") or not r.get("ts"):
             continue
         start = iso_ms(r["ts"]) // window_ms * window_ms
@@ -165,10 +181,11 @@ def build_windows(scored, window_ms):
 
 
 def run_via_score(args):
-    res = subprocess.run([args.koubei, "score", args.feed], capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit("koubei score failed: %s" % res.stderr[-2000:])
-    wins = build_windows(read_jsonl(res.stdout), 3600 * 1000)
+    with subprocess.Popen([args.koubei, "score", args.feed], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, encoding="utf-8") as score:
+        wins = build_windows(score.stdout, 3600 * 1000)
+    if score.returncode != 0:
+        sys.exit("koubei score failed (%d)" % score.returncode)
     res = subprocess.run([args.feeder], input="\n".join(wins) + "\n", capture_output=True,
                          text=True)
     if res.returncode != 0:
@@ -192,7 +209,7 @@ def main():
     meta, brands, spikes = load_truth(args.truth)
     if args.alerts:
         with open(args.alerts, encoding="utf-8") as f:
-            records = read_jsonl(f.read())
+            records = alert_lines(f)
     elif not args.feed:
         ap.error("--feed or --alerts is required")
     elif args.via_score:
