@@ -453,6 +453,48 @@ START_TEST(t_daily_rhythm)
 }
 END_TEST
 
+/* One-minute windows: an hour-of-week slot sums 60 windows, and the
+ * expectation per window is the slot's median / 60. Eight steady days
+ * (100 mentions, 4 complaints a minute) raise nothing; a minute with 20
+ * extra responsiveness complaints fires with expected 2 (the 2 a minute
+ * the dimension always has). */
+START_TEST(t_minute_windows)
+{
+    sink_t s = {0};
+    kb_alert_cfg_t cfg;
+    kb_alert_t *al;
+    wspec_t st = steady(), sp = spike(KB_SQ_RESPONSIVENESS, 20);
+    kb_alert_window_t w;
+    char *js = NULL;
+
+    kb_alert_cfg_default(&cfg);
+    cfg.window_ms = 60000;
+    al = alert_new(&s, &cfg);
+    for (int64_t m = 0; m <= 8 * 1440; m++) {
+        const wspec_t *x = m == 8 * 1440 ? &sp : &st;
+        memset(&w, 0, sizeof(w));
+        w.brand = "A";
+        w.brand_len = 1;
+        w.window_start = T0 + m * 60000;
+        w.window_end = w.window_start + 60000;
+        w.mentions = x->mentions;
+        w.negative = x->negative;
+        w.complaints = x->complaints;
+        memcpy(w.dim_negative, x->dim_neg, sizeof(w.dim_negative));
+        ck_assert_int_eq(kb_alert_window(al, &w), 0);
+    }
+    ck_assert_int_eq(s.n, 1);
+    ck_assert_str_eq(s.key[0], "A|dimension_spike|responsiveness");
+    ck_assert_ptr_nonnull(strstr(s.rec[0], "\"observed\":22,\"expected\":2,"));
+    ck_assert_int_eq(kb_alert_state_get(al, "A", 1, &js), 1);
+    /* Slot 0, Monday 00:00, of both weeks: 6000 mentions an hour. */
+    ck_assert_ptr_nonnull(strstr(js, "\"slots\":[[6000,6000],"));
+    kb_free(js);
+    kb_alert_free(al);
+    sink_free(&s);
+}
+END_TEST
+
 typedef struct saved {
     char *brand, *json;
     size_t len;
@@ -697,6 +739,7 @@ Suite *kb_alert_suite(void)
     tcase_add_test(tc, t_small_brand_sum);
     tcase_add_test(tc, t_dimensions_independent);
     tcase_add_test(tc, t_daily_rhythm);
+    tcase_add_test(tc, t_minute_windows);
     suite_add_tcase(s, tc);
     tc = tcase_create("state");
     tcase_add_test(tc, t_restart_no_refire);
