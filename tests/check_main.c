@@ -58,6 +58,7 @@ int main(void)
     srunner_add_suite(sr, kb_cases_suite());
     srunner_add_suite(sr, kb_agg_suite());
     srunner_add_suite(sr, kb_replay_suite());
+    srunner_add_suite(sr, kb_alert_suite());
     /* Load once here so forked test processes inherit the tables. */
     kb_test_fixture();
     kb_test_product();

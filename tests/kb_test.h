@@ -15,6 +15,7 @@ Suite *kb_score_suite(void);
 Suite *kb_cases_suite(void);
 Suite *kb_agg_suite(void);
 Suite *kb_replay_suite(void);
+Suite *kb_alert_suite(void);
 
 /** Path under tests/data ($KB_TESTDATA); returns a static buffer. */
 const char *kb_test_data(const char *rel);
