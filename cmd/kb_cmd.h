@@ -15,6 +15,13 @@ int kb_cmd_replay(int argc, char **argv);
 /** "500ms", "10s", "5m", "1h", "30" (seconds) -> milliseconds, or -1. */
 int64_t kb_cmd_duration_ms(const char *s);
 
+struct kb_alert_cfg;
+/** --alert KEY=VALUE: set one detector threshold; prints why not and
+ *  returns -1 on a bad pair. */
+int kb_cmd_alert_opt(struct kb_alert_cfg *cfg, const char *kv);
+/** --alert help: print the thresholds as KEY=VALUE lines; returns 1. */
+int kb_cmd_alert_help(const struct kb_alert_cfg *cfg);
+
 /** Install SIGINT/SIGTERM handlers that set the flag read by
  *  kb_cmd_stopping(); a second signal exits at once. */
 void kb_cmd_catch_signals(void);

@@ -40,6 +40,8 @@ static void replay_usage(FILE *f)
         "                            late.jsonl (and scored.jsonl with --scored)\n"
         "  --to-brokers B            publish to the live topics (koubei.wom, ...)\n"
         "  --report FILE.html        self-contained HTML report per brand\n"
+        "  --alert KEY=VALUE         a detector threshold (repeatable; --alert help lists\n"
+        "                            them with their defaults); --no-alerts\n"
         "  --quiet                   no progress, no summary\n"
         "  --progress-interval DUR   plain progress line when stderr is no terminal (10s)\n"
         "  --log-level LEVEL         error|warn|info|debug\n"
@@ -649,7 +651,7 @@ static void summary(kb_replay_t *rp, const sink_t *s)
     }
     fprintf(stderr,
             "messages %lld (%.1f MB), scored %lld, dead letters %lld, late %lld, "
-            "unbranded %lld, windows %lld, alerts %lld\n",
+            "unbranded %lld, windows %lld, alert records %lld\n",
             (long long)st.messages, (double)st.bytes / 1e6, (long long)st.scored,
             (long long)st.dlq, (long long)st.late, (long long)st.unbranded,
             (long long)st.windows, (long long)s->written[KB_OUT_ALERT]);
@@ -680,6 +682,7 @@ static int parse_replay(int argc, char **argv, replay_opts_t *o)
         {"report", required_argument, NULL, 'R'}, {"quiet", no_argument, NULL, 'q'},
         {"progress-interval", required_argument, NULL, 'P'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"alert", required_argument, NULL, 'A'}, {"no-alerts", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0}};
     int ch, hop_set = 0;
 
@@ -717,6 +720,13 @@ static int parse_replay(int argc, char **argv, replay_opts_t *o)
             else o->props[o->n_props++] = optarg;
             break;
         case 'l': bad = (kb_log_level = kb_log_parse_level(optarg)) < 0; break;
+        case 'A':
+            if (strcmp(optarg, "help") == 0) {
+                return kb_cmd_alert_help(&o->cfg.alert);
+            }
+            bad = kb_cmd_alert_opt(&o->cfg.alert, optarg) != 0;
+            break;
+        case 'N': o->cfg.alerts = 0; break;
         case 'h': replay_usage(stdout); return 1;
         default: bad = 1; break;
         }
@@ -767,6 +777,8 @@ int kb_cmd_replay(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     kb_agg_cfg_default(&o.cfg.agg);
+    kb_alert_cfg_default(&o.cfg.alert);
+    o.cfg.alerts = 1;
     o.max_bytes = 256 * 1024;
     o.progress_ms = 10000;
     if ((prc = parse_replay(argc, argv, &o)) != 0) {

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kb_alert.h"
 #include "kb_broker.h"
+#include "kb_buf.h"
 #include "kb_cmd.h"
 #include "kb_decode.h"
 #include "kb_engine.h"
@@ -38,7 +40,9 @@ static void run_usage(FILE *f)
         "  --exactly-once            Kafka transactions: outputs and offsets commit together\n"
         "                            (real brokers; --transactional-id ID, --txn-watchdog 60s)\n"
         "  --partitions N            partitions of the embedded broker's topics (4)\n"
-        "  --show                    print each final word-of-mouth window on stdout\n"
+        "  --show                    print each final word-of-mouth window (and alert) on stdout\n"
+        "  --alert KEY=VALUE         a detector threshold (repeatable; --alert help lists\n"
+        "                            them with their defaults); --no-alerts\n"
         "  --field NAME=PATH, --lexicons DIR, --lexicon-extra FILE, --max-bytes N,\n"
         "  --log-level LEVEL         as for koubei score\n"
         "Durations: 500ms, 10s, 5m, 1h (a bare number is seconds).\n");
@@ -58,6 +62,36 @@ int64_t kb_cmd_duration_ms(const char *s)
     if (strcmp(end, "m") == 0) return (int64_t)(v * 60000);
     if (strcmp(end, "h") == 0) return (int64_t)(v * 3600000);
     return -1;
+}
+
+int kb_cmd_alert_opt(kb_alert_cfg_t *cfg, const char *kv)
+{
+    char key[64], err[256];
+    const char *eq = strchr(kv, '=');
+
+    if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
+        fprintf(stderr, "koubei: --alert wants KEY=VALUE, not '%s'\n", kv);
+        return -1;
+    }
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    if (kb_alert_cfg_set(cfg, key, eq + 1, err, sizeof(err)) != 0) {
+        fprintf(stderr, "koubei: --alert %s: %s\n", kv, err);
+        return -1;
+    }
+    return 0;
+}
+
+int kb_cmd_alert_help(const kb_alert_cfg_t *cfg)
+{
+    kb_buf_t b;
+
+    kb_buf_init(&b);
+    kb_alert_cfg_print(cfg, &b);
+    fputs("alert thresholds (set with --alert KEY=VALUE; window_ms follows --window):\n", stdout);
+    fwrite(b.p ? b.p : "", 1, b.len, stdout);
+    kb_buf_fini(&b);
+    return 1;
 }
 
 static char *trim(char *s)
@@ -137,6 +171,7 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
         {"lexicon-extra", required_argument, NULL, 'x'},
         {"max-bytes", required_argument, NULL, 'm'},
         {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"alert", required_argument, NULL, 'A'}, {"no-alerts", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0}};
     kb_run_cfg_t *c = &o->cfg;
     int ch, hop_set = 0;
@@ -182,6 +217,13 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
             break;
         case 'm': o->max_bytes = (size_t)strtoull(optarg, NULL, 10); break;
         case 'l': bad = (kb_log_level = kb_log_parse_level(optarg)) < 0; break;
+        case 'A':
+            if (strcmp(optarg, "help") == 0) {
+                return kb_cmd_alert_help(&c->alert);
+            }
+            bad = kb_cmd_alert_opt(&c->alert, optarg) != 0;
+            break;
+        case 'N': c->alerts = 0; break;
         case 'h': run_usage(stdout); return 1;
         default: bad = 1; break;
         }

@@ -1398,3 +1398,32 @@ int kb_alert_take_changed(kb_alert_t *al, kb_alert_brand_fn fn, void *ud)
     kb_free(v);
     return rc;
 }
+
+int kb_alert_feed_record(kb_alert_t *al, const kb_agg_rec_t *rec)
+{
+    const kb_agg_counts_t *c = rec->counts;
+    kb_alert_window_t w;
+    int64_t phase = rec->window_start % al->cfg.window_ms;
+
+    if (!rec->final || rec->kind != KB_REC_WOM || !c || phase != 0 ||
+        rec->window_end - rec->window_start != al->cfg.window_ms) {
+        return KB_ALERT_OK;
+    }
+    memset(&w, 0, sizeof(w));
+    w.brand = rec->brand;
+    w.brand_len = strlen(rec->brand);
+    w.window_start = rec->window_start;
+    w.window_end = rec->window_end;
+    w.mentions = c->mentions;
+    w.negative = c->neg;
+    w.complaints = c->complaints;
+    for (int d = 0; d < KB_SQ_COUNT; d++) {
+        w.dim_mentions[d] = c->dim_mentions[d];
+        w.dim_negative[d] = c->dim_neg[d];
+    }
+    w.neg_terms = c->neg_terms;
+    w.n_neg_terms = c->n_neg_terms;
+    w.sample_ids = c->sample_ids;
+    w.n_sample_ids = c->n_sample_ids;
+    return kb_alert_window(al, &w);
+}

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kb_agg.h"
 #include "kb_lexicon.h"
 
 typedef struct kb_alert kb_alert_t;
@@ -110,6 +111,13 @@ enum { KB_ALERT_OK = 0, KB_ALERT_SEEN = 1, KB_ALERT_ERR = -1 };
  *  a bad window (end <= start, negative counts), out of memory or a failing
  *  callback. */
 int kb_alert_window(kb_alert_t *al, const kb_alert_window_t *w);
+
+/** Feed an aggregator record: a final word-of-mouth record becomes the
+ *  brand's window (its counts, top negative terms and sample ids); other
+ *  records, and hopping windows that do not start on a multiple of
+ *  window_ms (so the windows fed tile time), are ignored (KB_ALERT_OK).
+ *  This is the one place live and replay turn windows into detector input. */
+int kb_alert_feed_record(kb_alert_t *al, const kb_agg_rec_t *rec);
 
 /* ---- restart support -------------------------------------------------------
  * A brand's whole detector state (baselines, seasonal history, firing and

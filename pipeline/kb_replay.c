@@ -18,6 +18,7 @@ struct kb_replay {
     const kb_decoder_t *dec;
     kb_scorer_t *sc;
     kb_agg_t *agg;
+    kb_alert_t *alerts;
     kb_buf_t out, key;
     int64_t *next_off;           /* per stream: the aggregator's offsets */
     int32_t n_streams;
@@ -57,8 +58,20 @@ static int on_window(void *ud, const kb_agg_rec_t *rec)
     if (rp->cfg.on_window && rp->cfg.on_window(rp->cfg.ud, rec) != 0) {
         return -1;
     }
-    return rp->cfg.out(rp->cfg.ud, rec->kind == KB_REC_WOM ? KB_OUT_WOM : KB_OUT_SAT,
-                       rp->key.p, rp->key.len, rec->json, rec->len);
+    if (rp->cfg.out(rp->cfg.ud, rec->kind == KB_REC_WOM ? KB_OUT_WOM : KB_OUT_SAT, rp->key.p,
+                    rp->key.len, rec->json, rec->len) != 0) {
+        return -1;
+    }
+    /* After the window's own record, as live publishes them. */
+    return rp->alerts && kb_alert_feed_record(rp->alerts, rec) == KB_ALERT_ERR ? -1 : 0;
+}
+
+static int on_alert(void *ud, const char *key, size_t klen, const char *json, size_t len)
+{
+    kb_replay_t *rp = ud;
+
+    rp->st.alerts++;
+    return rp->cfg.out(rp->cfg.ud, KB_OUT_ALERT, key, klen, json, len);
 }
 
 kb_replay_t *kb_replay_new(const kb_replay_cfg_t *cfg, const kb_engine_t *en,
@@ -85,6 +98,14 @@ kb_replay_t *kb_replay_new(const kb_replay_cfg_t *cfg, const kb_engine_t *en,
         kb_replay_free(rp);
         return NULL;
     }
+    if (cfg->alerts) {
+        kb_alert_cfg_t ac = cfg->alert;
+        ac.window_ms = cfg->agg.window_ms;
+        if (!(rp->alerts = kb_alert_new(&ac, on_alert, rp, errstr, errstr_size))) {
+            kb_replay_free(rp);
+            return NULL;
+        }
+    }
     return rp;
 }
 
@@ -95,6 +116,7 @@ void kb_replay_free(kb_replay_t *rp)
     }
     kb_scorer_free(rp->sc);
     kb_agg_free(rp->agg);
+    kb_alert_free(rp->alerts);
     kb_buf_fini(&rp->out);
     kb_buf_fini(&rp->key);
     kb_free(rp->next_off);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "kb_agg.h"
+#include "kb_alert.h"
 #include "kb_decode.h"
 #include "kb_engine.h"
 
@@ -43,6 +44,8 @@ typedef int (*kb_replay_window_fn)(void *ud, const kb_agg_rec_t *rec);
 
 typedef struct kb_replay_cfg {
     kb_agg_cfg_t agg;
+    int alerts;                  /* run the detectors on the final windows */
+    kb_alert_cfg_t alert;        /* its window_ms is set to agg.window_ms */
     int scored;                  /* also emit KB_OUT_SCORED records */
     kb_replay_out_fn out;
     kb_replay_window_fn on_window;
@@ -61,7 +64,7 @@ typedef struct kb_origin {
 } kb_origin_t;
 
 typedef struct kb_replay_stats {
-    int64_t messages, bytes, scored, dlq, late, unbranded, windows;
+    int64_t messages, bytes, scored, dlq, late, unbranded, windows, alerts;
 } kb_replay_stats_t;
 
 /** @p en and @p dec are borrowed and must outlive the replay. NULL with

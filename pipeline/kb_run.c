@@ -53,6 +53,7 @@ struct kb_run {
     rd_kafka_t *prod, *c_score, *c_agg;
     kb_scorer_t *sc;
     kb_agg_t *agg;
+    kb_alert_t *alerts;
     kb_buf_t out, key;
     kb_run_stats_t st;
     apart_t *ap;
@@ -128,6 +129,9 @@ void kb_run_cfg_default(kb_run_cfg_t *cfg)
     cfg->t_dlq = "koubei.dlq";
     cfg->t_late = "koubei.late";
     cfg->t_state = "koubei.state";
+    cfg->t_alerts = "koubei.alerts";
+    cfg->alerts = 1;
+    kb_alert_cfg_default(&cfg->alert);
     kb_agg_cfg_default(&cfg->agg);
     cfg->idle_close_ms = 30000;
     cfg->emit_interval_ms = 5000;
@@ -273,6 +277,25 @@ static int parse_metadata(const rd_kafka_topic_partition_t *e, int64_t *n, int *
     return 0;
 }
 
+/* An alert record's chosen version: the detectors' state of the brand. */
+static void apply_alert_state(kb_run_t *r, const json_t *brand, const json_t *pick)
+{
+    char *js = r->alerts ? json_dumps(json_object_get(pick, "state"), JSON_COMPACT) : NULL;
+    char err[256], key[512];
+
+    if (!js) {
+        return;
+    }
+    if (kb_alert_state_set(r->alerts, json_string_value(brand), json_string_length(brand), js,
+                           strlen(js), err, sizeof(err)) != 0) {
+        KB_LOG(KB_LOG_WARN, "run", "alert state of %s not restored: %s",
+               json_string_value(brand), err);
+    }
+    free(js);
+    snprintf(key, sizeof(key), "%s|alert", json_string_value(brand));
+    json_object_set(r->written, key, (json_t *)pick);
+}
+
 /* Pick the newest state version that the committed horizon covers. */
 static void apply_state(kb_run_t *r, const json_t *rec, int64_t horizon)
 {
@@ -288,6 +311,12 @@ static void apply_state(kb_run_t *r, const json_t *rec, int64_t horizon)
         }
     }
     if (!json_is_string(brand) || !pick) {
+        return;
+    }
+    if (json_is_string(json_object_get(rec, "kind"))) {
+        if (strcmp(json_string_value(json_object_get(rec, "kind")), "alert") == 0) {
+            apply_alert_state(r, brand, pick);
+        }
         return;
     }
     for (int d = 0; d < KB_SQ_COUNT; d++) {
@@ -690,8 +719,32 @@ static int on_window(void *ud, const kb_agg_rec_t *rec)
             show_final(r, rec);
         }
     }
-    return produce(r, rec->kind == KB_REC_WOM ? r->cfg.t_wom : r->cfg.t_sat, r->key.p,
-                   r->key.len, rec->json, rec->len);
+    if (produce(r, rec->kind == KB_REC_WOM ? r->cfg.t_wom : r->cfg.t_sat, r->key.p,
+                r->key.len, rec->json, rec->len) != 0) {
+        return -1;
+    }
+    /* The same detector input as replay: kb_alert_feed_record(). */
+    return r->alerts && kb_alert_feed_record(r->alerts, rec) == KB_ALERT_ERR ? -1 : 0;
+}
+
+static int on_alert(void *ud, const char *key, size_t klen, const char *json, size_t len)
+{
+    kb_run_t *r = ud;
+
+    r->st.alerts++;
+    if (r->cfg.show) {
+        fprintf(r->cfg.show, "ALERT %.*s\n", (int)len, json);
+        fflush(r->cfg.show);
+    }
+    return produce(r, r->cfg.t_alerts, key, klen, json, len);
+}
+
+static kb_alert_t *new_alerts(kb_run_t *r, char *errstr, size_t n)
+{
+    kb_alert_cfg_t ac = r->cfg.alert;
+
+    ac.window_ms = r->cfg.agg.window_ms;
+    return kb_alert_new(&ac, on_alert, r, errstr, n);
 }
 
 /* Substream of a scored record: its partition and input source. */
@@ -835,6 +888,48 @@ static int write_state(void *ud, const char *name, size_t len, const kb_agg_bsta
     return rc;
 }
 
+/* The detectors' state of a brand, versioned by horizon like the EWMA
+ * baselines (key "BRAND|alert", "kind":"alert"). */
+static int write_alert_state(void *ud, const char *name, size_t len, const char *json,
+                             size_t json_len)
+{
+    kb_run_t *r = ud;
+    int64_t h = 0;
+    json_t *st = json_loadb(json, json_len, 0, NULL), *ver, *rec;
+    char key[512];
+    char *js;
+    int rc = -1;
+
+    if (!st) {
+        return -1;
+    }
+    kb_agg_horizon(r->agg, &h);
+    snprintf(key, sizeof(key), "%.*s|alert", (int)len, name);
+    ver = json_pack("{s:I,s:o}", "h", (json_int_t)h, "state", st);
+    rec = ver ? json_pack("{s:s%,s:s,s:O,s:O?}", "brand", name, len, "kind", "alert", "cur", ver,
+                          "prev", json_object_get(r->written, key))
+              : NULL;
+    js = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(rec);
+    if (js) {
+        rc = produce(r, r->cfg.t_state, key, strlen(key), js, strlen(js));
+        free(js);
+    }
+    if (ver) {
+        json_object_set_new(r->written, key, ver);
+    }
+    return rc;
+}
+
+/* Every baseline that changed since the last commit, before the commit. */
+static int write_states(kb_run_t *r)
+{
+    if (kb_agg_take_changed(r->agg, write_state, r) != KB_AGG_OK) {
+        return -1;
+    }
+    return r->alerts ? kb_alert_take_changed(r->alerts, write_alert_state, r) : 0;
+}
+
 static char *commit_metadata(const kb_run_t *r, int64_t next_off)
 {
     int64_t h;
@@ -863,7 +958,7 @@ static int commit_agg(kb_run_t *r, int sync)
     if (r->cfg.exactly_once) {
         return r->c_score ? 0 : txn_commit(r); /* one transaction covers both stages */
     }
-    if (!r->c_agg || kb_agg_take_changed(r->agg, write_state, r) != KB_AGG_OK || flush(r) != 0) {
+    if (!r->c_agg || write_states(r) != 0 || flush(r) != 0) {
         return -1;
     }
     l = agg_offsets(r);
@@ -1077,6 +1172,14 @@ static void rewind_all(kb_run_t *r)
     rewind_consumer(r->c_score);
     if (r->c_agg && rd_kafka_assignment(r->c_agg, &as) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         kb_agg_reset(r->agg);
+        if (r->alerts) { /* rebuilt from the state topic like the baselines */
+            char err[256];
+            kb_alert_free(r->alerts);
+            if (!(r->alerts = new_alerts(r, err, sizeof(err)))) {
+                snprintf(r->fatal, sizeof(r->fatal), "alerts: %.200s", err);
+                r->failed = 1;
+            }
+        }
         json_object_clear(r->written);
         r->state_loaded = 0;
         restore(r, r->c_agg, as);
@@ -1144,7 +1247,7 @@ static int txn_commit(kb_run_t *r)
         return txn_failed(r, rd_kafka_error_new(RD_KAFKA_RESP_ERR__STATE,
                                                 "a record could not be produced"), "produce");
     }
-    if (r->agg && kb_agg_take_changed(r->agg, write_state, r) != KB_AGG_OK) {
+    if (r->agg && write_states(r) != 0) {
         return -1;
     }
     if (r->c_score && (l = score_offsets(r))) {
@@ -1238,6 +1341,7 @@ kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
             goto fail;
         }
         if (!(r->agg = kb_agg_new(&cfg->agg, on_window, r, errstr, n)) ||
+            (cfg->alerts && !(r->alerts = new_alerts(r, errstr, n))) ||
             !(r->c_agg = new_consumer(r, "aggregate", cfg->t_scored, errstr, n))) {
             goto fail;
         }
@@ -1265,6 +1369,7 @@ void kb_run_free(kb_run_t *r)
     }
     kb_scorer_free(r->sc);
     kb_agg_free(r->agg);
+    kb_alert_free(r->alerts);
     kb_buf_fini(&r->out);
     kb_buf_fini(&r->key);
     kb_free(r->ap);
@@ -1318,14 +1423,15 @@ static void stats_line(kb_run_t *r)
                   "{\"type\":\"stats\",\"consumed\":%llu,\"scored\":%llu,\"dlq\":%llu,"
                   "\"late\":%llu,\"unbranded\":%llu,\"windows_open\":%zu,"
                   "\"windows_emitted\":%llu,\"lag\":%lld,\"produce_errors\":%llu,"
-                  "\"commits\":%llu,\"duplicates\":%llu,\"txn_commits\":%llu,\"txn_aborts\":%llu}",
+                  "\"commits\":%llu,\"duplicates\":%llu,\"txn_commits\":%llu,\"txn_aborts\":%llu,"
+                  "\"alerts\":%llu}",
                   (unsigned long long)st.consumed, (unsigned long long)st.scored,
                   (unsigned long long)st.dlq, (unsigned long long)st.late,
                   (unsigned long long)st.unbranded, st.windows_open,
                   (unsigned long long)st.windows_emitted, (long long)st.lag,
                   (unsigned long long)st.produce_errors, (unsigned long long)st.commits,
                   (unsigned long long)st.duplicates, (unsigned long long)st.txn_commits,
-                  (unsigned long long)st.txn_aborts);
+                  (unsigned long long)st.txn_aborts, (unsigned long long)st.alerts);
     if (!b.oom) {
         fprintf(stderr, "%s\n", b.p);
         if (r->cfg.t_stats) {

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "kb_agg.h"
+#include "kb_alert.h"
 #include "kb_decode.h"
 #include "kb_engine.h"
 
@@ -37,8 +38,10 @@ typedef struct kb_run_cfg {
     kb_role_t role;
     const char *group;        /* consumer group prefix: GROUP.score, GROUP.aggregate */
     const char *input;        /* comma-separated input topics */
-    const char *t_scored, *t_wom, *t_sat, *t_dlq, *t_late, *t_state, *t_stats;
+    const char *t_scored, *t_wom, *t_sat, *t_dlq, *t_late, *t_state, *t_stats, *t_alerts;
     kb_agg_cfg_t agg;
+    int alerts;               /* run the detectors on final windows (1) */
+    kb_alert_cfg_t alert;     /* its window_ms follows agg.window_ms */
     int64_t idle_close_ms;    /* close a partition's windows after this much quiet */
     int64_t emit_interval_ms; /* non-final updates */
     int64_t commit_interval_ms;
@@ -71,7 +74,7 @@ int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, si
 /** Counters, for the stats line and the summary. */
 typedef struct kb_run_stats {
     uint64_t consumed, scored, dlq, late, unbranded, windows_emitted, produce_errors;
-    uint64_t commits, duplicates, txn_commits, txn_aborts;
+    uint64_t commits, duplicates, txn_commits, txn_aborts, alerts;
     int64_t lag;
     size_t windows_open;
 } kb_run_stats_t;
