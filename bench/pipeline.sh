@@ -15,7 +15,7 @@ OUT=build/bench
 CORPUS=$OUT/corpus_zh.jsonl
 [ -s "$CORPUS" ] || { echo "bench: run bench/run.sh first to build $CORPUS" >&2; exit 1; }
 dir=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 python3 - "$CORPUS" "$N" "$BRANDS" >"$dir/in.tsv" <<'PY'
 import json, sys

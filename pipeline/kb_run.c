@@ -733,8 +733,18 @@ static int on_alert(void *ud, const char *key, size_t klen, const char *json, si
 
     r->st.alerts++;
     if (r->cfg.show) {
-        fprintf(r->cfg.show, "ALERT %.*s\n", (int)len, json);
+        json_t *j = json_loadb(json, len, 0, NULL);
+        const char *dim = json_string_value(json_object_get(j, "dimension"));
+        fprintf(r->cfg.show, "%.16s  ALERT %s %s%s%s %s: %g observed, %g expected, severity %d\n",
+                json_string_value(json_object_get(j, "window_start")),
+                json_string_value(json_object_get(j, "brand")),
+                json_string_value(json_object_get(j, "kind")), dim ? " " : "", dim ? dim : "",
+                json_string_value(json_object_get(j, "state")),
+                json_number_value(json_object_get(j, "observed")),
+                json_number_value(json_object_get(j, "expected")),
+                (int)json_integer_value(json_object_get(j, "severity")));
         fflush(r->cfg.show);
+        json_decref(j);
     }
     return produce(r, r->cfg.t_alerts, key, klen, json, len);
 }
