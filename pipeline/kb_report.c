@@ -373,6 +373,16 @@ static void line(chart_t *c, const rbrand_t *b, value_fn f, double lo, double hi
     if (n) {
         kb_buf_puts(c->o, "\"/>");
     }
+    if (n == 1) { /* a one-point line is invisible: mark the point */
+        for (size_t i = 0; i < b->n; i++) {
+            int ok;
+            double v = f(&b->pts[i], &ok);
+            if (ok) {
+                kb_buf_printf(c->o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" class=\"%s\"/>",
+                              xpos(c, b->pts[i].t0 + b->width / 2), ypos(v, lo, hi), cls);
+            }
+        }
+    }
 }
 
 static double max_of(const rbrand_t *b, value_fn f)
@@ -544,7 +554,8 @@ static const char css[] =
     "svg{display:block;margin:8px 0}.pl{fill:#fafbfd;stroke:#d9dee8}"
     ".ti{font-size:12px;font-weight:600;fill:#1d2433}.ax{font-size:10px;fill:#6b7385}"
     ".mb{fill:#9db4d9}.cb{fill:#e0a35e}.nl{fill:none;stroke:#2d7a46;stroke-width:1.6}"
-    ".cl{fill:none;stroke:#3b5fb0;stroke-width:1.6}.zl{stroke:#b8bfcc;stroke-dasharray:3 3}"
+    ".cl{fill:none;stroke:#3b5fb0;stroke-width:1.6}circle.nl{fill:#2d7a46}circle.cl{fill:#3b5fb0}"
+    ".zl{stroke:#b8bfcc;stroke-dasharray:3 3}"
     ".al{stroke:#d0342c;stroke-width:1.2}.alm{fill:#d0342c}.nb{fill:#d9534f}.pb{fill:#4c9a5f}"
     "table.sq{border-collapse:collapse;margin:8px 0;font-size:13px}"
     ".sq th,.sq td{border-bottom:1px solid #e3e7ee;padding:3px 8px;text-align:left}"
