@@ -420,6 +420,8 @@ static int parse_contrast(kb_lexicon_t *lx, const char *s, uint8_t *role)
         *role = KB_CONTRAST_BUT_MID;
     } else if (strcmp(s, "although") == 0) {
         *role = KB_CONTRAST_ALTHOUGH;
+    } else if (strcmp(s, "scope_end") == 0) {
+        *role = KB_CONTRAST_SCOPE;
     } else {
         problem(lx, "unknown contrast role '%s'", s);
         return -1;

@@ -215,8 +215,8 @@ static int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
     const kb_token_t *t = &sc->tk.t[k];
 
-    if (!t->e || t->e->contrast == KB_CONTRAST_NONE) {
-        return KB_CONTRAST_NONE;
+    if (!t->e || t->e->contrast == KB_CONTRAST_NONE || t->e->contrast == KB_CONTRAST_SCOPE) {
+        return KB_CONTRAST_NONE; /* scope_end words only stop apply_scope() */
     }
     if (t->e->contrast == KB_CONTRAST_BUT_MID) {
         return (k > 0 && is_boundary(&sc->tk.t[k - 1]) && content_before)
