@@ -60,11 +60,18 @@ typedef struct {
     char b[LIT_MAX];
 } entry_t;
 
+/* Where the entries of one key start and end in the sorted entry array. */
+typedef struct {
+    uint32_t key, lo, hi;
+} range_t;
+
 struct kb_prefilter {
     size_t n_pats;
     uint8_t *need; /* per pattern: one bit per set; 0 = always runs */
     entry_t *ents;
     size_t n_ents, cap_ents;
+    range_t *ranges; /* open addressing by key; key 0 = empty slot */
+    size_t range_cap;
     uint64_t bm[3][1024]; /* per key length: 65536-bit filter */
 };
 
@@ -754,6 +761,7 @@ void kb_prefilter_free(kb_prefilter_t *pf)
     if (pf) {
         kb_free(pf->need);
         kb_free(pf->ents);
+        kb_free(pf->ranges);
         kb_free(pf);
     }
 }
@@ -853,6 +861,39 @@ static int cmp_entry(const void *a, const void *b)
     return ka < kb ? -1 : ka > kb;
 }
 
+static size_t range_home(uint32_t key, size_t cap)
+{
+    return (size_t)((key * 0x9E3779B1u) >> 7) & (cap - 1);
+}
+
+/* Index the sorted entries by key: text positions whose first bytes pass
+ * the bitmap find their literals with one probe, not a binary search
+ * (frequent keys such as "the" or "a" hit at every other word). */
+static int build_ranges(kb_prefilter_t *pf)
+{
+    size_t cap = 16;
+
+    while (cap < 2 * pf->n_ents) {
+        cap *= 2;
+    }
+    kb_free(pf->ranges);
+    if (!(pf->ranges = kb_calloc(cap, sizeof(*pf->ranges)))) {
+        return -1;
+    }
+    pf->range_cap = cap;
+    for (size_t i = 0; i < pf->n_ents;) {
+        size_t j = i, h;
+        while (j < pf->n_ents && pf->ents[j].key == pf->ents[i].key) {
+            j++;
+        }
+        for (h = range_home(pf->ents[i].key, cap); pf->ranges[h].key; h = (h + 1) & (cap - 1)) {
+        }
+        pf->ranges[h] = (range_t){pf->ents[i].key, (uint32_t)i, (uint32_t)j};
+        i = j;
+    }
+    return 0;
+}
+
 int kb_prefilter_build(kb_prefilter_t *pf)
 {
     if (pf->n_ents) {
@@ -863,7 +904,7 @@ int kb_prefilter_build(kb_prefilter_t *pf)
         uint32_t key = pf->ents[i].key, slot = key_slot(key);
         pf->bm[(key >> 24) - 1][slot >> 6] |= 1ull << (slot & 63);
     }
-    return 0;
+    return build_ranges(pf);
 }
 
 size_t kb_prefilter_count(const kb_prefilter_t *pf)
@@ -887,18 +928,16 @@ size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
 static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t left,
                 uint8_t *run)
 {
-    size_t lo = 0, hi = pf->n_ents;
+    size_t h = range_home(key, pf->range_cap);
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (pf->ents[mid].key < key) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
+    while (pf->ranges[h].key != key) {
+        if (!pf->ranges[h].key) {
+            return; /* a bitmap collision of the three-byte hash */
         }
+        h = (h + 1) & (pf->range_cap - 1);
     }
-    for (; lo < pf->n_ents && pf->ents[lo].key == key; lo++) {
-        const entry_t *e = &pf->ents[lo];
+    for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
+        const entry_t *e = &pf->ents[i];
         if (e->len <= left && memcmp(e->b, s, e->len) == 0) {
             run[e->pat] |= e->bit;
         }
