@@ -73,6 +73,7 @@ struct kb_prefilter {
     range_t *ranges; /* open addressing by key; key 0 = empty slot */
     size_t range_cap;
     uint64_t bm[3][1024]; /* per key length: 65536-bit filter */
+    uint64_t lead[1024];  /* first two bytes of every literal of 2+ bytes */
 };
 
 /* ---- literal sets ------------------------------------------------------- */
@@ -900,9 +901,14 @@ int kb_prefilter_build(kb_prefilter_t *pf)
         qsort(pf->ents, pf->n_ents, sizeof(*pf->ents), cmp_entry);
     }
     memset(pf->bm, 0, sizeof(pf->bm));
+    memset(pf->lead, 0, sizeof(pf->lead));
     for (size_t i = 0; i < pf->n_ents; i++) {
         uint32_t key = pf->ents[i].key, slot = key_slot(key);
         pf->bm[(key >> 24) - 1][slot >> 6] |= 1ull << (slot & 63);
+        if (pf->ents[i].len >= 2) {
+            slot = key & 0xFFFFu;
+            pf->lead[slot >> 6] |= 1ull << (slot & 63);
+        }
     }
     return build_ranges(pf);
 }
@@ -938,7 +944,9 @@ static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t le
     }
     for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
         const entry_t *e = &pf->ents[i];
-        if (e->len <= left && memcmp(e->b, s, e->len) == 0) {
+        /* The key holds the first three bytes, so only longer literals
+         * need comparing, and only past them. */
+        if (e->len <= 3 || (e->len <= left && memcmp(e->b + 3, s + 3, e->len - 3u) == 0)) {
             run[e->pat] |= e->bit;
         }
     }
@@ -959,13 +967,22 @@ void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
     memset(run, 0, pf->n_pats);
     for (size_t i = 0; i < len; i++) {
         uint32_t k1 = (1u << 24) | u[i], k2, k3;
+        /* Literals are whole code points: none starts on a continuation
+         * byte, which is two bytes of every three in Han text. */
+        if ((u[i] & 0xC0) == 0x80) {
+            continue;
+        }
         if (probe(pf, k1)) {
             hit(pf, k1, s + i, len - i, run);
         }
         if (i + 1 >= len) {
             break;
         }
-        k2 = (2u << 24) | u[i] | ((uint32_t)u[i + 1] << 8);
+        k2 = u[i] | ((uint32_t)u[i + 1] << 8);
+        if (!((pf->lead[k2 >> 6] >> (k2 & 63)) & 1)) {
+            continue; /* no longer literal starts with these two bytes */
+        }
+        k2 |= 2u << 24;
         if (probe(pf, k2)) {
             hit(pf, k2, s + i, len - i, run);
         }
