@@ -168,7 +168,20 @@ void kb_buf_num(kb_buf_t *b, double v)
 
 void kb_buf_int(kb_buf_t *b, int64_t v)
 {
-    kb_buf_printf(b, "%" PRId64, v);
+    char tmp[24], *p = tmp + sizeof(tmp);
+    /* By hand, not through printf: ids and evidence offsets are written for
+     * every record, and vsnprintf ran twice per number. Negated as unsigned
+     * so INT64_MIN works too. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    kb_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void kb_buf_utf8(kb_buf_t *b, uint32_t cp)
