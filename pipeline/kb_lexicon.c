@@ -514,6 +514,7 @@ typedef struct {
     pcre2_match_data *md;
     size_t n;
     uint8_t *run;
+    uint32_t *act; /* indexes of the patterns that run, in line order */
     PCRE2_SIZE *start, *end;
 } pat_scan_t;
 
@@ -526,6 +527,7 @@ void kb_lexicon_match_free(void *p)
     if (ps) {
         pcre2_match_data_free(ps->md);
         kb_free(ps->run);
+        kb_free(ps->act);
         kb_free(ps->start);
         kb_free(ps->end);
         kb_free(ps);
@@ -547,9 +549,10 @@ static pat_scan_t *pat_scan(void **slot, size_t n)
     ps->n = n;
     ps->md = pcre2_match_data_create(1, NULL);
     ps->run = kb_calloc(n, sizeof(*ps->run));
+    ps->act = kb_calloc(n, sizeof(*ps->act));
     ps->start = kb_calloc(n, sizeof(*ps->start));
     ps->end = kb_calloc(n, sizeof(*ps->end));
-    if (!ps->md || !ps->run || !ps->start || !ps->end) {
+    if (!ps->md || !ps->run || !ps->act || !ps->start || !ps->end) {
         kb_lexicon_match_free(ps);
         *slot = NULL;
         return NULL;
@@ -590,7 +593,7 @@ int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
                         void **md, kb_pattern_hit_t *hits, size_t max)
 {
     pat_scan_t *ps;
-    size_t n = 0, off = 0;
+    size_t n = 0, off = 0, n_act = 0;
 
     if (lx->n_pats == 0 || len == 0) {
         return 0;
@@ -601,14 +604,16 @@ int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
     kb_prefilter_scan(lx->pf, s, len, ps->run);
     for (size_t k = 0; k < lx->n_pats; k++) {
         if (ps->run[k]) {
+            ps->act[n_act++] = (uint32_t)k;
             pat_find(lx, ps, k, s, len, 0);
-        } else {
-            ps->start[k] = ps->end[k] = NO_MATCH;
         }
     }
     while (n < max) {
         size_t best = lx->n_pats;
-        for (size_t k = 0; k < lx->n_pats; k++) {
+        /* Only patterns with a match can win; in line order, so that the
+         * earlier line still wins a tie. */
+        for (size_t a = 0; a < n_act; a++) {
+            size_t k = ps->act[a];
             if (ps->start[k] != NO_MATCH && ps->start[k] < off) {
                 pat_find(lx, ps, k, s, len, off);
             }
