@@ -72,9 +72,14 @@ struct kb_prefilter {
     size_t n_ents, cap_ents;
     range_t *ranges; /* open addressing by key; key 0 = empty slot */
     size_t range_cap;
-    uint64_t bm[3][1024]; /* per key length: 65536-bit filter */
-    uint64_t lead[1024];  /* first two bytes of every literal of 2+ bytes */
+    uint8_t *start;     /* by first two bytes (b0 | b1 << 8): START_* bits */
+    uint64_t bm3[1024]; /* 65536-bit filter on hashed three-byte keys */
 };
+
+/* What may start at a text position, by its first two bytes. */
+#define START_1 1u /* a one-byte literal b0 */
+#define START_2 2u /* a two-byte literal b0 b1 */
+#define START_3 4u /* a literal of three or more bytes opening b0 b1 */
 
 /* ---- literal sets ------------------------------------------------------- */
 
@@ -763,6 +768,7 @@ void kb_prefilter_free(kb_prefilter_t *pf)
         kb_free(pf->need);
         kb_free(pf->ents);
         kb_free(pf->ranges);
+        kb_free(pf->start);
         kb_free(pf);
     }
 }
@@ -808,12 +814,22 @@ static int add_entry(kb_prefilter_t *pf, uint32_t pat, uint8_t bit, const lit_t 
     return 0;
 }
 
-/* Record the requirement sets of pattern @p pat from its info. */
+/* Record the requirement sets of pattern @p pat from its info. A set with a
+ * one-byte member ("a", a digit) is met by nearly every text and costs a
+ * lookup at each such byte; when the pattern has other sets it is left
+ * out (fewer conditions can only let the pattern run more often). */
 static int add_reqs(kb_prefilter_t *pf, uint32_t pat, info_t *in)
 {
     uint8_t need = 0;
+    size_t w = 0;
 
     info_inexact(in);
+    for (size_t i = 0; i < in->n_req; i++) {
+        if (set_score(&in->req[i]) >= 2000 || in->n_req == 1) {
+            in->req[w++] = in->req[i];
+        }
+    }
+    in->n_req = w;
     for (size_t i = 0; i < in->n_req; i++) {
         for (size_t j = 0; j < in->req[i].n; j++) {
             if (add_entry(pf, pat, (uint8_t)(1u << i), &in->req[i].v[j]) != 0) {
@@ -900,14 +916,22 @@ int kb_prefilter_build(kb_prefilter_t *pf)
     if (pf->n_ents) {
         qsort(pf->ents, pf->n_ents, sizeof(*pf->ents), cmp_entry);
     }
-    memset(pf->bm, 0, sizeof(pf->bm));
-    memset(pf->lead, 0, sizeof(pf->lead));
+    kb_free(pf->start);
+    if (!(pf->start = kb_calloc(65536, 1))) {
+        return -1;
+    }
+    memset(pf->bm3, 0, sizeof(pf->bm3));
     for (size_t i = 0; i < pf->n_ents; i++) {
         uint32_t key = pf->ents[i].key, slot = key_slot(key);
-        pf->bm[(key >> 24) - 1][slot >> 6] |= 1ull << (slot & 63);
-        if (pf->ents[i].len >= 2) {
-            slot = key & 0xFFFFu;
-            pf->lead[slot >> 6] |= 1ull << (slot & 63);
+        if (pf->ents[i].len == 1) {
+            for (uint32_t b1 = 0; b1 < 256; b1++) {
+                pf->start[(key & 0xFFu) | b1 << 8] |= START_1;
+            }
+        } else if (pf->ents[i].len == 2) {
+            pf->start[key & 0xFFFFu] |= START_2;
+        } else {
+            pf->start[key & 0xFFFFu] |= START_3;
+            pf->bm3[slot >> 6] |= 1ull << (slot & 63);
         }
     }
     return build_ranges(pf);
@@ -952,11 +976,27 @@ static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t le
     }
 }
 
-static int probe(const kb_prefilter_t *pf, uint32_t key)
+/* One text position with two bytes: most positions stop at the table
+ * lookup (continuation bytes start no literal, so Han text skips two of
+ * every three bytes there too). */
+static void scan_at(const kb_prefilter_t *pf, const unsigned char *u, size_t left,
+                    uint8_t *run)
 {
-    uint32_t slot = key_slot(key);
+    uint32_t b01 = u[0] | ((uint32_t)u[1] << 8), f = pf->start[b01], k3, slot;
 
-    return (int)((pf->bm[(key >> 24) - 1][slot >> 6] >> (slot & 63)) & 1);
+    if (f & START_1) {
+        hit(pf, (1u << 24) | u[0], (const char *)u, left, run);
+    }
+    if (f & START_2) {
+        hit(pf, (2u << 24) | b01, (const char *)u, left, run);
+    }
+    if ((f & START_3) && left >= 3) {
+        k3 = (3u << 24) | b01 | ((uint32_t)u[2] << 16);
+        slot = key_slot(k3);
+        if ((pf->bm3[slot >> 6] >> (slot & 63)) & 1) {
+            hit(pf, k3, (const char *)u, left, run);
+        }
+    }
 }
 
 void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
@@ -965,34 +1005,13 @@ void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
     const unsigned char *u = (const unsigned char *)s;
 
     memset(run, 0, pf->n_pats);
-    for (size_t i = 0; i < len; i++) {
-        uint32_t k1 = (1u << 24) | u[i], k2, k3;
-        /* Literals are whole code points: none starts on a continuation
-         * byte, which is two bytes of every three in Han text. */
-        if ((u[i] & 0xC0) == 0x80) {
-            continue;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (pf->start[u[i] | ((uint32_t)u[i + 1] << 8)]) {
+            scan_at(pf, u + i, len - i, run);
         }
-        if (probe(pf, k1)) {
-            hit(pf, k1, s + i, len - i, run);
-        }
-        if (i + 1 >= len) {
-            break;
-        }
-        k2 = u[i] | ((uint32_t)u[i + 1] << 8);
-        if (!((pf->lead[k2 >> 6] >> (k2 & 63)) & 1)) {
-            continue; /* no longer literal starts with these two bytes */
-        }
-        k2 |= 2u << 24;
-        if (probe(pf, k2)) {
-            hit(pf, k2, s + i, len - i, run);
-        }
-        if (i + 2 >= len) {
-            continue;
-        }
-        k3 = (3u << 24) | (k2 & 0xFFFFu) | ((uint32_t)u[i + 2] << 16);
-        if (probe(pf, k3)) {
-            hit(pf, k3, s + i, len - i, run);
-        }
+    }
+    if (len > 0 && (pf->start[u[len - 1]] & START_1)) {
+        hit(pf, (1u << 24) | u[len - 1], s + len - 1, 1, run);
     }
     for (size_t k = 0; k < pf->n_pats; k++) {
         run[k] = (run[k] & pf->need[k]) == pf->need[k];
