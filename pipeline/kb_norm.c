@@ -629,13 +629,37 @@ static size_t url_end(const char *s, size_t b0, size_t b1)
     return b1;
 }
 
+/* Whether the mask regex can match at all: a mention or hashtag needs '@'
+ * or '#', a URL "://" (https?://, however the letters are cased or folded)
+ * or "www." in any case ('w' folds only to 'W'). A bare 'w' or '/', as the
+ * old test had it, is in nearly every English text and sent it to PCRE2. */
+static int may_mask(const char *s, size_t len)
+{
+    const char *p;
+
+    if (memchr(s, '@', len) || memchr(s, '#', len)) {
+        return 1;
+    }
+    for (p = memchr(s, '/', len); p; p = memchr(p + 1, '/', len - (size_t)(p + 1 - s))) {
+        if (p - s >= 1 && p + 1 < s + len && p[-1] == ':' && p[1] == '/') {
+            return 1;
+        }
+    }
+    for (p = memchr(s, '.', len); p; p = memchr(p + 1, '.', len - (size_t)(p + 1 - s))) {
+        if (p - s >= 3 && (p[-1] | 0x20) == 'w' && (p[-2] | 0x20) == 'w' &&
+            (p[-3] | 0x20) == 'w') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
                          size_t len)
 {
     PCRE2_SIZE *ov, off = 0;
 
-    if (!memchr(s, '@', len) && !memchr(s, '#', len) && !memchr(s, '/', len) &&
-        !memchr(s, 'w', len) && !memchr(s, 'W', len)) {
+    if (!may_mask(s, len)) {
         return 0; /* no URL, mention or hashtag can be present */
     }
     if (!nt->md && !(nt->md = pcre2_match_data_create(5, NULL))) {
