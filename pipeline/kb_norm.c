@@ -423,8 +423,9 @@ static int is_alpha(const kb_norm_t *nm, uint32_t c)
 /* Append one normalised code point. A third identical letter in a row is
  * folded into the previous one: "sooooo" keeps "soo" and flags both, so the
  * lexicon sees a stable form and the scorer can add emphasis. */
-static void emit(emitter_t *em, uint32_t cp, uint32_t s0, uint32_t s1,
-                 uint8_t fl)
+/* Inlined: it runs once per code point of every message. */
+static inline __attribute__((always_inline)) void emit(emitter_t *em, uint32_t cp,
+                                                      uint32_t s0, uint32_t s1, uint8_t fl)
 {
     kb_ntext_t *nt = em->nt;
     size_t n = nt->n;
@@ -448,8 +449,9 @@ static void emit(emitter_t *em, uint32_t cp, uint32_t s0, uint32_t s1,
 }
 
 /* Map one original code point through the tables (or ICU off the BMP). */
-static void emit_mapped(emitter_t *em, uint32_t c, uint32_t s0, uint32_t s1,
-                        uint8_t fl)
+static inline __attribute__((always_inline)) void emit_mapped(emitter_t *em, uint32_t c,
+                                                             uint32_t s0, uint32_t s1,
+                                                             uint8_t fl)
 {
     const kb_norm_t *nm = em->nm;
 
