@@ -127,7 +127,8 @@ static uint64_t edge_key(uint32_t node, uint32_t cp)
     return ((uint64_t)node << 21) | cp;
 }
 
-uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
+/* Inlined into the walks below: the tokenizer steps once per code point. */
+static inline uint32_t step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 {
     uint64_t key;
     size_t i;
@@ -150,6 +151,20 @@ uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
     }
 }
 
+uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
+{
+    return step(lx, node, cp);
+}
+
+uint32_t kb_lexicon_walk(const kb_lexicon_t *lx, uint32_t node, const uint32_t *cp,
+                         size_t n)
+{
+    for (size_t i = 0; i < n && node != KB_LEX_NONE; i++) {
+        node = step(lx, node, cp[i]);
+    }
+    return node;
+}
+
 const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node)
 {
     int32_t e = lx->node_entry[node];
@@ -165,7 +180,7 @@ size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
     *e = NULL;
     for (size_t i = 0; i < n; i++) {
         const kb_lex_entry_t *x;
-        node = kb_lexicon_step(lx, node, cp[i]);
+        node = step(lx, node, cp[i]);
         if (node == KB_LEX_NONE) {
             break;
         }

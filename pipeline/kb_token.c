@@ -75,12 +75,7 @@ static kb_cpclass_t cls_at(const tok_ctx_t *x, size_t i)
 /* Trie node reached by cp[0, n) from the root, or KB_LEX_NONE. */
 static uint32_t walk(const kb_lexicon_t *lx, const uint32_t *cp, size_t n)
 {
-    uint32_t node = KB_LEX_ROOT;
-
-    for (size_t i = 0; i < n && node != KB_LEX_NONE; i++) {
-        node = kb_lexicon_step(lx, node, cp[i]);
-    }
-    return node;
+    return kb_lexicon_walk(lx, KB_LEX_ROOT, cp, n);
 }
 
 /* Entry of exactly cp[0, n), or NULL. */
@@ -374,9 +369,8 @@ static void merge_phrases(tok_ctx_t *x)
                 const kb_lex_entry_t *e;
                 k++;
                 node = kb_lexicon_step(x->lx, node, ' ');
-                for (uint32_t q = tk->t[k].n0; q < tk->t[k].n1 && node != KB_LEX_NONE; q++) {
-                    node = kb_lexicon_step(x->lx, node, cp[q]);
-                }
+                node = kb_lexicon_walk(x->lx, node, cp + tk->t[k].n0,
+                                       tk->t[k].n1 - tk->t[k].n0);
                 if (node != KB_LEX_NONE && (e = kb_lexicon_entry(x->lx, node))) {
                     best = k;
                     be = e;
