@@ -339,6 +339,11 @@ kb_cpclass_t kb_norm_class(const kb_norm_t *nm, uint32_t cp)
     return cp < BMP ? (kb_cpclass_t)nm->cls[cp] : classify((UChar32)cp);
 }
 
+const uint8_t *kb_norm_class_table(const kb_norm_t *nm)
+{
+    return nm->cls;
+}
+
 /* ---- workspace ---------------------------------------------------------- */
 
 void kb_ntext_init(kb_ntext_t *nt)

@@ -28,6 +28,7 @@ void kb_tokens_fini(kb_tokens_t *tk)
 typedef struct {
     const kb_lexicon_t *lx;
     const kb_norm_t *nm;
+    const uint8_t *cls; /* BMP classes of nm, looked up once per code point */
     const kb_ntext_t *nt;
     kb_tokens_t *tk;
     int oom;
@@ -69,7 +70,13 @@ static kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
 
 static kb_cpclass_t cls_at(const tok_ctx_t *x, size_t i)
 {
-    return i < x->nt->n ? kb_norm_class(x->nm, x->nt->cp[i]) : KB_CC_SPACE;
+    uint32_t c;
+
+    if (i >= x->nt->n) {
+        return KB_CC_SPACE;
+    }
+    c = x->nt->cp[i];
+    return c < 0x10000 ? (kb_cpclass_t)x->cls[c] : kb_norm_class(x->nm, c);
 }
 
 /* Trie node reached by cp[0, n) from the root, or KB_LEX_NONE. */
@@ -399,7 +406,7 @@ int kb_tokenize(const kb_lexicon_t *lx, const kb_norm_t *nm,
                 const kb_ntext_t *nt, kb_tokens_t *tk, char *errstr,
                 size_t errstr_size)
 {
-    tok_ctx_t x = {lx, nm, nt, tk, 0, NULL};
+    tok_ctx_t x = {lx, nm, kb_norm_class_table(nm), nt, tk, 0, NULL};
     size_t i = 0;
 
     tk->n = 0;
