@@ -522,6 +522,32 @@ static int fast_escape(fast_t *f, size_t *n)
     return 0;
 }
 
+/* Skip the unescaped bytes at f->p in one tight loop (most strings have
+ * no escapes). 1: stopped at the closing quote or the end, 0: at a
+ * backslash, 2: invalid (control character or bad UTF-8). */
+static size_t plain_run(fast_t *f)
+{
+    while (f->p < f->end) {
+        unsigned char c = *f->p;
+        if (c >= 0x80) {
+            size_t k = fast_utf8(f->p, f->end);
+            if (k == 0) {
+                return 2;
+            }
+            f->p += k;
+        } else if (c < 0x20) {
+            return 2;
+        } else if (c == '"') {
+            return 1;
+        } else if (c == '\\') {
+            return 0;
+        } else {
+            f->p++;
+        }
+    }
+    return 1;
+}
+
 /* A string at f->p (after the quote): its bytes in s and len, pointing into
  * the input when it has no escapes, else into f->tmp. */
 static int fast_string(fast_t *f, const char **s, size_t *len)
@@ -532,6 +558,12 @@ static int fast_string(fast_t *f, const char **s, size_t *len)
 
     while (f->p < f->end && *f->p != '"') {
         size_t k;
+        if (!esc && (k = plain_run(f)) != 0) {
+            if (k == 2) {
+                return -1;
+            }
+            break;
+        }
         if (*f->p < 0x20) {
             return -1;
         }
