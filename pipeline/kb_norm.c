@@ -798,9 +798,12 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     for (size_t k = 0; k < nt->n; k++) {
         uint32_t c = nt->cp[k];
         size_t b0 = b;
-        if (c < 0x80) {
+        if (c < 0x80) { /* most code points of English text: one byte */
+            nt->u8cp[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
-        } else if (c < 0x800) {
+            continue;
+        }
+        if (c < 0x800) {
             o[b++] = (unsigned char)(0xC0 | (c >> 6));
             o[b++] = (unsigned char)(0x80 | (c & 0x3F));
         } else if (c < 0x10000) {
