@@ -56,6 +56,8 @@ struct kb_lexicon {
     const kb_norm_t *nm;
     uint32_t *root;
     edge_t *edges;
+    uint64_t *efilter; /* one bit per edge hash, set once loading is done */
+    unsigned efbits;   /* log2 of the filter's size in bits */
     size_t hcap, hcount;
     int32_t *node_entry;
     size_t n_nodes, nodes_cap;
@@ -130,7 +132,7 @@ static uint64_t edge_key(uint32_t node, uint32_t cp)
 /* Inlined into the walks below: the tokenizer steps once per code point. */
 static inline uint32_t step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 {
-    uint64_t key;
+    uint64_t key, h;
     size_t i;
 
     if (node == KB_LEX_ROOT && cp < BMP) {
@@ -141,7 +143,16 @@ static inline uint32_t step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
         return KB_LEX_NONE;
     }
     key = edge_key(node, cp);
-    for (i = mix64(key) & (lx->hcap - 1);; i = (i + 1) & (lx->hcap - 1)) {
+    h = mix64(key);
+    /* Most steps below the root find no edge (a Han character that starts a
+     * term but not with its neighbour); the filter answers those from a
+     * table that stays in cache instead of a miss in the megabytes of
+     * edges, which was a fifth of the time on Chinese text. */
+    if (lx->efilter && !((lx->efilter[(h >> (64 - lx->efbits)) >> 6] >>
+                          ((h >> (64 - lx->efbits)) & 63)) & 1)) {
+        return KB_LEX_NONE;
+    }
+    for (i = h & (lx->hcap - 1);; i = (i + 1) & (lx->hcap - 1)) {
         if (lx->edges[i].key == key) {
             return lx->edges[i].val;
         }
@@ -267,6 +278,35 @@ static uint32_t add_edge(kb_lexicon_t *lx, uint32_t node, uint32_t cp)
     lx->hcount += (size_t)hash_put(lx->edges, lx->hcap,
                                    edge_key(node, cp), (uint32_t)id);
     return (uint32_t)id;
+}
+
+/* Build the edge filter once the trie is complete: about eight bits per
+ * edge, so a missing edge passes it about one time in eight. */
+static int build_edge_filter(kb_lexicon_t *lx)
+{
+    unsigned bits = 16;
+
+    while (bits < 40 && ((size_t)1 << bits) < 8 * lx->hcount) {
+        bits++;
+    }
+    kb_free(lx->efilter);
+    lx->efilter = NULL;
+    if (lx->hcap == 0) {
+        return 0;
+    }
+    uint64_t *f = kb_calloc(((size_t)1 << bits) / 64, sizeof(uint64_t));
+    if (!f) {
+        return -1;
+    }
+    for (size_t i = 0; i < lx->hcap; i++) {
+        if (lx->edges[i].key != EMPTY_KEY) {
+            uint64_t b = mix64(lx->edges[i].key) >> (64 - bits);
+            f[b >> 6] |= 1ull << (b & 63);
+        }
+    }
+    lx->efbits = bits;
+    lx->efilter = f;
+    return 0;
 }
 
 /* ---- entries -------------------------------------------------------------- */
@@ -1010,7 +1050,7 @@ static int load_all(kb_lexicon_t *lx, const char *dir, const char *const *extra,
         rc = load_file(lx, extra[i], base ? base + 1 : extra[i], 1);
     }
     snprintf(lx->hash, sizeof(lx->hash), "%016llx", (unsigned long long)lx->fnv);
-    if (rc == 0 && kb_prefilter_build(lx->pf) != 0) {
+    if (rc == 0 && (kb_prefilter_build(lx->pf) != 0 || build_edge_filter(lx) != 0)) {
         snprintf(lx->errstr, lx->errstr_size, "out of memory");
         rc = -1;
     }
@@ -1074,6 +1114,7 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     }
     kb_free(lx->root);
     kb_free(lx->edges);
+    kb_free(lx->efilter);
     kb_free(lx->node_entry);
     kb_free(lx->entries);
     kb_free(lx->origin);
