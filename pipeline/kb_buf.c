@@ -57,6 +57,15 @@ static int reserve(kb_buf_t *b, size_t extra)
 
 void kb_buf_append(kb_buf_t *b, const void *data, size_t len)
 {
+    /* The buffer is reused per record, so there is almost always room:
+     * test that inline before the general path (oom keeps cap honest:
+     * a failed reserve never grows it). */
+    if (!b->oom && len < b->cap - b->len) {
+        memcpy(b->p + b->len, data, len);
+        b->len += len;
+        b->p[b->len] = '\0';
+        return;
+    }
     if (reserve(b, len) == 0) {
         memcpy(b->p + b->len, data, len);
         b->len += len;
@@ -71,7 +80,7 @@ void kb_buf_puts(kb_buf_t *b, const char *s)
 
 void kb_buf_putc(kb_buf_t *b, char c)
 {
-    if (reserve(b, 1) == 0) {
+    if ((!b->oom && b->cap - b->len > 1) || reserve(b, 1) == 0) {
         b->p[b->len++] = c;
         b->p[b->len] = '\0';
     }
@@ -168,7 +177,20 @@ void kb_buf_num(kb_buf_t *b, double v)
 
 void kb_buf_int(kb_buf_t *b, int64_t v)
 {
-    kb_buf_printf(b, "%" PRId64, v);
+    char tmp[24], *p = tmp + sizeof(tmp);
+    /* By hand, not through printf: ids and evidence offsets are written for
+     * every record, and vsnprintf ran twice per number. Negated as unsigned
+     * so INT64_MIN works too. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    kb_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void kb_buf_utf8(kb_buf_t *b, uint32_t cp)

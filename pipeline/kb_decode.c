@@ -400,6 +400,331 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
     return 0;
 }
 
+/* ---- fast path -------------------------------------------------------------- */
+
+/* Most messages are one flat object of strings and integers. json_loadb
+ * lexes them through a character stream and was a third of the cost of
+ * scoring a line, so such objects are parsed here into the same jansson
+ * values json_loadb would build. Anything else (nesting, reals, \u0000,
+ * escaped keys, duplicates, bad UTF-8, any syntax error) returns NULL and
+ * the line goes through json_loadb, which then gives its own verdict and
+ * message: the fast path never decides that input is bad. */
+typedef struct {
+    const unsigned char *p, *end;
+    char *tmp; /* unescaped string bytes */
+    size_t tmp_cap;
+} fast_t;
+
+static void fast_ws(fast_t *f)
+{
+    while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' || *f->p == '\n' || *f->p == '\r')) {
+        f->p++;
+    }
+}
+
+/* Length of the valid UTF-8 sequence at p (as jansson checks it: no
+ * overlongs, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t fast_utf8(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = *p < 0xC2 ? 0 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : *p < 0xF5 ? 4 : 0;
+    uint32_t cp;
+
+    if (n == 0 || (size_t)(end - p) < n) {
+        return 0;
+    }
+    cp = *p & (0x7Fu >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return n;
+}
+
+static size_t put_utf8(uint32_t cp, char *b)
+{
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    b[0] = (char)(0xF0 | (cp >> 18));
+    b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    b[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int fast_hex4(const unsigned char *p, const unsigned char *end, uint32_t *v)
+{
+    *v = 0;
+    if (end - p < 4) {
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        int c = p[i];
+        int d = isdigit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        if (d < 0) {
+            return -1;
+        }
+        *v = (*v << 4) | (uint32_t)d;
+    }
+    return 0;
+}
+
+/* One escape after the backslash into f->tmp at *n; -1: leave it to jansson. */
+static int fast_escape(fast_t *f, size_t *n)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *c;
+    uint32_t cp, lo;
+
+    if (f->p >= f->end) {
+        return -1;
+    }
+    if (*f->p != 'u') {
+        if (!(c = memchr(from, *f->p, sizeof(from) - 1))) {
+            return -1;
+        }
+        f->tmp[(*n)++] = to[c - from];
+        f->p++;
+        return 0;
+    }
+    if (fast_hex4(f->p + 1, f->end, &cp) != 0 || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
+        return -1;
+    }
+    f->p += 5;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (f->end - f->p < 6 || f->p[0] != '\\' || f->p[1] != 'u' ||
+            fast_hex4(f->p + 2, f->end, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
+            return -1;
+        }
+        f->p += 6;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    *n += put_utf8(cp, f->tmp + *n);
+    return 0;
+}
+
+/* Skip the unescaped bytes at f->p in one tight loop (most strings have
+ * no escapes). 1: stopped at the closing quote or the end, 0: at a
+ * backslash, 2: invalid (control character or bad UTF-8). */
+static size_t plain_run(fast_t *f)
+{
+    while (f->p < f->end) {
+        unsigned char c = *f->p;
+        if (c >= 0x80) {
+            size_t k = fast_utf8(f->p, f->end);
+            if (k == 0) {
+                return 2;
+            }
+            f->p += k;
+        } else if (c < 0x20) {
+            return 2;
+        } else if (c == '"') {
+            return 1;
+        } else if (c == '\\') {
+            return 0;
+        } else {
+            f->p++;
+        }
+    }
+    return 1;
+}
+
+/* A string at f->p (after the quote): its bytes in s and len, pointing into
+ * the input when it has no escapes, else into f->tmp. */
+static int fast_string(fast_t *f, const char **s, size_t *len)
+{
+    const unsigned char *start = f->p;
+    size_t n = 0;
+    int esc = 0;
+
+    while (f->p < f->end && *f->p != '"') {
+        size_t k;
+        if (!esc && (k = plain_run(f)) != 0) {
+            if (k == 2) {
+                return -1;
+            }
+            break;
+        }
+        if (*f->p < 0x20) {
+            return -1;
+        }
+        if (*f->p == '\\') {
+            if (!esc) {
+                size_t need = (size_t)(f->end - start) + 4;
+                if (f->tmp_cap < need) {
+                    char *t = kb_realloc(f->tmp, need);
+                    if (!t) {
+                        return -1;
+                    }
+                    f->tmp = t;
+                    f->tmp_cap = need;
+                }
+                memcpy(f->tmp, start, (size_t)(f->p - start));
+                n = (size_t)(f->p - start);
+                esc = 1;
+            }
+            f->p++;
+            if (fast_escape(f, &n) != 0) {
+                return -1;
+            }
+            continue;
+        }
+        k = *f->p < 0x80 ? 1 : fast_utf8(f->p, f->end);
+        if (k == 0) {
+            return -1;
+        }
+        if (esc) {
+            memcpy(f->tmp + n, f->p, k);
+            n += k;
+        }
+        f->p += k;
+    }
+    if (f->p >= f->end) {
+        return -1;
+    }
+    *s = esc ? f->tmp : (const char *)start;
+    *len = esc ? n : (size_t)(f->p - start);
+    f->p++;
+    return 0;
+}
+
+/* An integer that strtoll takes without overflow, as jansson lexes it. */
+static json_t *fast_integer(fast_t *f)
+{
+    const unsigned char *q = f->p;
+    unsigned long long v = 0; /* 19 digits fit; more than 18 go to jansson */
+    int neg = 0, nd = 0;
+
+    if (*q == '-') {
+        neg = 1;
+        q++;
+    }
+    if (q < f->end && *q == '0' && q + 1 < f->end && isdigit(q[1])) {
+        return NULL;
+    }
+    for (; q < f->end && isdigit(*q) && nd < 19; q++, nd++) {
+        v = v * 10 + (*q - '0');
+    }
+    if (nd == 0 || nd > 18 ||
+        (q < f->end && (isdigit(*q) || *q == '.' || *q == 'e' || *q == 'E'))) {
+        return NULL;
+    }
+    f->p = q;
+    return json_integer(neg ? -(json_int_t)v : (json_int_t)v);
+}
+
+static json_t *fast_value(fast_t *f)
+{
+    static const struct { const char *w; size_t n; } words[] = {
+        {"true", 4}, {"false", 5}, {"null", 4}};
+    const char *s;
+    size_t len;
+
+    if (f->p >= f->end) {
+        return NULL;
+    }
+    if (*f->p == '"') {
+        f->p++;
+        return fast_string(f, &s, &len) == 0 ? json_stringn_nocheck(s, len) : NULL;
+    }
+    if (*f->p == '-' || isdigit(*f->p)) {
+        return fast_integer(f);
+    }
+    for (int i = 0; i < 3; i++) {
+        if ((size_t)(f->end - f->p) >= words[i].n && memcmp(f->p, words[i].w, words[i].n) == 0 &&
+            ((size_t)(f->end - f->p) == words[i].n || !isalnum(f->p[words[i].n]))) {
+            f->p += words[i].n;
+            return i == 0 ? json_true() : i == 1 ? json_false() : json_null();
+        }
+    }
+    return NULL;
+}
+
+/* One "key": value member into @p obj; -1 to fall back. */
+static int fast_member(fast_t *f, json_t *obj)
+{
+    char key[128];
+    const char *k;
+    size_t klen;
+    json_t *v;
+
+    if (f->p >= f->end || *f->p != '"') {
+        return -1;
+    }
+    f->p++;
+    if (fast_string(f, &k, &klen) != 0 || klen >= sizeof(key) ||
+        k == f->tmp) { /* escaped keys are rare: jansson */
+        return -1;
+    }
+    memcpy(key, k, klen);
+    key[klen] = '\0';
+    fast_ws(f);
+    if (f->p >= f->end || *f->p != ':' || json_object_get(obj, key)) {
+        return -1; /* duplicates are jansson's error to report */
+    }
+    f->p++;
+    fast_ws(f);
+    if (!(v = fast_value(f))) {
+        return -1;
+    }
+    return json_object_set_new_nocheck(obj, key, v);
+}
+
+static json_t *fast_load(const char *buf, size_t len)
+{
+    fast_t f = {(const unsigned char *)buf, (const unsigned char *)buf + len, NULL, 0};
+    json_t *obj = NULL;
+    int ok = 0;
+
+    fast_ws(&f);
+    if (f.p < f.end && *f.p == '{' && (obj = json_object())) {
+        f.p++;
+        fast_ws(&f);
+        if (f.p < f.end && *f.p == '}') {
+            ok = 1;
+            f.p++;
+        }
+        while (!ok && fast_member(&f, obj) == 0) {
+            fast_ws(&f);
+            if (f.p < f.end && *f.p == '}') {
+                ok = 1;
+                f.p++;
+            } else if (f.p >= f.end || *f.p != ',') {
+                break;
+            } else {
+                f.p++;
+                fast_ws(&f);
+            }
+        }
+        fast_ws(&f);
+    }
+    kb_free(f.tmp);
+    if (!ok || f.p != f.end) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
 kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
                          kb_msg_t *msg, char *errstr, size_t errstr_size)
 {
@@ -414,7 +739,10 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
         msg->bad = KB_BAD_OVERSIZE;
         return KB_DECODE_BAD;
     }
-    msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    msg->root = fast_load(buf, len);
+    if (!msg->root) {
+        msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    }
     if (!msg->root) {
         if (json_error_code(&jerr) == json_error_out_of_memory) {
             return KB_DECODE_ERROR;

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Literal keys and punctuation: their length is known at compile time, so
+ * no strlen() per piece of every record. */
+#define PUT_LIT(out, lit) kb_buf_append((out), "" lit, sizeof(lit) - 1)
+
 void kb_encode_value(kb_buf_t *out, const json_t *v)
 {
     char *s;
@@ -15,9 +19,9 @@ void kb_encode_value(kb_buf_t *out, const json_t *v)
     case JSON_INTEGER:
         kb_buf_int(out, (int64_t)json_integer_value(v));
         return;
-    case JSON_TRUE: kb_buf_puts(out, "true"); return;
-    case JSON_FALSE: kb_buf_puts(out, "false"); return;
-    case JSON_NULL: kb_buf_puts(out, "null"); return;
+    case JSON_TRUE: PUT_LIT(out, "true"); return;
+    case JSON_FALSE: PUT_LIT(out, "false"); return;
+    case JSON_NULL: PUT_LIT(out, "null"); return;
     default:
         break;
     }
@@ -34,11 +38,11 @@ void kb_encode_error(kb_buf_t *out, const json_t *id, const char *reason)
 {
     kb_buf_putc(out, '{');
     if (id) {
-        kb_buf_puts(out, "\"id\":");
+        PUT_LIT(out, "\"id\":");
         kb_encode_value(out, id);
         kb_buf_putc(out, ',');
     }
-    kb_buf_puts(out, "\"error\":");
+    PUT_LIT(out, "\"error\":");
     kb_buf_json_str(out, reason, strlen(reason));
     kb_buf_putc(out, '}');
 }
@@ -47,18 +51,18 @@ static void key(kb_buf_t *out, const char *k)
 {
     kb_buf_putc(out, '"');
     kb_buf_puts(out, k);
-    kb_buf_puts(out, "\":");
+    PUT_LIT(out, "\":");
 }
 
 static void span(kb_buf_t *out, const char *name, const kb_span_t *sp)
 {
-    kb_buf_puts(out, "{\"");
+    PUT_LIT(out, "{\"");
     kb_buf_puts(out, name);
-    kb_buf_puts(out, "\":");
+    PUT_LIT(out, "\":");
     kb_buf_json_str(out, sp->p, sp->len);
-    kb_buf_puts(out, ",\"start\":");
+    PUT_LIT(out, ",\"start\":");
     kb_buf_int(out, sp->start);
-    kb_buf_puts(out, ",\"end\":");
+    PUT_LIT(out, ",\"end\":");
     kb_buf_int(out, sp->end);
 }
 
@@ -75,10 +79,10 @@ static void brand_fields(kb_buf_t *out, const kb_msg_t *msg, const kb_result_t *
     } else if (r->n_brands > 0 && (b = kb_lexicon_brand_name(lx, r->brands[0]))) {
         kb_buf_json_str(out, b, strlen(b));
     } else {
-        kb_buf_puts(out, "null");
+        PUT_LIT(out, "null");
     }
     if (!msg->brand && r->n_brands > 1) {
-        kb_buf_puts(out, ",\"brands\":[");
+        PUT_LIT(out, ",\"brands\":[");
         for (size_t i = 0; i < r->n_brands; i++) {
             b = kb_lexicon_brand_name(lx, r->brands[i]);
             if (i) kb_buf_putc(out, ',');
@@ -92,23 +96,23 @@ static void meta_fields(kb_buf_t *out, const kb_msg_t *msg)
 {
     char ts[40];
 
-    kb_buf_puts(out, ",\"ts\":");
+    PUT_LIT(out, ",\"ts\":");
     if (msg->has_ts) {
         kb_format_iso8601(msg->ts_ms, ts, sizeof(ts));
         kb_buf_json_str(out, ts, strlen(ts));
     } else {
-        kb_buf_puts(out, "null");
+        PUT_LIT(out, "null");
     }
     if (msg->source) {
-        kb_buf_puts(out, ",\"source\":");
+        PUT_LIT(out, ",\"source\":");
         kb_buf_json_str(out, msg->source, msg->source_len);
     }
     if (msg->rating) {
-        kb_buf_puts(out, ",\"rating\":");
+        PUT_LIT(out, ",\"rating\":");
         kb_buf_int(out, msg->rating);
     }
     if (msg->followers >= 0) {
-        kb_buf_puts(out, ",\"followers\":");
+        PUT_LIT(out, ",\"followers\":");
         kb_buf_int(out, msg->followers);
     }
 }
@@ -117,7 +121,7 @@ static void servqual_field(kb_buf_t *out, const kb_result_t *r)
 {
     int first = 1;
 
-    kb_buf_puts(out, ",\"servqual\":{");
+    PUT_LIT(out, ",\"servqual\":{");
     for (int d = 0; d < KB_SQ_COUNT; d++) {
         const kb_dim_result_t *dr = &r->dim[d];
         if (!dr->mentioned) {
@@ -126,17 +130,17 @@ static void servqual_field(kb_buf_t *out, const kb_result_t *r)
         if (!first) kb_buf_putc(out, ',');
         first = 0;
         key(out, kb_servqual_name(d));
-        kb_buf_puts(out, "{\"score\":");
+        PUT_LIT(out, "{\"score\":");
         kb_buf_num(out, dr->score);
-        kb_buf_puts(out, ",\"label\":\"");
+        PUT_LIT(out, ",\"label\":\"");
         kb_buf_puts(out, kb_label_name(dr->label));
-        kb_buf_puts(out, "\",\"evidence\":[");
+        PUT_LIT(out, "\",\"evidence\":[");
         for (size_t i = 0; i < dr->n_ev; i++) {
             if (i) kb_buf_putc(out, ',');
             span(out, "term", &r->evidence[dr->ev0 + i]);
             kb_buf_putc(out, '}');
         }
-        kb_buf_puts(out, "]}");
+        PUT_LIT(out, "]}");
     }
     kb_buf_putc(out, '}');
 }
@@ -167,39 +171,39 @@ static void terms_field(kb_buf_t *out, const kb_result_t *r)
             kb_buf_json_str(out, t->p, t->len);
         }
     }
-    kb_buf_puts(out, "]}");
+    PUT_LIT(out, "]}");
 }
 
 static void trace_field(kb_buf_t *out, const kb_result_t *r)
 {
-    kb_buf_puts(out, ",\"trace\":[");
+    PUT_LIT(out, ",\"trace\":[");
     for (size_t i = 0; i < r->n_trace; i++) {
         const kb_trace_t *t = &r->trace[i];
         if (i) kb_buf_putc(out, ',');
         span(out, "term", &t->span);
         kb_buf_puts(out, t->is_pattern ? ",\"source\":\"pattern\"" : ",\"source\":\"lexicon\"");
-        kb_buf_puts(out, ",\"valence\":");
+        PUT_LIT(out, ",\"valence\":");
         kb_buf_num(out, t->base);
-        kb_buf_puts(out, ",\"modifiers\":[");
+        PUT_LIT(out, ",\"modifiers\":[");
         for (int m = 0; m < t->n_mods; m++) {
             if (m) kb_buf_putc(out, ',');
-            kb_buf_puts(out, "{\"type\":\"");
+            PUT_LIT(out, "{\"type\":\"");
             kb_buf_puts(out, kb_mod_name((kb_mod_t)t->mods[m].kind));
-            kb_buf_puts(out, "\",\"value\":");
+            PUT_LIT(out, "\",\"value\":");
             kb_buf_num(out, t->mods[m].value);
             if (t->mods[m].by.len) {
-                kb_buf_puts(out, ",\"by\":");
+                PUT_LIT(out, ",\"by\":");
                 kb_buf_json_str(out, t->mods[m].by.p, t->mods[m].by.len);
             }
             kb_buf_putc(out, '}');
         }
-        kb_buf_puts(out, "],\"contribution\":");
+        PUT_LIT(out, "],\"contribution\":");
         kb_buf_num(out, t->value);
         kb_buf_putc(out, '}');
     }
     if (r->emphasis > 0 || r->emphasis < 0) {
         kb_buf_puts(out, r->n_trace ? "," : "");
-        kb_buf_puts(out, "{\"source\":\"punctuation\",\"contribution\":");
+        PUT_LIT(out, "{\"source\":\"punctuation\",\"contribution\":");
         kb_buf_num(out, r->emphasis);
         kb_buf_putc(out, '}');
     }
@@ -209,31 +213,31 @@ static void trace_field(kb_buf_t *out, const kb_result_t *r)
 void kb_encode_scored(kb_buf_t *out, const kb_msg_t *msg, const kb_result_t *r,
                       const kb_lexicon_t *lx, int explain)
 {
-    kb_buf_puts(out, "{\"id\":");
+    PUT_LIT(out, "{\"id\":");
     if (msg->id) {
         kb_encode_value(out, msg->id);
     } else {
-        kb_buf_puts(out, "null");
+        PUT_LIT(out, "null");
     }
     kb_buf_putc(out, ',');
     brand_fields(out, msg, r, lx);
     meta_fields(out, msg);
-    kb_buf_puts(out, ",\"lang\":\"");
+    PUT_LIT(out, ",\"lang\":\"");
     kb_buf_puts(out, kb_lang_name(r->lang));
-    kb_buf_puts(out, "\",\"sentiment\":{\"score\":");
+    PUT_LIT(out, "\",\"sentiment\":{\"score\":");
     kb_buf_num(out, r->score);
-    kb_buf_puts(out, ",\"label\":\"");
+    PUT_LIT(out, ",\"label\":\"");
     kb_buf_puts(out, kb_label_name(r->label));
-    kb_buf_puts(out, "\",\"pos\":");
+    PUT_LIT(out, "\",\"pos\":");
     kb_buf_num(out, r->pos);
-    kb_buf_puts(out, ",\"neg\":");
+    PUT_LIT(out, ",\"neg\":");
     kb_buf_num(out, r->neg);
     kb_buf_putc(out, '}');
     servqual_field(out, r);
     kb_buf_puts(out, r->complaint ? ",\"complaint\":true" : ",\"complaint\":false");
     kb_buf_puts(out, r->effort ? ",\"effort\":true" : ",\"effort\":false");
     terms_field(out, r);
-    kb_buf_puts(out, ",\"lexicon\":\"");
+    PUT_LIT(out, ",\"lexicon\":\"");
     kb_buf_puts(out, kb_lexicon_hash(lx));
     kb_buf_putc(out, '"');
     if (explain) {

@@ -82,6 +82,10 @@ int kb_lexicon_check(const kb_norm_t *nm, const char *dir, FILE *out);
 
 /** Trie walk: the child of @p node for code point @p cp, or KB_LEX_NONE. */
 uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp);
+/** kb_lexicon_step() over @p n code points at @p cp (borrowed) in one call:
+ *  the node reached from @p node, or KB_LEX_NONE as soon as a step fails. */
+uint32_t kb_lexicon_walk(const kb_lexicon_t *lx, uint32_t node, const uint32_t *cp,
+                         size_t n);
 /** The entry ending at @p node, or NULL. */
 const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node);
 /** Longest term that is a prefix of cp[0, n); returns its length in code

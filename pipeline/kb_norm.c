@@ -339,6 +339,11 @@ kb_cpclass_t kb_norm_class(const kb_norm_t *nm, uint32_t cp)
     return cp < BMP ? (kb_cpclass_t)nm->cls[cp] : classify((UChar32)cp);
 }
 
+const uint8_t *kb_norm_class_table(const kb_norm_t *nm)
+{
+    return nm->cls;
+}
+
 /* ---- workspace ---------------------------------------------------------- */
 
 void kb_ntext_init(kb_ntext_t *nt)
@@ -423,8 +428,9 @@ static int is_alpha(const kb_norm_t *nm, uint32_t c)
 /* Append one normalised code point. A third identical letter in a row is
  * folded into the previous one: "sooooo" keeps "soo" and flags both, so the
  * lexicon sees a stable form and the scorer can add emphasis. */
-static void emit(emitter_t *em, uint32_t cp, uint32_t s0, uint32_t s1,
-                 uint8_t fl)
+/* Inlined: it runs once per code point of every message. */
+static inline __attribute__((always_inline)) void emit(emitter_t *em, uint32_t cp,
+                                                      uint32_t s0, uint32_t s1, uint8_t fl)
 {
     kb_ntext_t *nt = em->nt;
     size_t n = nt->n;
@@ -448,8 +454,9 @@ static void emit(emitter_t *em, uint32_t cp, uint32_t s0, uint32_t s1,
 }
 
 /* Map one original code point through the tables (or ICU off the BMP). */
-static void emit_mapped(emitter_t *em, uint32_t c, uint32_t s0, uint32_t s1,
-                        uint8_t fl)
+static inline __attribute__((always_inline)) void emit_mapped(emitter_t *em, uint32_t c,
+                                                             uint32_t s0, uint32_t s1,
+                                                             uint8_t fl)
 {
     const kb_norm_t *nm = em->nm;
 
@@ -629,13 +636,37 @@ static size_t url_end(const char *s, size_t b0, size_t b1)
     return b1;
 }
 
+/* Whether the mask regex can match at all: a mention or hashtag needs '@'
+ * or '#', a URL "://" (https?://, however the letters are cased or folded)
+ * or "www." in any case ('w' folds only to 'W'). A bare 'w' or '/', as the
+ * old test had it, is in nearly every English text and sent it to PCRE2. */
+static int may_mask(const char *s, size_t len)
+{
+    const char *p;
+
+    if (memchr(s, '@', len) || memchr(s, '#', len)) {
+        return 1;
+    }
+    for (p = memchr(s, '/', len); p; p = memchr(p + 1, '/', len - (size_t)(p + 1 - s))) {
+        if (p - s >= 1 && p + 1 < s + len && p[-1] == ':' && p[1] == '/') {
+            return 1;
+        }
+    }
+    for (p = memchr(s, '.', len); p; p = memchr(p + 1, '.', len - (size_t)(p + 1 - s))) {
+        if (p - s >= 3 && (p[-1] | 0x20) == 'w' && (p[-2] | 0x20) == 'w' &&
+            (p[-3] | 0x20) == 'w') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
                          size_t len)
 {
     PCRE2_SIZE *ov, off = 0;
 
-    if (!memchr(s, '@', len) && !memchr(s, '#', len) && !memchr(s, '/', len) &&
-        !memchr(s, 'w', len) && !memchr(s, 'W', len)) {
+    if (!may_mask(s, len)) {
         return 0; /* no URL, mention or hashtag can be present */
     }
     if (!nt->md && !(nt->md = pcre2_match_data_create(5, NULL))) {
@@ -767,9 +798,12 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     for (size_t k = 0; k < nt->n; k++) {
         uint32_t c = nt->cp[k];
         size_t b0 = b;
-        if (c < 0x80) {
+        if (c < 0x80) { /* most code points of English text: one byte */
+            nt->u8cp[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
-        } else if (c < 0x800) {
+            continue;
+        }
+        if (c < 0x800) {
             o[b++] = (unsigned char)(0xC0 | (c >> 6));
             o[b++] = (unsigned char)(0x80 | (c & 0x3F));
         } else if (c < 0x10000) {

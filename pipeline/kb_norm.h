@@ -83,6 +83,10 @@ int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out);
 
 /** Class of a *normalised* code point. */
 kb_cpclass_t kb_norm_class(const kb_norm_t *nm, uint32_t cp);
+/** The class of every BMP code point (borrowed, 0x10000 entries of
+ *  kb_cpclass_t, valid while @p nm lives): the tokenizer looks each code
+ *  point up in it directly and calls kb_norm_class() only above the BMP. */
+const uint8_t *kb_norm_class_table(const kb_norm_t *nm);
 
 /** UTF-8 rendering of nt->cp (built on first call per message) with the
  *  byte -> code point index map in nt->u8cp. Returns NULL when out of memory. */

@@ -28,6 +28,7 @@ void kb_tokens_fini(kb_tokens_t *tk)
 typedef struct {
     const kb_lexicon_t *lx;
     const kb_norm_t *nm;
+    const uint8_t *cls; /* BMP classes of nm, looked up once per code point */
     const kb_ntext_t *nt;
     kb_tokens_t *tk;
     int oom;
@@ -60,6 +61,7 @@ static kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
     t->s0 = x->nt->src0[n0];
     t->s1 = x->nt->src1[n1 - 1];
     t->e = e;
+    t->node = KB_LEX_NONE;
     t->type = (uint8_t)type;
     t->flags = (uint8_t)(((fl & KB_NF_ELONG) ? KB_TF_ELONG : 0) |
                          ((fl & KB_NF_HASHTAG) ? KB_TF_HASHTAG : 0));
@@ -68,18 +70,27 @@ static kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
 
 static kb_cpclass_t cls_at(const tok_ctx_t *x, size_t i)
 {
-    return i < x->nt->n ? kb_norm_class(x->nm, x->nt->cp[i]) : KB_CC_SPACE;
+    uint32_t c;
+
+    if (i >= x->nt->n) {
+        return KB_CC_SPACE;
+    }
+    c = x->nt->cp[i];
+    return c < 0x10000 ? (kb_cpclass_t)x->cls[c] : kb_norm_class(x->nm, c);
+}
+
+/* Trie node reached by cp[0, n) from the root, or KB_LEX_NONE. */
+static uint32_t walk(const kb_lexicon_t *lx, const uint32_t *cp, size_t n)
+{
+    return kb_lexicon_walk(lx, KB_LEX_ROOT, cp, n);
 }
 
 /* Entry of exactly cp[0, n), or NULL. */
 static const kb_lex_entry_t *exact(const kb_lexicon_t *lx, const uint32_t *cp,
                                    size_t n)
 {
-    uint32_t node = KB_LEX_ROOT;
+    uint32_t node = walk(lx, cp, n);
 
-    for (size_t i = 0; i < n && node != KB_LEX_NONE; i++) {
-        node = kb_lexicon_step(lx, node, cp[i]);
-    }
     return node == KB_LEX_NONE ? NULL : kb_lexicon_entry(lx, node);
 }
 
@@ -88,10 +99,15 @@ static const kb_lex_entry_t *exact(const kb_lexicon_t *lx, const uint32_t *cp,
 static const kb_lex_entry_t *lookup_word(tok_ctx_t *x, size_t n0, size_t n1)
 {
     const kb_ntext_t *nt = x->nt;
-    const kb_lex_entry_t *e = exact(x->lx, nt->cp + n0, n1 - n0);
+    kb_token_t *tok = &x->tk->t[x->tk->n - 1];
+    const kb_lex_entry_t *e;
     size_t m = 0;
 
-    if (e || !(x->tk->t[x->tk->n - 1].flags & KB_TF_ELONG)) {
+    /* Kept on the token: merge_phrases() continues from this node instead
+     * of walking the word again. */
+    tok->node = walk(x->lx, nt->cp + n0, n1 - n0);
+    e = tok->node == KB_LEX_NONE ? NULL : kb_lexicon_entry(x->lx, tok->node);
+    if (e || !(tok->flags & KB_TF_ELONG)) {
         return e;
     }
     if (x->tk->tmpcap < n1 - n0) {
@@ -351,23 +367,21 @@ static void merge_phrases(tok_ctx_t *x)
         kb_token_t *t = &tk->t[r];
         size_t best = r, k = r;
         const kb_lex_entry_t *be = t->e;
-        uint32_t node = KB_LEX_ROOT;
+        uint32_t node = KB_LEX_ROOT, bnode = t->node;
 
         if (t->type == KB_TOK_WORD || t->type == KB_TOK_NUM) {
-            for (uint32_t q = t->n0; q < t->n1 && node != KB_LEX_NONE; q++) {
-                node = kb_lexicon_step(x->lx, node, cp[q]);
-            }
+            node = t->node;
             while (node != KB_LEX_NONE && k + 1 < tk->n &&
                    (tk->t[k + 1].type == KB_TOK_WORD || tk->t[k + 1].type == KB_TOK_NUM)) {
                 const kb_lex_entry_t *e;
                 k++;
                 node = kb_lexicon_step(x->lx, node, ' ');
-                for (uint32_t q = tk->t[k].n0; q < tk->t[k].n1 && node != KB_LEX_NONE; q++) {
-                    node = kb_lexicon_step(x->lx, node, cp[q]);
-                }
+                node = kb_lexicon_walk(x->lx, node, cp + tk->t[k].n0,
+                                       tk->t[k].n1 - tk->t[k].n0);
                 if (node != KB_LEX_NONE && (e = kb_lexicon_entry(x->lx, node))) {
                     best = k;
                     be = e;
+                    bnode = node;
                 }
             }
         }
@@ -376,6 +390,7 @@ static void merge_phrases(tok_ctx_t *x)
             tk->t[w].n1 = tk->t[best].n1;
             tk->t[w].s1 = tk->t[best].s1;
             tk->t[w].e = be;
+            tk->t[w].node = bnode;
             tk->t[w].type = KB_TOK_WORD;
             for (size_t q = r + 1; q <= best; q++) {
                 tk->t[w].flags |= tk->t[q].flags & ~KB_TF_CAPS;
@@ -391,7 +406,7 @@ int kb_tokenize(const kb_lexicon_t *lx, const kb_norm_t *nm,
                 const kb_ntext_t *nt, kb_tokens_t *tk, char *errstr,
                 size_t errstr_size)
 {
-    tok_ctx_t x = {lx, nm, nt, tk, 0, NULL};
+    tok_ctx_t x = {lx, nm, kb_norm_class_table(nm), nt, tk, 0, NULL};
     size_t i = 0;
 
     tk->n = 0;

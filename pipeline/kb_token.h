@@ -43,6 +43,10 @@ typedef struct kb_token {
     const kb_lex_entry_t *e;   /* lexicon entry (borrowed) or NULL */
     uint8_t type;              /* kb_toktype_t */
     uint8_t flags;             /* KB_TF_* */
+    uint32_t node;             /* word and number tokens: trie node reached
+                                  by cp[n0, n1) (phrases are extended from
+                                  it), KB_LEX_NONE when no term starts so
+                                  or for other tokens */
 } kb_token_t;
 
 /** Token list of one message; transparent; reuse across messages. */

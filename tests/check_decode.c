@@ -159,6 +159,44 @@ START_TEST(t_epoch)
 }
 END_TEST
 
+/* The flat-object fast path must build what json_loadb builds: escapes,
+ * surrogate pairs, integers at the edge of its range, literals. */
+static const struct {
+    const char *in, *text;
+    json_type id_type;
+    long long id;
+} fast_cases[] = {
+    {"{\"text\":\"a\\\"b\\\\c\\/d\\n\",\"id\":1}", "a\"b\\c/d\n", JSON_INTEGER, 1},
+    {"{\"text\":\"caf\\u00e9 \\ud83d\\ude00\",\"id\":-0}", "caf\xc3\xa9 \xf0\x9f\x98\x80", JSON_INTEGER, 0},
+    {" { \"id\" : -123456789012345678 , \"text\" : \"x\" } ", "x", JSON_INTEGER, -123456789012345678LL},
+    {"{\"text\":\"x\",\"id\":9223372036854775807}", "x", JSON_INTEGER, 9223372036854775807LL},
+    {"{\"text\":\"x\",\"id\":true}", "x", JSON_TRUE, 0},
+    {"{\"text\":\"x\",\"id\":2.5}", "x", JSON_REAL, 0},
+    {"{\"text\":\"x\",\"id\":{\"k\":[1]}}", "x", JSON_OBJECT, 0},
+    {"{\"te\\u0078t\":\"x\",\"id\":\"s\"}", "x", JSON_STRING, 0},
+};
+
+START_TEST(t_fast_path)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(1024, err, sizeof(err));
+    kb_msg_t msg;
+
+    ck_assert_ptr_nonnull(dec);
+    ck_assert_int_eq(kb_decode(dec, fast_cases[_i].in, strlen(fast_cases[_i].in), &msg, err,
+                               sizeof(err)), KB_DECODE_OK);
+    ck_assert_uint_eq(msg.text_len, strlen(fast_cases[_i].text));
+    ck_assert_mem_eq(msg.text, fast_cases[_i].text, msg.text_len);
+    ck_assert_ptr_nonnull(msg.id);
+    ck_assert_int_eq(json_typeof(msg.id), fast_cases[_i].id_type);
+    if (fast_cases[_i].id_type == JSON_INTEGER) {
+        ck_assert_int_eq(json_integer_value(msg.id), fast_cases[_i].id);
+    }
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
 Suite *kb_decode_suite(void)
 {
     Suite *s = suite_create("decode");
@@ -169,6 +207,7 @@ Suite *kb_decode_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("fields");
     tcase_add_test(tc, t_fields);
+    tcase_add_loop_test(tc, t_fast_path, 0, sizeof(fast_cases) / sizeof(fast_cases[0]));
     tcase_add_test(tc, t_mapping);
     tcase_add_test(tc, t_epoch);
     tcase_add_loop_test(tc, t_iso8601, 0, sizeof(ts_cases) / sizeof(ts_cases[0]));

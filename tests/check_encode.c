@@ -1,4 +1,5 @@
 /* check_encode.c -- JSON writing: numbers, escaping, record layout. */
+#include <stdint.h>
 #include <string.h>
 
 #include "kb_buf.h"
@@ -17,6 +18,25 @@ START_TEST(t_num)
     kb_buf_init(&b);
     kb_buf_num(&b, num_cases[_i].v);
     ck_assert_str_eq(b.p, num_cases[_i].out);
+    kb_buf_fini(&b);
+}
+END_TEST
+
+/* Integers are written by hand: the extremes and zero must match %lld. */
+START_TEST(t_int)
+{
+    static const struct { int64_t v; const char *out; } cases[] = {
+        {0, "0"}, {7, "7"}, {-42, "-42"}, {1793610000, "1793610000"},
+        {INT64_MAX, "9223372036854775807"}, {INT64_MIN, "-9223372036854775808"},
+    };
+    kb_buf_t b;
+
+    kb_buf_init(&b);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        kb_buf_reset(&b);
+        kb_buf_int(&b, cases[i].v);
+        ck_assert_str_eq(b.p, cases[i].out);
+    }
     kb_buf_fini(&b);
 }
 END_TEST
@@ -91,6 +111,7 @@ Suite *kb_encode_suite(void)
     TCase *tc = tcase_create("format");
 
     tcase_add_loop_test(tc, t_num, 0, sizeof(num_cases) / sizeof(num_cases[0]));
+    tcase_add_test(tc, t_int);
     tcase_add_test(tc, t_escape);
     tcase_add_test(tc, t_error_record);
     tcase_add_test(tc, t_record);

@@ -5,6 +5,7 @@
 
 #include "kb_lexicon.h"
 #include "kb_mem.h"
+#include "kb_prefilter.h"
 #include "kb_test.h"
 
 static const kb_lexicon_t *fx(void)
@@ -167,6 +168,85 @@ START_TEST(t_alloc_failure)
 }
 END_TEST
 
+/* Prefilter: each row is a pattern, a text, and whether the pattern may
+ * run on it. A "1" where the pattern does not match is allowed (the filter
+ * is only a necessary condition); a "0" must never hide a real match. */
+static const struct {
+    const char *re, *text;
+    int run;
+} pf_rows[] = {
+    {"(?=[w])\\bwait(?:ed|ing)?\\s(?:[0-9]+)\\s(?:hours?|mins?)", "waited 3 hours", 1},
+    {"(?=[w])\\bwait(?:ed|ing)?\\s(?:[0-9]+)\\s(?:hours?|mins?)", "waited a while", 0},
+    {"(?=[w])\\bwait(?:ed|ing)?\\s(?:[0-9]+)\\s(?:hours?|mins?)", "3 hours", 0},
+    {"(?:等|排队)了?[一二三]个?小时", "排队三小时", 1},
+    {"(?:等|排队)了?[一二三]个?小时", "排队三天", 0},
+    {"[0-9]{3}", "no digits", 0},          /* too many strings: one digit needed */
+    {"[0-9]{3}", "room 7", 1},
+    {"a(?i)b", "AB", 1},                   /* inline options: always runs */
+    {"x\\x{4e00}", "y", 1},                /* \x escapes: always runs */
+    {"(?:ab)*c?", "zzz", 1},               /* can match empty: no condition */
+    {"(?<!no)\\s(?:good|great)\\b", "great", 1},
+    {"(?<!no)\\s(?:good|great)\\b", "fine", 0},
+    {"(?:late|delayed){2}", "delayedlate", 1},
+    {"(?:late|delayed){2}", "late", 0},
+    {"(?:late|delayed){2}", "on time", 0},
+};
+
+START_TEST(t_prefilter)
+{
+    const size_t n = sizeof(pf_rows) / sizeof(pf_rows[0]);
+    kb_prefilter_t *pf = kb_prefilter_new();
+    uint8_t run[sizeof(pf_rows) / sizeof(pf_rows[0])];
+
+    ck_assert_ptr_nonnull(pf);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(kb_prefilter_add(pf, pf_rows[i].re), 0);
+    }
+    ck_assert_int_eq(kb_prefilter_build(pf), 0);
+    ck_assert_uint_eq(kb_prefilter_count(pf), n);
+    ck_assert_uint_eq(kb_prefilter_sets(pf, 0), 2); /* wait, hour|min; [0-9] is dropped */
+    ck_assert_uint_eq(kb_prefilter_sets(pf, 7), 0);
+    ck_assert_uint_eq(kb_prefilter_sets(pf, 8), 0);
+    ck_assert_uint_eq(kb_prefilter_sets(pf, 9), 0);
+    for (size_t i = 0; i < n; i++) {
+        kb_prefilter_scan(pf, pf_rows[i].text, strlen(pf_rows[i].text), run);
+        ck_assert_msg(run[i] == pf_rows[i].run, "row %zu: /%s/ on '%s' gave %d", i,
+                      pf_rows[i].re, pf_rows[i].text, run[i]);
+    }
+    kb_prefilter_free(pf);
+}
+END_TEST
+
+/* Every product pattern gets a condition, so a change in the analysis that
+ * silently turns it off shows here (speed is measured in bench/). */
+START_TEST(t_prefilter_product)
+{
+    const char *dir = getenv("KB_LEXICONS");
+    kb_prefilter_t *pf = kb_prefilter_new();
+    char line[4096];
+    FILE *f;
+    size_t n = 0;
+
+    snprintf(line, sizeof(line), "%s/patterns.tsv", dir ? dir : "lexicons");
+    f = fopen(line, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(pf);
+    while (fgets(line, sizeof(line), f)) {
+        char *tab = strchr(line, '\t');
+        if (line[0] == '#' || !tab) {
+            continue;
+        }
+        *tab = '\0';
+        ck_assert_int_eq(kb_prefilter_add(pf, line), 0);
+        ck_assert_msg(kb_prefilter_sets(pf, n) > 0, "no condition for /%s/", line);
+        n++;
+    }
+    fclose(f);
+    ck_assert_uint_gt(n, 0);
+    kb_prefilter_free(pf);
+}
+END_TEST
+
 Suite *kb_lexicon_suite(void)
 {
     Suite *s = suite_create("lexicon");
@@ -181,6 +261,10 @@ Suite *kb_lexicon_suite(void)
     tc = tcase_create("check");
     tcase_add_test(tc, t_check_product);
     tcase_add_test(tc, t_check_bad);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("prefilter");
+    tcase_add_test(tc, t_prefilter);
+    tcase_add_test(tc, t_prefilter_product);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -42,6 +42,9 @@ static const struct { const char *in, *out; } norm_cases[] = {
     {"\xef\xac\x81ne", "fine"},                      /* ligature expands */
     {"see http://example.com/x?y=1. ok", "see  . ok"}, /* URL masked, '.' kept */
     {"@小明 你好", "  你好"},                          /* mention masked */
+    {"go to WwW.Example.com now", "go to   now"},     /* www. in any case */
+    {"HTTPS://x.cn/a ok", "  ok"},                    /* scheme in any case */
+    {"a/b w. ww.x ftp://y", "a/b w. ww.x ftp://y"},   /* no URL: left alone */
     {"#fail# sad", " fail  sad"},                     /* Weibo #topic# */
     {"so #blessed", "so  blessed"},
 };

@@ -1,0 +1,1019 @@
+/* kb_prefilter.c -- cheap necessary conditions for a set of regex patterns.
+ *
+ * Analysis: a recursive-descent reader of the PCRE2 subset the lexicons use
+ * computes, for every node, either its exact set of matching strings (when
+ * finite and small: "took|takes", "[一二]个?") or a conjunction of literal
+ * sets that every match contains one member of. Concatenation multiplies
+ * exact sets into longer literals and otherwise collects its parts' sets;
+ * alternation unites them; assertions (\b, lookarounds) match the empty
+ * string, since the literal test looks at the whole text anyway. Every rule
+ * only keeps conditions that hold for all matches, and anything unknown
+ * makes the whole pattern unconditional.
+ *
+ * Scan: literals are keyed by their first one, two or three bytes; a bitmap
+ * per length (8 KiB each, stays in L1) rejects almost every text position
+ * with one load, the rest binary-search a sorted key array and compare.
+ */
+#include "kb_prefilter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kb_mem.h"
+
+#define LIT_MAX 32 /* longer literals are cut: a prefix is still required */
+#define SET_MAX 48 /* more members than this and a set says too little */
+#define REQ_MAX 3  /* sets kept per node (and per pattern) */
+#define CLASS_MAX 16
+#define REPEAT_MAX 4
+
+typedef struct {
+    uint8_t len;
+    char b[LIT_MAX];
+} lit_t;
+
+typedef struct {
+    size_t n;
+    lit_t v[SET_MAX];
+} litset_t;
+
+/* What is known of the strings a regex node matches. */
+typedef struct {
+    int exact;   /* ex is exactly the set of strings the node can match */
+    litset_t ex;
+    size_t n_req; /* every match contains a member of each req[i] */
+    litset_t req[REQ_MAX];
+} info_t;
+
+/* Reader state; bad is set for syntax the analysis does not handle. */
+typedef struct {
+    const char *p, *end;
+    int bad, oom;
+} rx_t;
+
+/* One literal of one pattern's set, keyed for the scan. */
+typedef struct {
+    uint32_t key; /* (key length << 24) | first 1..3 bytes */
+    uint32_t pat;
+    uint8_t bit;
+    uint8_t len;
+    char b[LIT_MAX];
+} entry_t;
+
+/* Where the entries of one key start and end in the sorted entry array. */
+typedef struct {
+    uint32_t key, lo, hi;
+} range_t;
+
+struct kb_prefilter {
+    size_t n_pats;
+    uint8_t *need; /* per pattern: one bit per set; 0 = always runs */
+    entry_t *ents;
+    size_t n_ents, cap_ents;
+    range_t *ranges; /* open addressing by key; key 0 = empty slot */
+    size_t range_cap;
+    uint8_t *start;     /* by first two bytes (b0 | b1 << 8): START_* bits */
+    uint64_t bm3[1024]; /* 65536-bit filter on hashed three-byte keys */
+};
+
+/* What may start at a text position, by its first two bytes. */
+#define START_1 1u /* a one-byte literal b0 */
+#define START_2 2u /* a two-byte literal b0 b1 */
+#define START_3 4u /* a literal of three or more bytes opening b0 b1 */
+
+/* ---- literal sets ------------------------------------------------------- */
+
+static int set_has(const litset_t *s, const char *b, size_t len)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->v[i].len == len && memcmp(s->v[i].b, b, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Add an exact member; -1 when it does not fit (the set stops being exact). */
+static int set_add(litset_t *s, const char *b, size_t len)
+{
+    if (set_has(s, b, len)) {
+        return 0;
+    }
+    if (s->n == SET_MAX || len > LIT_MAX) {
+        return -1;
+    }
+    s->v[s->n].len = (uint8_t)len;
+    memcpy(s->v[s->n].b, b, len);
+    s->n++;
+    return 0;
+}
+
+static int contains(const lit_t *hay, const lit_t *needle)
+{
+    if (needle->len > hay->len) {
+        return 0;
+    }
+    for (size_t i = 0; i + needle->len <= hay->len; i++) {
+        if (memcmp(hay->b + i, needle->b, needle->len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Add a member to a requirement set ("one of these occurs"). A member that
+ * contains another is redundant: finding the shorter one is enough. */
+static int req_add(litset_t *s, const lit_t *l)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        if (contains(l, &s->v[i])) {
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (!contains(&s->v[i], l)) {
+            s->v[j++] = s->v[i];
+        }
+    }
+    s->n = j;
+    if (s->n == SET_MAX) {
+        return -1;
+    }
+    s->v[s->n++] = *l;
+    return 0;
+}
+
+static int set_has_empty(const litset_t *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->v[i].len == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* out = every a followed by every b; -1 when it does not fit. */
+static int set_cross(const litset_t *a, const litset_t *b, litset_t *out)
+{
+    out->n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        for (size_t j = 0; j < b->n; j++) {
+            char tmp[2 * LIT_MAX];
+            size_t la = a->v[i].len, lb = b->v[j].len;
+            memcpy(tmp, a->v[i].b, la);
+            memcpy(tmp + la, b->v[j].b, lb);
+            if (set_add(out, tmp, la + lb) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* How much a requirement set narrows things down: its shortest member's
+ * length (short literals occur everywhere), then fewer members. 0: useless,
+ * a set with the empty string is always met. */
+static long set_score(const litset_t *s)
+{
+    size_t min = LIT_MAX;
+
+    if (s->n == 0 || set_has_empty(s)) {
+        return 0;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->v[i].len < min) {
+            min = s->v[i].len;
+        }
+    }
+    return (long)min * 1000 - (long)s->n;
+}
+
+/* ---- node info ------------------------------------------------------------ */
+
+static void info_empty(info_t *in)
+{
+    in->exact = 1;
+    in->ex.n = 1;
+    in->ex.v[0].len = 0;
+    in->n_req = 0;
+}
+
+static void info_any(info_t *in)
+{
+    in->exact = 0;
+    in->ex.n = 0;
+    in->n_req = 0;
+}
+
+/* Keep @p s as a requirement of @p in; the REQ_MAX best survive. */
+static void info_require(info_t *in, const litset_t *s)
+{
+    long sc = set_score(s), worst_sc = 0;
+    size_t worst = 0;
+    litset_t min;
+
+    if (sc == 0) {
+        return;
+    }
+    min.n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (req_add(&min, &s->v[i]) != 0) {
+            return;
+        }
+    }
+    sc = set_score(&min);
+    if (in->n_req < REQ_MAX) {
+        in->req[in->n_req++] = min;
+        return;
+    }
+    for (size_t i = 0; i < in->n_req; i++) {
+        long c = set_score(&in->req[i]);
+        if (i == 0 || c < worst_sc) {
+            worst = i;
+            worst_sc = c;
+        }
+    }
+    if (sc > worst_sc) {
+        in->req[worst] = min;
+    }
+}
+
+/* The single most useful requirement of @p in, or NULL. */
+static const litset_t *info_best(const info_t *in)
+{
+    const litset_t *best = NULL;
+    long best_sc = 0;
+
+    if (in->exact && set_score(&in->ex) > 0) {
+        best = &in->ex;
+        best_sc = set_score(&in->ex);
+    }
+    for (size_t i = 0; i < in->n_req; i++) {
+        long c = set_score(&in->req[i]);
+        if (c > best_sc) {
+            best = &in->req[i];
+            best_sc = c;
+        }
+    }
+    return best;
+}
+
+/* An exact node turned into what it requires. */
+static void info_inexact(info_t *in)
+{
+    if (in->exact) {
+        in->exact = 0;
+        info_require(in, &in->ex);
+        in->ex.n = 0;
+    }
+}
+
+/* ---- reader ----------------------------------------------------------------- */
+
+static info_t *info_new(rx_t *rx)
+{
+    info_t *in = kb_malloc(sizeof(*in));
+
+    if (!in) {
+        rx->oom = 1;
+    }
+    return in;
+}
+
+static int parse_alt(rx_t *rx, info_t *out);
+
+static size_t utf8_len(unsigned char c)
+{
+    return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+}
+
+static uint32_t utf8_get(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    uint32_t cp = n == 1 ? u[0] : n == 2 ? u[0] & 0x1Fu : n == 3 ? u[0] & 0x0Fu : u[0] & 0x07u;
+
+    for (size_t i = 1; i < n; i++) {
+        cp = (cp << 6) | (u[i] & 0x3Fu);
+    }
+    return cp;
+}
+
+static size_t utf8_put(uint32_t cp, char *b)
+{
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    b[0] = (char)(0xF0 | (cp >> 18));
+    b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    b[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int is_alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Read one literal code point at rx->p (UTF-8 was validated by PCRE2). */
+static uint32_t read_char(rx_t *rx)
+{
+    size_t n = utf8_len((unsigned char)*rx->p);
+    uint32_t cp;
+
+    if ((size_t)(rx->end - rx->p) < n) {
+        rx->bad = 1;
+        return 0;
+    }
+    cp = utf8_get(rx->p, n);
+    rx->p += n;
+    return cp;
+}
+
+/* The character a "\x" escape stands for, or -1 (a class such as \s: many
+ * characters), or -2 (not handled). Shared by classes and atoms. */
+static long escape_char(rx_t *rx, char c)
+{
+    static const char ctl[] = "n\nt\tr\rf\fe\033a\007";
+
+    for (size_t i = 0; ctl[i]; i += 2) {
+        if (c == ctl[i]) {
+            return (unsigned char)ctl[i + 1];
+        }
+    }
+    if (strchr("sSdDwWhHvV", c)) {
+        return -1;
+    }
+    if (c == 'p' || c == 'P') { /* \pL or \p{Han}: some property, many chars */
+        if (rx->p < rx->end && *rx->p == '{') {
+            const char *close = memchr(rx->p, '}', (size_t)(rx->end - rx->p));
+            if (!close) {
+                return -2;
+            }
+            rx->p = close + 1;
+        } else if (rx->p < rx->end) {
+            rx->p++;
+        }
+        return -1;
+    }
+    if (!is_alnum(c) && (unsigned char)c < 0x80) {
+        return (unsigned char)c; /* \. \- \' \\ ...: the character itself */
+    }
+    return -2;
+}
+
+/* One class member or range end: a code point, -1 (many), -2 (bad). */
+static long class_char(rx_t *rx)
+{
+    if (*rx->p == '\\') {
+        char c;
+        rx->p++;
+        if (rx->p >= rx->end) {
+            return -2;
+        }
+        c = *rx->p++;
+        return escape_char(rx, c);
+    }
+    if (*rx->p == '[' && rx->p + 1 < rx->end && strchr(":.=", rx->p[1])) {
+        return -2; /* POSIX class */
+    }
+    return (long)read_char(rx);
+}
+
+/* [...] after the '[': an exact set of up to CLASS_MAX characters, else any. */
+static void parse_class(rx_t *rx, info_t *out)
+{
+    int neg = 0, many = 0, first = 1;
+
+    out->exact = 1;
+    out->ex.n = 0;
+    out->n_req = 0;
+    if (rx->p < rx->end && *rx->p == '^') {
+        neg = 1;
+        rx->p++;
+    }
+    while (!rx->bad && rx->p < rx->end && (first || *rx->p != ']')) {
+        long lo = class_char(rx), hi;
+        first = 0;
+        if (lo == -2 || rx->bad) {
+            rx->bad = 1;
+            return;
+        }
+        hi = lo;
+        if (lo >= 0 && rx->p + 1 < rx->end && rx->p[0] == '-' && rx->p[1] != ']') {
+            rx->p++;
+            hi = class_char(rx);
+            if (hi < 0 || hi < lo) {
+                rx->bad = 1;
+                return;
+            }
+        }
+        if (lo < 0 || hi - lo >= CLASS_MAX) {
+            many = 1;
+            continue;
+        }
+        for (long c = lo; c <= hi && !many; c++) {
+            char b[4];
+            if (set_add(&out->ex, b, utf8_put((uint32_t)c, b)) != 0 ||
+                out->ex.n > CLASS_MAX) {
+                many = 1;
+            }
+        }
+    }
+    if (rx->p >= rx->end) {
+        rx->bad = 1;
+        return;
+    }
+    rx->p++; /* ']' */
+    if (neg || many) {
+        info_any(out);
+    }
+}
+
+/* "\..." outside a class, after the backslash. */
+static void parse_escape(rx_t *rx, info_t *out)
+{
+    char c, b[4];
+    long cp;
+
+    if (rx->p >= rx->end) {
+        rx->bad = 1;
+        return;
+    }
+    c = *rx->p++;
+    if (strchr("bBAzZG", c)) {
+        info_empty(out); /* assertions consume nothing */
+        return;
+    }
+    if (strchr("RX", c)) {
+        info_any(out);
+        return;
+    }
+    if ((unsigned char)c >= 0x80) {
+        rx->p--;
+        cp = (long)read_char(rx);
+    } else {
+        cp = escape_char(rx, c);
+    }
+    if (cp == -2) {
+        rx->bad = 1;
+    } else if (cp == -1) {
+        info_any(out);
+    } else {
+        out->exact = 1;
+        out->ex.n = 0;
+        out->n_req = 0;
+        (void)set_add(&out->ex, b, utf8_put((uint32_t)cp, b));
+    }
+}
+
+/* "(..." after the '(': groups keep their content's info, lookarounds
+ * match the empty string; other (?...) forms are not handled. */
+static void parse_group(rx_t *rx, info_t *out)
+{
+    int look = 0;
+    const char *p = rx->p;
+    size_t left = (size_t)(rx->end - p);
+
+    if (left >= 1 && p[0] == '*') {
+        rx->bad = 1; /* verbs */
+        return;
+    }
+    if (left >= 1 && p[0] == '?') {
+        if (left >= 2 && (p[1] == ':' || p[1] == '>')) {
+            rx->p += 2;
+        } else if (left >= 2 && (p[1] == '=' || p[1] == '!')) {
+            rx->p += 2;
+            look = 1;
+        } else if (left >= 3 && p[1] == '<' && (p[2] == '=' || p[2] == '!')) {
+            rx->p += 3;
+            look = 1;
+        } else {
+            rx->bad = 1; /* options, named groups, comments, recursion ... */
+            return;
+        }
+    }
+    parse_alt(rx, out);
+    if (rx->bad || rx->oom) {
+        return;
+    }
+    if (rx->p >= rx->end || *rx->p != ')') {
+        rx->bad = 1;
+        return;
+    }
+    rx->p++;
+    if (look) {
+        info_empty(out);
+    }
+}
+
+/* One atom without its quantifier. */
+static void parse_atom(rx_t *rx, info_t *out)
+{
+    char c = *rx->p++;
+    char b[4];
+
+    switch (c) {
+    case '(':
+        parse_group(rx, out);
+        return;
+    case '[':
+        parse_class(rx, out);
+        return;
+    case '\\':
+        parse_escape(rx, out);
+        return;
+    case '.':
+        info_any(out);
+        return;
+    case '^':
+    case '$':
+        info_empty(out);
+        return;
+    case '*':
+    case '+':
+    case '?':
+    case '{':
+        rx->bad = 1;
+        return;
+    default:
+        rx->p--;
+        out->exact = 1;
+        out->ex.n = 0;
+        out->n_req = 0;
+        (void)set_add(&out->ex, b, utf8_put(read_char(rx), b));
+        return;
+    }
+}
+
+static long read_num(rx_t *rx)
+{
+    long v = 0;
+    int any = 0;
+
+    while (rx->p < rx->end && *rx->p >= '0' && *rx->p <= '9' && v < 100000) {
+        v = v * 10 + (*rx->p++ - '0');
+        any = 1;
+    }
+    return any ? v : -1;
+}
+
+/* A quantifier at rx->p: 1 and its bounds (max -1 = unbounded), or 0. */
+static int parse_quant(rx_t *rx, long *min, long *max)
+{
+    if (rx->p >= rx->end) {
+        return 0;
+    }
+    switch (*rx->p) {
+    case '?': *min = 0; *max = 1; break;
+    case '*': *min = 0; *max = -1; break;
+    case '+': *min = 1; *max = -1; break;
+    case '{':
+        rx->p++;
+        *min = read_num(rx);
+        *max = *min;
+        if (rx->p < rx->end && *rx->p == ',') {
+            rx->p++;
+            if (rx->p < rx->end && *rx->p == '}') {
+                *max = -1;
+            } else if ((*max = read_num(rx)) < *min) {
+                rx->bad = 1;
+                return 0;
+            }
+        }
+        if (*min < 0 || rx->p >= rx->end || *rx->p != '}') {
+            rx->bad = 1; /* a literal '{' or a form we do not read */
+            return 0;
+        }
+        break;
+    default:
+        return 0;
+    }
+    rx->p++;
+    if (rx->p < rx->end && (*rx->p == '?' || *rx->p == '+')) {
+        rx->p++; /* lazy or possessive: same strings */
+    }
+    return 1;
+}
+
+/* Apply {min,max} to @p in. */
+static void apply_quant(info_t *in, long min, long max)
+{
+    if (max == 0) {
+        info_empty(in);
+    } else if (min == 0) {
+        if (in->exact && max == 1 && set_add(&in->ex, "", 0) == 0) {
+            return; /* x? = x or nothing, still exact */
+        }
+        info_any(in);
+    } else if (in->exact && min == max && min <= REPEAT_MAX) {
+        litset_t one = in->ex, acc = in->ex;
+        for (long i = 1; i < min; i++) {
+            if (set_cross(&acc, &one, &in->ex) != 0) {
+                in->ex = one;
+                info_inexact(in);
+                return;
+            }
+            acc = in->ex;
+        }
+    } else if (!(min == 1 && max == 1)) {
+        info_inexact(in); /* at least one copy: its requirements hold */
+    }
+}
+
+/* Concatenation up to '|' or ')': exact runs multiply, the rest collect. */
+static int parse_concat(rx_t *rx, info_t *out)
+{
+    info_t *c = info_new(rx), *tmp = info_new(rx);
+    int all_exact = 1;
+
+    if (!c || !tmp) {
+        kb_free(c);
+        kb_free(tmp);
+        return -1;
+    }
+    info_empty(c);
+    out->exact = 0;
+    out->n_req = 0;
+    out->ex = c->ex; /* the current exact run, starts as {""} */
+    while (!rx->bad && rx->p < rx->end && *rx->p != '|' && *rx->p != ')') {
+        long min, max;
+        parse_atom(rx, c);
+        if (rx->bad || rx->oom) {
+            break;
+        }
+        if (parse_quant(rx, &min, &max)) {
+            apply_quant(c, min, max);
+        }
+        if (rx->bad) {
+            break;
+        }
+        if (c->exact && set_cross(&out->ex, &c->ex, &tmp->ex) == 0) {
+            out->ex = tmp->ex;
+            continue;
+        }
+        all_exact = 0;
+        info_require(out, &out->ex);
+        if (c->exact) {
+            out->ex = c->ex;
+        } else {
+            out->ex.n = 1;
+            out->ex.v[0].len = 0;
+            for (size_t i = 0; i < c->n_req; i++) {
+                info_require(out, &c->req[i]);
+            }
+        }
+    }
+    if (all_exact) {
+        out->exact = 1;
+    } else {
+        info_require(out, &out->ex);
+        out->ex.n = 0;
+    }
+    kb_free(c);
+    kb_free(tmp);
+    return rx->bad || rx->oom ? -1 : 0;
+}
+
+/* Merge alternative @p c into the alternation so far in @p acc. */
+static void alt_merge(info_t *acc, const info_t *c, int first)
+{
+    const litset_t *best;
+
+    if (first) {
+        *acc = *c;
+        return;
+    }
+    if (acc->exact && c->exact) {
+        litset_t u = acc->ex;
+        size_t i;
+        for (i = 0; i < c->ex.n; i++) {
+            if (set_add(&u, c->ex.v[i].b, c->ex.v[i].len) != 0) {
+                break;
+            }
+        }
+        if (i == c->ex.n) {
+            acc->ex = u;
+            return;
+        }
+    }
+    /* Not exact any more: one set, every alternative's best set united. */
+    best = info_best(acc);
+    if (best) {
+        litset_t u = *best;
+        const litset_t *cb = info_best(c);
+        for (size_t i = 0; cb && i < cb->n; i++) {
+            if (req_add(&u, &cb->v[i]) != 0) {
+                cb = NULL;
+            }
+        }
+        info_any(acc);
+        if (cb) {
+            info_require(acc, &u);
+        }
+        return;
+    }
+    info_any(acc);
+}
+
+static int parse_alt(rx_t *rx, info_t *out)
+{
+    info_t *c = info_new(rx);
+    int first = 1;
+
+    if (!c) {
+        return -1;
+    }
+    for (;;) {
+        if (parse_concat(rx, c) != 0) {
+            break;
+        }
+        alt_merge(out, c, first);
+        first = 0;
+        if (rx->p < rx->end && *rx->p == '|') {
+            rx->p++;
+            continue;
+        }
+        break;
+    }
+    kb_free(c);
+    return rx->bad || rx->oom ? -1 : 0;
+}
+
+/* ---- building --------------------------------------------------------------- */
+
+kb_prefilter_t *kb_prefilter_new(void)
+{
+    return kb_calloc(1, sizeof(kb_prefilter_t));
+}
+
+void kb_prefilter_free(kb_prefilter_t *pf)
+{
+    if (pf) {
+        kb_free(pf->need);
+        kb_free(pf->ents);
+        kb_free(pf->ranges);
+        kb_free(pf->start);
+        kb_free(pf);
+    }
+}
+
+static uint32_t key_of(const char *b, size_t len)
+{
+    size_t k = len < 3 ? len : 3;
+    uint32_t key = (uint32_t)k << 24;
+
+    for (size_t i = 0; i < k; i++) {
+        key |= (uint32_t)(unsigned char)b[i] << (8 * i);
+    }
+    return key;
+}
+
+/* The 16-bit filter slot of a key (identity for one and two bytes). */
+static uint32_t key_slot(uint32_t key)
+{
+    uint32_t v = key & 0xFFFFFFu;
+
+    return (key >> 24) < 3 ? v : ((v * 0x9E3779B1u) >> 16);
+}
+
+static int add_entry(kb_prefilter_t *pf, uint32_t pat, uint8_t bit, const lit_t *l)
+{
+    entry_t *e;
+
+    if (pf->n_ents == pf->cap_ents) {
+        size_t cap = pf->cap_ents ? 2 * pf->cap_ents : 256;
+        entry_t *ne = kb_realloc(pf->ents, cap * sizeof(*ne));
+        if (!ne) {
+            return -1;
+        }
+        pf->ents = ne;
+        pf->cap_ents = cap;
+    }
+    e = &pf->ents[pf->n_ents++];
+    e->key = key_of(l->b, l->len);
+    e->pat = pat;
+    e->bit = bit;
+    e->len = l->len;
+    memcpy(e->b, l->b, l->len);
+    return 0;
+}
+
+/* Record the requirement sets of pattern @p pat from its info. A set with a
+ * one-byte member ("a", a digit) is met by nearly every text and costs a
+ * lookup at each such byte; when the pattern has other sets it is left
+ * out (fewer conditions can only let the pattern run more often). */
+static int add_reqs(kb_prefilter_t *pf, uint32_t pat, info_t *in)
+{
+    uint8_t need = 0;
+    size_t w = 0;
+
+    info_inexact(in);
+    for (size_t i = 0; i < in->n_req; i++) {
+        if (set_score(&in->req[i]) >= 2000 || in->n_req == 1) {
+            in->req[w++] = in->req[i];
+        }
+    }
+    in->n_req = w;
+    for (size_t i = 0; i < in->n_req; i++) {
+        for (size_t j = 0; j < in->req[i].n; j++) {
+            if (add_entry(pf, pat, (uint8_t)(1u << i), &in->req[i].v[j]) != 0) {
+                return -1;
+            }
+        }
+        need |= (uint8_t)(1u << i);
+    }
+    pf->need[pat] = need;
+    return 0;
+}
+
+int kb_prefilter_add(kb_prefilter_t *pf, const char *re)
+{
+    rx_t rx = {re, re + strlen(re), 0, 0};
+    info_t *in = info_new(&rx);
+    uint8_t *nn = kb_realloc(pf->need, pf->n_pats + 1);
+    int rc = 0;
+
+    if (nn) {
+        pf->need = nn;
+    }
+    if (!in || !nn) {
+        kb_free(in);
+        return -1;
+    }
+    pf->need[pf->n_pats] = 0;
+    info_any(in);
+    if (parse_alt(&rx, in) == 0 && rx.p == rx.end) {
+        rc = add_reqs(pf, (uint32_t)pf->n_pats, in);
+    } else if (rx.oom) {
+        rc = -1;
+    }
+    /* else: syntax we do not read (or a stray ')'): the pattern always runs */
+    kb_free(in);
+    if (rc == 0) {
+        pf->n_pats++;
+    }
+    return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    uint32_t ka = ((const entry_t *)a)->key, kb = ((const entry_t *)b)->key;
+
+    return ka < kb ? -1 : ka > kb;
+}
+
+static size_t range_home(uint32_t key, size_t cap)
+{
+    return (size_t)((key * 0x9E3779B1u) >> 7) & (cap - 1);
+}
+
+/* Index the sorted entries by key: text positions whose first bytes pass
+ * the bitmap find their literals with one probe, not a binary search
+ * (frequent keys such as "the" or "a" hit at every other word). */
+static int build_ranges(kb_prefilter_t *pf)
+{
+    size_t cap = 16;
+
+    while (cap < 2 * pf->n_ents) {
+        cap *= 2;
+    }
+    kb_free(pf->ranges);
+    if (!(pf->ranges = kb_calloc(cap, sizeof(*pf->ranges)))) {
+        return -1;
+    }
+    pf->range_cap = cap;
+    for (size_t i = 0; i < pf->n_ents;) {
+        size_t j = i, h;
+        while (j < pf->n_ents && pf->ents[j].key == pf->ents[i].key) {
+            j++;
+        }
+        for (h = range_home(pf->ents[i].key, cap); pf->ranges[h].key; h = (h + 1) & (cap - 1)) {
+        }
+        pf->ranges[h] = (range_t){pf->ents[i].key, (uint32_t)i, (uint32_t)j};
+        i = j;
+    }
+    return 0;
+}
+
+int kb_prefilter_build(kb_prefilter_t *pf)
+{
+    if (pf->n_ents) {
+        qsort(pf->ents, pf->n_ents, sizeof(*pf->ents), cmp_entry);
+    }
+    kb_free(pf->start);
+    if (!(pf->start = kb_calloc(65536, 1))) {
+        return -1;
+    }
+    memset(pf->bm3, 0, sizeof(pf->bm3));
+    for (size_t i = 0; i < pf->n_ents; i++) {
+        uint32_t key = pf->ents[i].key, slot = key_slot(key);
+        if (pf->ents[i].len == 1) {
+            for (uint32_t b1 = 0; b1 < 256; b1++) {
+                pf->start[(key & 0xFFu) | b1 << 8] |= START_1;
+            }
+        } else if (pf->ents[i].len == 2) {
+            pf->start[key & 0xFFFFu] |= START_2;
+        } else {
+            pf->start[key & 0xFFFFu] |= START_3;
+            pf->bm3[slot >> 6] |= 1ull << (slot & 63);
+        }
+    }
+    return build_ranges(pf);
+}
+
+size_t kb_prefilter_count(const kb_prefilter_t *pf)
+{
+    return pf->n_pats;
+}
+
+size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
+{
+    size_t n = 0;
+
+    for (uint8_t need = k < pf->n_pats ? pf->need[k] : 0; need; need >>= 1) {
+        n += need & 1;
+    }
+    return n;
+}
+
+/* ---- scanning ----------------------------------------------------------------- */
+
+/* Mark the sets of every literal with key @p key that occurs at @p s. */
+static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t left,
+                uint8_t *run)
+{
+    size_t h = range_home(key, pf->range_cap);
+
+    while (pf->ranges[h].key != key) {
+        if (!pf->ranges[h].key) {
+            return; /* a bitmap collision of the three-byte hash */
+        }
+        h = (h + 1) & (pf->range_cap - 1);
+    }
+    for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
+        const entry_t *e = &pf->ents[i];
+        /* The key holds the first three bytes, so only longer literals
+         * need comparing, and only past them. */
+        if (e->len <= 3 || (e->len <= left && memcmp(e->b + 3, s + 3, e->len - 3u) == 0)) {
+            run[e->pat] |= e->bit;
+        }
+    }
+}
+
+/* One text position with two bytes: most positions stop at the table
+ * lookup (continuation bytes start no literal, so Han text skips two of
+ * every three bytes there too). */
+static void scan_at(const kb_prefilter_t *pf, const unsigned char *u, size_t left,
+                    uint8_t *run)
+{
+    uint32_t b01 = u[0] | ((uint32_t)u[1] << 8), f = pf->start[b01], k3, slot;
+
+    if (f & START_1) {
+        hit(pf, (1u << 24) | u[0], (const char *)u, left, run);
+    }
+    if (f & START_2) {
+        hit(pf, (2u << 24) | b01, (const char *)u, left, run);
+    }
+    if ((f & START_3) && left >= 3) {
+        k3 = (3u << 24) | b01 | ((uint32_t)u[2] << 16);
+        slot = key_slot(k3);
+        if ((pf->bm3[slot >> 6] >> (slot & 63)) & 1) {
+            hit(pf, k3, (const char *)u, left, run);
+        }
+    }
+}
+
+void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
+                       uint8_t *run)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    memset(run, 0, pf->n_pats);
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (pf->start[u[i] | ((uint32_t)u[i + 1] << 8)]) {
+            scan_at(pf, u + i, len - i, run);
+        }
+    }
+    if (len > 0 && (pf->start[u[len - 1]] & START_1)) {
+        hit(pf, (1u << 24) | u[len - 1], s + len - 1, 1, run);
+    }
+    for (size_t k = 0; k < pf->n_pats; k++) {
+        run[k] = (run[k] & pf->need[k]) == pf->need[k];
+    }
+}
