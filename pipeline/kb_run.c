@@ -293,7 +293,10 @@ static void apply_alert_state(kb_run_t *r, const json_t *brand, const json_t *pi
     }
     free(js);
     snprintf(key, sizeof(key), "%s|alert", json_string_value(brand));
-    json_object_set(r->written, key, (json_t *)pick);
+    if ((js = json_dumps(pick, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)))) {
+        json_object_set_new(r->written, key, json_string(js));
+        free(js);
+    }
 }
 
 /* Pick the newest state version that the committed horizon covers. */
@@ -905,29 +908,39 @@ static int write_alert_state(void *ud, const char *name, size_t len, const char 
 {
     kb_run_t *r = ud;
     int64_t h = 0;
-    json_t *st = json_loadb(json, json_len, 0, NULL), *ver, *rec;
+    kb_buf_t ver, rec;
+    const char *prev;
     char key[512];
-    char *js;
     int rc = -1;
 
-    if (!st) {
-        return -1;
-    }
     kb_agg_horizon(r->agg, &h);
     snprintf(key, sizeof(key), "%.*s|alert", (int)len, name);
-    ver = json_pack("{s:I,s:o}", "h", (json_int_t)h, "state", st);
-    rec = ver ? json_pack("{s:s%,s:s,s:O,s:O?}", "brand", name, len, "kind", "alert", "cur", ver,
-                          "prev", json_object_get(r->written, key))
-              : NULL;
-    js = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(rec);
-    if (js) {
-        rc = produce(r, r->cfg.t_state, key, strlen(key), js, strlen(js));
-        free(js);
+    prev = json_string_value(json_object_get(r->written, key));
+    kb_buf_init(&ver);
+    kb_buf_init(&rec);
+    kb_buf_puts(&ver, "{\"h\":");
+    kb_buf_int(&ver, h);
+    kb_buf_puts(&ver, ",\"state\":");
+    kb_buf_append(&ver, json, json_len);
+    kb_buf_putc(&ver, '}');
+    /* Keys in sorted order, as the baseline records print them. */
+    kb_buf_puts(&rec, "{\"brand\":");
+    kb_buf_json_str(&rec, name, len);
+    kb_buf_puts(&rec, ",\"cur\":");
+    kb_buf_append(&rec, ver.p, ver.len);
+    kb_buf_puts(&rec, ",\"kind\":\"alert\"");
+    if (prev) {
+        kb_buf_puts(&rec, ",\"prev\":");
+        kb_buf_puts(&rec, prev);
     }
-    if (ver) {
-        json_object_set_new(r->written, key, ver);
+    kb_buf_putc(&rec, '}');
+    if (!ver.oom && !rec.oom) {
+        rc = produce(r, r->cfg.t_state, key, strlen(key), rec.p, rec.len);
+        /* Kept as text: a parsed copy costs ten times the bytes per brand. */
+        json_object_set_new(r->written, key, json_stringn(ver.p, ver.len));
     }
+    kb_buf_fini(&ver);
+    kb_buf_fini(&rec);
     return rc;
 }
 
