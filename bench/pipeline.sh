@@ -7,6 +7,11 @@
 # it) with brands spread over $BRANDS names and event times one second
 # apart. The pipeline's rate is measured from its first consumed message to
 # the moment everything is consumed, scored, aggregated and lag is 0.
+#
+# The mock broker keeps about 5 MiB per partition and drops the oldest
+# messages past that, so a run that outgrows it never sees its input end:
+# keep N x message size under 5 MiB x partitions (50k zh messages, 14 MB
+# over 4 partitions, fits).
 set -euo pipefail
 BIN=${1:?usage: pipeline.sh KOUBEI_BIN}
 N=${N:-50000}
