@@ -3,6 +3,7 @@
 #define KB_CMD_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Each takes argv from the sub-command's name on and returns the exit
@@ -14,6 +15,12 @@ int kb_cmd_replay(int argc, char **argv);
 
 /** "500ms", "10s", "5m", "1h", "30" (seconds) -> milliseconds, or -1. */
 int64_t kb_cmd_duration_ms(const char *s);
+
+struct kb_decoder;
+/** A decoder rejecting messages over @p max_bytes, with the --field
+ *  mappings applied; NULL with errstr. Caller frees with kb_decoder_free(). */
+struct kb_decoder *kb_cmd_decoder(size_t max_bytes, const char *const *fields, size_t n_fields,
+                                  char *errstr, size_t errstr_size);
 
 struct kb_alert_cfg;
 /** --alert KEY=VALUE: set one detector threshold; prints why not and

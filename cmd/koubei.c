@@ -227,16 +227,10 @@ static int cmd_score(int argc, char **argv)
     if (!(x.en = load_engine(&o))) {
         goto out;
     }
-    if (!(x.dec = kb_decoder_new(o.max_bytes, err, sizeof(err))) ||
+    if (!(x.dec = kb_cmd_decoder(o.max_bytes, o.fields, o.n_fields, err, sizeof(err))) ||
         !(x.sc = kb_scorer_new(kb_engine_lexicon(x.en), kb_engine_norm(x.en), err, sizeof(err)))) {
         fprintf(stderr, "koubei score: %s\n", err);
         goto out;
-    }
-    for (size_t i = 0; i < o.n_fields; i++) {
-        if (kb_decoder_map(x.dec, o.fields[i], err, sizeof(err)) != 0) {
-            fprintf(stderr, "koubei score: %s\n", err);
-            goto out;
-        }
     }
     rc = 0;
     if (first == argc) {

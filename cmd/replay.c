@@ -788,13 +788,8 @@ int kb_cmd_replay(int argc, char **argv)
         fprintf(stderr, "koubei replay: cannot load lexicons: %s\n", err);
         return 2;
     }
-    if (!(dec = kb_decoder_new(o.max_bytes, err, sizeof(err)))) {
+    if (!(dec = kb_cmd_decoder(o.max_bytes, o.fields, o.n_fields, err, sizeof(err)))) {
         goto out;
-    }
-    for (size_t i = 0; i < o.n_fields; i++) {
-        if (kb_decoder_map(dec, o.fields[i], err, sizeof(err)) != 0) {
-            goto out;
-        }
     }
     rc = 1;
     if (sink_open(&sink, &o, err, sizeof(err)) != 0) {

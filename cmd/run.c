@@ -82,6 +82,20 @@ int kb_cmd_alert_opt(kb_alert_cfg_t *cfg, const char *kv)
     return 0;
 }
 
+kb_decoder_t *kb_cmd_decoder(size_t max_bytes, const char *const *fields, size_t n_fields,
+                             char *errstr, size_t errstr_size)
+{
+    kb_decoder_t *dec = kb_decoder_new(max_bytes, errstr, errstr_size);
+
+    for (size_t i = 0; dec && i < n_fields; i++) {
+        if (kb_decoder_map(dec, fields[i], errstr, errstr_size) != 0) {
+            kb_decoder_free(dec);
+            return NULL;
+        }
+    }
+    return dec;
+}
+
 int kb_cmd_alert_help(const kb_alert_cfg_t *cfg)
 {
     kb_buf_t b;
@@ -264,13 +278,8 @@ int kb_cmd_run(int argc, char **argv)
         fprintf(stderr, "koubei run: cannot load lexicons: %s\n", err);
         return 2;
     }
-    if (!(dec = kb_decoder_new(o.max_bytes, err, sizeof(err)))) {
+    if (!(dec = kb_cmd_decoder(o.max_bytes, o.fields, o.n_fields, err, sizeof(err)))) {
         goto out;
-    }
-    for (size_t i = 0; i < o.n_fields; i++) {
-        if (kb_decoder_map(dec, o.fields[i], err, sizeof(err)) != 0) {
-            goto out;
-        }
     }
     if (!o.cfg.brokers) {
         if (!(broker = kb_broker_new(1, o.partitions,

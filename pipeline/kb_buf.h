@@ -35,6 +35,9 @@ void kb_buf_num(kb_buf_t *b, double v);
 void kb_buf_int(kb_buf_t *b, int64_t v);
 /** Append one code point as UTF-8. */
 void kb_buf_utf8(kb_buf_t *b, uint32_t cp);
+/** Write code point @p cp (<= U+10FFFF) as UTF-8 into @p out (room for 4);
+ *  returns the bytes written. */
+size_t kb_utf8_put(uint32_t cp, char *out);
 /** Append `,"payload":` and @p p as a JSON string when it is valid UTF-8,
  *  else base64 followed by `,"payload_encoding":"base64"` (dead letters
  *  keep the bytes exactly). */

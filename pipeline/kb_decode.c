@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kb_buf.h"
 #include "kb_mem.h"
 
 #define MAX_DEPTH 8
@@ -446,29 +447,6 @@ static size_t fast_utf8(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-static size_t put_utf8(uint32_t cp, char *b)
-{
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    b[0] = (char)(0xF0 | (cp >> 18));
-    b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    b[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
 
 static int fast_hex4(const unsigned char *p, const unsigned char *end, uint32_t *v)
 {
@@ -518,7 +496,7 @@ static int fast_escape(fast_t *f, size_t *n)
         f->p += 6;
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
     }
-    *n += put_utf8(cp, f->tmp + *n);
+    *n += kb_utf8_put(cp, f->tmp + *n);
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kb_buf.h"
 #include "kb_mem.h"
 
 #define LIT_MAX 32 /* longer literals are cut: a prefix is still required */
@@ -301,29 +302,6 @@ static uint32_t utf8_get(const char *p, size_t n)
     return cp;
 }
 
-static size_t utf8_put(uint32_t cp, char *b)
-{
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    b[0] = (char)(0xF0 | (cp >> 18));
-    b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    b[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
 
 static int is_alnum(char c)
 {
@@ -429,7 +407,7 @@ static void parse_class(rx_t *rx, info_t *out)
         }
         for (long c = lo; c <= hi && !many; c++) {
             char b[4];
-            if (set_add(&out->ex, b, utf8_put((uint32_t)c, b)) != 0 ||
+            if (set_add(&out->ex, b, kb_utf8_put((uint32_t)c, b)) != 0 ||
                 out->ex.n > CLASS_MAX) {
                 many = 1;
             }
@@ -478,7 +456,7 @@ static void parse_escape(rx_t *rx, info_t *out)
         out->exact = 1;
         out->ex.n = 0;
         out->n_req = 0;
-        (void)set_add(&out->ex, b, utf8_put((uint32_t)cp, b));
+        (void)set_add(&out->ex, b, kb_utf8_put((uint32_t)cp, b));
     }
 }
 
@@ -556,7 +534,7 @@ static void parse_atom(rx_t *rx, info_t *out)
         out->exact = 1;
         out->ex.n = 0;
         out->n_req = 0;
-        (void)set_add(&out->ex, b, utf8_put(read_char(rx), b));
+        (void)set_add(&out->ex, b, kb_utf8_put(read_char(rx), b));
         return;
     }
 }
