@@ -154,7 +154,7 @@ struct kb_agg {
     size_t pn;
     int64_t horizon;           /* windows ending at or before it are final */
     int has_horizon;
-    kb_buf_t out;
+    kb_buf_t out, key;
     size_t open;
     kb_agg_counts_t counts;    /* of the window being emitted */
     const char **top_neg;      /* cfg.top_terms names, for counts.neg_terms */
@@ -198,6 +198,7 @@ kb_agg_t *kb_agg_new(const kb_agg_cfg_t *cfg, kb_agg_emit_fn emit, void *ud,
     a->emit = emit;
     a->ud = ud;
     kb_buf_init(&a->out);
+    kb_buf_init(&a->key);
     if (!(a->top_neg = kb_calloc((size_t)cfg->top_terms + 1, sizeof(*a->top_neg)))) {
         snprintf(errstr, errstr_size, "out of memory");
         kb_agg_free(a);
@@ -236,6 +237,7 @@ void kb_agg_free(kb_agg_t *a)
     kb_free(a->parts);
     kb_free(a->top_neg);
     kb_buf_fini(&a->out);
+    kb_buf_fini(&a->key);
     kb_free(a);
 }
 
@@ -460,10 +462,19 @@ static void put_head(kb_agg_t *a, const char *type, const bwin_t *w, int final)
 static int send(kb_agg_t *a, kb_rec_kind_t kind, const bwin_t *w, int final)
 {
     kb_agg_rec_t rec;
+    char ts[40];
 
-    if (a->out.oom) {
+    /* Keyed so that a compacted topic keeps the latest record of a window. */
+    kb_format_iso8601(w->start, ts, sizeof(ts));
+    kb_buf_reset(&a->key);
+    kb_buf_append(&a->key, w->brand->name, w->brand->len);
+    kb_buf_putc(&a->key, '|');
+    kb_buf_puts(&a->key, ts);
+    if (a->out.oom || a->key.oom) {
         return -1;
     }
+    rec.key = a->key.p;
+    rec.key_len = a->key.len;
     rec.kind = kind;
     rec.brand = w->brand->name;
     rec.window_start = w->start;

@@ -96,6 +96,8 @@ typedef struct kb_agg_rec {
     int final;
     const char *json;    /* one JSON object, no newline */
     size_t len;
+    const char *key;     /* "brand|window_start": the record's Kafka key */
+    size_t key_len;
     const kb_agg_counts_t *counts;
 } kb_agg_rec_t;
 

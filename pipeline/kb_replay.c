@@ -19,7 +19,7 @@ struct kb_replay {
     kb_scorer_t *sc;
     kb_agg_t *agg;
     kb_alert_t *alerts;
-    kb_buf_t out, key;
+    kb_buf_t out;
     int64_t *next_off;           /* per stream: the aggregator's offsets */
     int32_t n_streams;
     kb_replay_stats_t st;
@@ -37,29 +37,20 @@ const char *kb_out_name(kb_out_t o)
     return (unsigned)o < KB_OUT_COUNT ? out_names[o] : "?";
 }
 
-/* Final windows: keyed as live ("brand|window_start"), observed, emitted. */
+/* Final windows: observed, emitted with the aggregator's key, fed to alerts. */
 static int on_window(void *ud, const kb_agg_rec_t *rec)
 {
     kb_replay_t *rp = ud;
-    char ws[40];
 
     if (!rec->final) {
         return 0; /* replay publishes finals only */
-    }
-    kb_format_iso8601(rec->window_start, ws, sizeof(ws));
-    kb_buf_reset(&rp->key);
-    kb_buf_puts(&rp->key, rec->brand);
-    kb_buf_putc(&rp->key, '|');
-    kb_buf_puts(&rp->key, ws);
-    if (rp->key.oom) {
-        return -1;
     }
     rp->st.windows += rec->kind == KB_REC_WOM;
     if (rp->cfg.on_window && rp->cfg.on_window(rp->cfg.ud, rec) != 0) {
         return -1;
     }
-    if (rp->cfg.out(rp->cfg.ud, rec->kind == KB_REC_WOM ? KB_OUT_WOM : KB_OUT_SAT, rp->key.p,
-                    rp->key.len, rec->json, rec->len) != 0) {
+    if (rp->cfg.out(rp->cfg.ud, rec->kind == KB_REC_WOM ? KB_OUT_WOM : KB_OUT_SAT, rec->key,
+                    rec->key_len, rec->json, rec->len) != 0) {
         return -1;
     }
     /* After the window's own record, as live publishes them. */
@@ -91,7 +82,6 @@ kb_replay_t *kb_replay_new(const kb_replay_cfg_t *cfg, const kb_engine_t *en,
     rp->en = en;
     rp->dec = dec;
     kb_buf_init(&rp->out);
-    kb_buf_init(&rp->key);
     if (!(rp->sc = kb_scorer_new(kb_engine_lexicon(en), kb_engine_norm(en), errstr,
                                  errstr_size)) ||
         !(rp->agg = kb_agg_new(&cfg->agg, on_window, rp, errstr, errstr_size))) {
@@ -118,7 +108,6 @@ void kb_replay_free(kb_replay_t *rp)
     kb_agg_free(rp->agg);
     kb_alert_free(rp->alerts);
     kb_buf_fini(&rp->out);
-    kb_buf_fini(&rp->key);
     kb_free(rp->next_off);
     for (size_t i = 0; i < rp->bcap; i++) {
         if (rp->brands[i]) {

@@ -54,7 +54,7 @@ struct kb_run {
     kb_scorer_t *sc;
     kb_agg_t *agg;
     kb_alert_t *alerts;
-    kb_buf_t out, key;
+    kb_buf_t out;
     kb_run_stats_t st;
     apart_t *ap;
     size_t apn;
@@ -706,24 +706,15 @@ static void show_summary(kb_run_t *r)
 static int on_window(void *ud, const kb_agg_rec_t *rec)
 {
     kb_run_t *r = ud;
-    char ws[40];
 
-    kb_format_iso8601(rec->window_start, ws, sizeof(ws));
-    kb_buf_reset(&r->key);
-    kb_buf_puts(&r->key, rec->brand);
-    kb_buf_putc(&r->key, '|');
-    kb_buf_puts(&r->key, ws);
-    if (r->key.oom) {
-        return -1;
-    }
     if (rec->final) {
         r->st.windows_emitted += rec->kind == KB_REC_WOM;
         if (r->cfg.show && rec->kind == KB_REC_WOM) {
             show_final(r, rec);
         }
     }
-    if (produce(r, rec->kind == KB_REC_WOM ? r->cfg.t_wom : r->cfg.t_sat, r->key.p,
-                r->key.len, rec->json, rec->len) != 0) {
+    if (produce(r, rec->kind == KB_REC_WOM ? r->cfg.t_wom : r->cfg.t_sat, rec->key,
+                rec->key_len, rec->json, rec->len) != 0) {
         return -1;
     }
     /* The same detector input as replay: kb_alert_feed_record(). */
@@ -1328,7 +1319,6 @@ kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
     r->en = en;
     r->dec = dec;
     kb_buf_init(&r->out);
-    kb_buf_init(&r->key);
     if (!(r->written = json_object()) || !(r->totals = json_object())) {
         snprintf(errstr, n, "out of memory");
         goto fail;
@@ -1394,7 +1384,6 @@ void kb_run_free(kb_run_t *r)
     kb_agg_free(r->agg);
     kb_alert_free(r->alerts);
     kb_buf_fini(&r->out);
-    kb_buf_fini(&r->key);
     kb_free(r->ap);
     for (size_t i = 0; i < r->n_src_topics; i++) {
         kb_free(r->src[i].name);
