@@ -16,11 +16,31 @@ int kb_cmd_replay(int argc, char **argv);
 /** "500ms", "10s", "5m", "1h", "30" (seconds) -> milliseconds, or -1. */
 int64_t kb_cmd_duration_ms(const char *s);
 
+#define KB_CMD_MAX_MULTI 32
+#define KB_CMD_MAX_BYTES (256 * 1024)
+
+/** Options every scoring command takes: --lexicons DIR (L), --field
+ *  NAME=PATH (f), --lexicon-extra FILE (x), --max-bytes N (m), --log-level
+ *  LEVEL (l); the option characters are the same in every command.
+ *  Strings are borrowed from argv. */
+typedef struct kb_cmd_scoring {
+    const char *lexicons;
+    const char *extra[KB_CMD_MAX_MULTI];
+    size_t n_extra;
+    const char *fields[KB_CMD_MAX_MULTI];
+    size_t n_fields;
+    size_t max_bytes;
+} kb_cmd_scoring_t;
+
+void kb_cmd_scoring_init(kb_cmd_scoring_t *o);
+/** 1 when @p ch is one of these options and @p arg is good, -1 (after
+ *  saying why on stderr) when it is bad, 0 when @p ch is not one of them. */
+int kb_cmd_scoring_opt(kb_cmd_scoring_t *o, int ch, const char *arg);
+
 struct kb_decoder;
-/** A decoder rejecting messages over @p max_bytes, with the --field
- *  mappings applied; NULL with errstr. Caller frees with kb_decoder_free(). */
-struct kb_decoder *kb_cmd_decoder(size_t max_bytes, const char *const *fields, size_t n_fields,
-                                  char *errstr, size_t errstr_size);
+/** A decoder for @p o's --max-bytes and --field mappings; NULL with
+ *  errstr. Caller frees with kb_decoder_free(). */
+struct kb_decoder *kb_cmd_decoder(const kb_cmd_scoring_t *o, char *errstr, size_t errstr_size);
 
 struct kb_alert_cfg;
 /** --alert KEY=VALUE: set one detector threshold; prints why not and

@@ -23,17 +23,10 @@
 #include "kb_log.h"
 #include "kb_score.h"
 
-#define MAX_MULTI 32
-#define DEFAULT_MAX_BYTES (256 * 1024)
 
 /* Options shared by the commands that score. */
 typedef struct {
-    const char *lexicons;
-    const char *extra[MAX_MULTI];
-    size_t n_extra;
-    const char *fields[MAX_MULTI];
-    size_t n_fields;
-    size_t max_bytes;
+    kb_cmd_scoring_t sc;
     int explain;
 } common_opts_t;
 
@@ -61,7 +54,7 @@ static void usage(FILE *f)
         "  --lexicon-extra FILE     extra user lexicon, 'term<TAB>valence' lines\n"
         "  --max-bytes N            reject messages longer than N bytes (%d)\n"
         "  --log-level LEVEL        error|warn|info|debug (info)\n",
-        kb_engine_find_lexicons(), DEFAULT_MAX_BYTES);
+        kb_engine_find_lexicons(), KB_CMD_MAX_BYTES);
 }
 
 /* Returns 0, or 2 after printing a usage error. */
@@ -78,45 +71,22 @@ static int parse_common(int argc, char **argv, common_opts_t *o, int *first_arg)
         {NULL, 0, NULL, 0}};
     int c;
 
-    o->max_bytes = DEFAULT_MAX_BYTES;
+    kb_cmd_scoring_init(&o->sc);
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'e': o->explain = 1; break;
-        case 'L': o->lexicons = optarg; break;
-        case 'f':
-            if (o->n_fields == MAX_MULTI) goto toomany;
-            o->fields[o->n_fields++] = optarg;
-            break;
-        case 'x':
-            if (o->n_extra == MAX_MULTI) goto toomany;
-            o->extra[o->n_extra++] = optarg;
-            break;
-        case 'm': {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || v == 0) {
-                fprintf(stderr, "koubei: --max-bytes wants a positive number\n");
-                return 2;
-            }
-            o->max_bytes = (size_t)v;
-            break;
-        }
-        case 'l':
-            if ((kb_log_level = kb_log_parse_level(optarg)) < 0) {
-                fprintf(stderr, "koubei: unknown log level '%s'\n", optarg);
-                return 2;
-            }
-            break;
         case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return 2;
+        default:
+            switch (kb_cmd_scoring_opt(&o->sc, c, optarg)) {
+            case 1: break;
+            case 0: usage(stderr); return 2;
+            default: return 2;
+            }
         }
     }
     *first_arg = optind;
     return 0;
-toomany:
-    fprintf(stderr, "koubei: at most %d --field/--lexicon-extra options\n", MAX_MULTI);
-    return 2;
 }
 
 /* ---- score ------------------------------------------------------------------ */
@@ -203,7 +173,7 @@ static void score_summary(const score_ctx_t *x)
 static kb_engine_t *load_engine(const common_opts_t *o)
 {
     char err[512];
-    kb_engine_t *en = kb_engine_new(o->lexicons, o->extra, o->n_extra, err, sizeof(err));
+    kb_engine_t *en = kb_engine_new(o->sc.lexicons, o->sc.extra, o->sc.n_extra, err, sizeof(err));
 
     if (!en) {
         fprintf(stderr, "koubei: cannot load lexicons: %s\n", err);
@@ -227,7 +197,7 @@ static int cmd_score(int argc, char **argv)
     if (!(x.en = load_engine(&o))) {
         goto out;
     }
-    if (!(x.dec = kb_cmd_decoder(o.max_bytes, o.fields, o.n_fields, err, sizeof(err))) ||
+    if (!(x.dec = kb_cmd_decoder(&o.sc, err, sizeof(err))) ||
         !(x.sc = kb_scorer_new(kb_engine_lexicon(x.en), kb_engine_norm(x.en), err, sizeof(err)))) {
         fprintf(stderr, "koubei score: %s\n", err);
         goto out;

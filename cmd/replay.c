@@ -22,7 +22,6 @@
 #include "kb_replay.h"
 #include "kb_report.h"
 
-#define MAX_MULTI 32
 #define MAX_PROPS 64
 
 static void replay_usage(FILE *f)
@@ -51,8 +50,7 @@ static void replay_usage(FILE *f)
 
 typedef struct replay_opts {
     kb_replay_cfg_t cfg;
-    const char *lexicons, *extra[MAX_MULTI], *fields[MAX_MULTI];
-    size_t n_extra, n_fields, max_bytes;
+    kb_cmd_scoring_t sc;
     const char *brokers, *topic, *from_offset, *from_time, *until_time;
     const char *out_dir, *to_brokers, *report;
     const char *props[MAX_PROPS];
@@ -695,14 +693,6 @@ static int parse_replay(int argc, char **argv, replay_opts_t *o)
         case 'G':
             bad = (o->cfg.agg.grace_ms = kb_cmd_duration_ms(optarg)) < 0;
             break;
-        case 'f':
-            if (o->n_fields == MAX_MULTI) bad = 1; else o->fields[o->n_fields++] = optarg;
-            break;
-        case 'L': o->lexicons = optarg; break;
-        case 'x':
-            if (o->n_extra == MAX_MULTI) bad = 1; else o->extra[o->n_extra++] = optarg;
-            break;
-        case 'm': o->max_bytes = (size_t)strtoull(optarg, NULL, 10); break;
         case 'b': o->brokers = optarg; break;
         case 't': o->topic = optarg; break;
         case 'o': o->from_offset = optarg; break;
@@ -719,7 +709,6 @@ static int parse_replay(int argc, char **argv, replay_opts_t *o)
             if (o->n_props == MAX_PROPS || !strchr(optarg, '=')) bad = 1;
             else o->props[o->n_props++] = optarg;
             break;
-        case 'l': bad = (kb_log_level = kb_log_parse_level(optarg)) < 0; break;
         case 'A':
             if (strcmp(optarg, "help") == 0) {
                 return kb_cmd_alert_help(&o->cfg.alert);
@@ -728,7 +717,7 @@ static int parse_replay(int argc, char **argv, replay_opts_t *o)
             break;
         case 'N': o->cfg.alerts = 0; break;
         case 'h': replay_usage(stdout); return 1;
-        default: bad = 1; break;
+        default: bad = kb_cmd_scoring_opt(&o->sc, ch, optarg) <= 0; break;
         }
         if (bad) {
             fprintf(stderr, "koubei replay: bad option or value near '%s'\n", argv[optind - 1]);
@@ -779,16 +768,16 @@ int kb_cmd_replay(int argc, char **argv)
     kb_agg_cfg_default(&o.cfg.agg);
     kb_alert_cfg_default(&o.cfg.alert);
     o.cfg.alerts = 1;
-    o.max_bytes = 256 * 1024;
+    kb_cmd_scoring_init(&o.sc);
     o.progress_ms = 10000;
     if ((prc = parse_replay(argc, argv, &o)) != 0) {
         return prc > 0 ? 0 : 2;
     }
-    if (!(en = kb_engine_new(o.lexicons, o.extra, o.n_extra, err, sizeof(err)))) {
+    if (!(en = kb_engine_new(o.sc.lexicons, o.sc.extra, o.sc.n_extra, err, sizeof(err)))) {
         fprintf(stderr, "koubei replay: cannot load lexicons: %s\n", err);
         return 2;
     }
-    if (!(dec = kb_cmd_decoder(o.max_bytes, o.fields, o.n_fields, err, sizeof(err)))) {
+    if (!(dec = kb_cmd_decoder(&o.sc, err, sizeof(err)))) {
         goto out;
     }
     rc = 1;

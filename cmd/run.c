@@ -17,7 +17,6 @@
 #include "kb_log.h"
 #include "kb_run.h"
 
-#define MAX_MULTI 32
 
 static void run_usage(FILE *f)
 {
@@ -82,20 +81,6 @@ int kb_cmd_alert_opt(kb_alert_cfg_t *cfg, const char *kv)
     return 0;
 }
 
-kb_decoder_t *kb_cmd_decoder(size_t max_bytes, const char *const *fields, size_t n_fields,
-                             char *errstr, size_t errstr_size)
-{
-    kb_decoder_t *dec = kb_decoder_new(max_bytes, errstr, errstr_size);
-
-    for (size_t i = 0; dec && i < n_fields; i++) {
-        if (kb_decoder_map(dec, fields[i], errstr, errstr_size) != 0) {
-            kb_decoder_free(dec);
-            return NULL;
-        }
-    }
-    return dec;
-}
-
 int kb_cmd_alert_help(const kb_alert_cfg_t *cfg)
 {
     kb_buf_t b;
@@ -146,12 +131,7 @@ static int read_config(const char *path, kb_run_cfg_t *cfg)
 
 typedef struct run_opts {
     kb_run_cfg_t cfg;
-    const char *lexicons;
-    const char *extra[MAX_MULTI];
-    size_t n_extra;
-    const char *fields[MAX_MULTI];
-    size_t n_fields;
-    size_t max_bytes;
+    kb_cmd_scoring_t sc;
     int partitions;
 } run_opts_t;
 
@@ -222,15 +202,6 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
         case 'W': bad = set_duration("txn-watchdog", optarg, &c->txn_watchdog_ms); break;
         case 'p': o->partitions = atoi(optarg); break;
         case 's': c->show = stdout; break;
-        case 'f':
-            if (o->n_fields == MAX_MULTI) bad = 1; else o->fields[o->n_fields++] = optarg;
-            break;
-        case 'L': o->lexicons = optarg; break;
-        case 'x':
-            if (o->n_extra == MAX_MULTI) bad = 1; else o->extra[o->n_extra++] = optarg;
-            break;
-        case 'm': o->max_bytes = (size_t)strtoull(optarg, NULL, 10); break;
-        case 'l': bad = (kb_log_level = kb_log_parse_level(optarg)) < 0; break;
         case 'A':
             if (strcmp(optarg, "help") == 0) {
                 return kb_cmd_alert_help(&c->alert);
@@ -239,7 +210,7 @@ static int parse_run(int argc, char **argv, run_opts_t *o)
             break;
         case 'N': c->alerts = 0; break;
         case 'h': run_usage(stdout); return 1;
-        default: bad = 1; break;
+        default: bad = kb_cmd_scoring_opt(&o->sc, ch, optarg) <= 0; break;
         }
         if (bad) {
             fprintf(stderr, "koubei run: bad option or value near '%s'\n", argv[optind - 1]);
@@ -269,16 +240,16 @@ int kb_cmd_run(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     kb_run_cfg_default(&o.cfg);
-    o.max_bytes = 256 * 1024;
+    kb_cmd_scoring_init(&o.sc);
     o.partitions = 4;
     if ((prc = parse_run(argc, argv, &o)) != 0) {
         return prc > 0 ? 0 : 2;
     }
-    if (!(en = kb_engine_new(o.lexicons, o.extra, o.n_extra, err, sizeof(err)))) {
+    if (!(en = kb_engine_new(o.sc.lexicons, o.sc.extra, o.sc.n_extra, err, sizeof(err)))) {
         fprintf(stderr, "koubei run: cannot load lexicons: %s\n", err);
         return 2;
     }
-    if (!(dec = kb_cmd_decoder(o.max_bytes, o.fields, o.n_fields, err, sizeof(err)))) {
+    if (!(dec = kb_cmd_decoder(&o.sc, err, sizeof(err)))) {
         goto out;
     }
     if (!o.cfg.brokers) {
