@@ -25,8 +25,24 @@
 #define EXCL_INCR 0.292     /* per '!', at most 4 */
 #define QUEST_INCR 0.18     /* per '?' when there are 2 or more, at most 0.96 */
 #define SCOPE 3             /* tokens a negator or degree word reaches */
+#ifndef BUT_BEFORE
 #define BUT_BEFORE 0.5f
+#endif
+#ifndef BUT_AFTER
 #define BUT_AFTER 1.5f
+#endif
+#ifndef SUMMARY_BEFORE
+#define SUMMARY_BEFORE 0.5f
+#endif
+#ifndef SUMMARY_AFTER
+#define SUMMARY_AFTER 2.0f
+#endif
+#ifndef MID_BEFORE
+#define MID_BEFORE 0.75f
+#endif
+#ifndef MID_AFTER
+#define MID_AFTER 1.25f
+#endif
 #define MAX_HITS 64
 #define MAX_BRANDS 32
 
@@ -220,7 +236,7 @@ static int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
     }
     if (t->e->contrast == KB_CONTRAST_BUT_MID) {
         return (k > 0 && is_boundary(&sc->tk.t[k - 1]) && content_before)
-                   ? KB_CONTRAST_BUT : KB_CONTRAST_NONE;
+                   ? KB_CONTRAST_BUT_MID : KB_CONTRAST_NONE;
     }
     return t->e->contrast;
 }
@@ -419,6 +435,25 @@ static int opens_sentence(const kb_scorer_t *sc, size_t k)
     return 1;
 }
 
+/* 总的来说/overall opens the writer's verdict: the rest of its sentence
+ * weighs SUMMARY_AFTER and everything before it is damped, because a long
+ * review's itemised complaints or praise are what the verdict weighs up. */
+static void summary(kb_scorer_t *sc)
+{
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
+            continue;
+        }
+        for (size_t q = 0; q < k; q++) {
+            sc->weight[q] *= SUMMARY_BEFORE;
+        }
+        for (size_t q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
+            sc->weight[q] *= SUMMARY_AFTER;
+        }
+    }
+}
+
 /* but/但是: what comes before it (in its sentence, or in the previous one
  * when it opens a sentence) weighs 0.5, the rest of its sentence 1.5.
  * although/虽然: its own clause weighs 0.5, the rest of the sentence 1.5.
@@ -439,13 +474,15 @@ static void contrast(kb_scorer_t *sc)
             for (size_t q = sc->sstart[s]; q < sc->sstart[s + 1]; q++) {
                 sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;
             }
-        } else if (role == KB_CONTRAST_BUT) {
+        } else if (role == KB_CONTRAST_BUT || role == KB_CONTRAST_BUT_MID) {
             uint32_t from = (opens_sentence(sc, k) && s > 0) ? s - 1 : s;
+            float wb = role == KB_CONTRAST_BUT ? BUT_BEFORE : MID_BEFORE;
+            float wa = role == KB_CONTRAST_BUT ? BUT_AFTER : MID_AFTER;
             for (size_t q = sc->sstart[from]; q < k; q++) {
-                sc->weight[q] = BUT_BEFORE;
+                sc->weight[q] = wb;
             }
             for (size_t q = k + 1; q < sc->sstart[s + 1]; q++) {
-                sc->weight[q] = BUT_AFTER;
+                sc->weight[q] = wa;
             }
         }
     }
@@ -812,6 +849,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     }
     structure(sc);
     contrast(sc);
+    summary(sc);
     valence(sc);
     sums(sc);
     servqual(sc);

@@ -63,8 +63,12 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"contrast", "The food was good. But the waiter was rude.", 2 * 0.5 - 2 * 1.5},
     {"contrast", "虽然贵，好吃", -1.5 * 0.5 + 2 * 1.5},
     {"contrast", "although good, rude", 2 * 0.5 - 2 * 1.5},
-    {"contrast_mid", "好吃，就是贵", 2 * 0.5 - 1.5 * 1.5},
+    {"contrast_mid", "好吃，就是贵", 2 * 0.75 - 1.5 * 1.25}, /* a reservation: milder */
     {"contrast_mid", "就是好吃", 2},               /* not a contrast at the start */
+    {"summary", "差。总的来说，好", -2.5 * 0.5 + 2 * 2},
+    {"summary", "bad. overall good", -2.5 * 0.5 + 2 * 2},
+    {"summary", "总的来说，好吃，但是贵", 2 * 0.5 * 2 - 1.5 * 1.5 * 2}, /* weights multiply */
+    {"summary", "好吃。差，总的来说", 2 * 0.5 - 2.5 * 0.5},     /* nothing after it */
     {"emphasis", "good!", 2 + 0.292},
     {"emphasis", "好吃！！", 2 + 2 * 0.292},
     {"emphasis", "good!!!!!!!", 2 + 4 * 0.292},  /* at most four count */
