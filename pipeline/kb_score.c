@@ -31,6 +31,9 @@
 #ifndef BUT_AFTER
 #define BUT_AFTER 1.5f
 #endif
+#ifndef IRREALIS_W
+#define IRREALIS_W 0.3f
+#endif
 #ifndef SUMMARY_BEFORE
 #define SUMMARY_BEFORE 0.5f
 #endif
@@ -435,6 +438,15 @@ static int opens_sentence(const kb_scorer_t *sc, size_t k)
     return 1;
 }
 
+/* 希望/如果/hope: the clause states a wish or a supposition, not what
+ * happened ("希望下次快一点" is no praise of speed), so it weighs little. */
+static void irrealis(kb_scorer_t *sc, size_t k)
+{
+    for (size_t q = k + 1; q < sc->tk.n && sc->clause[q] == sc->clause[k]; q++) {
+        sc->weight[q] *= IRREALIS_W;
+    }
+}
+
 /* 总的来说/overall opens the writer's verdict: the rest of its sentence
  * weighs SUMMARY_AFTER and everything before it is damped, because a long
  * review's itemised complaints or praise are what the verdict weighs up. */
@@ -442,6 +454,9 @@ static void summary(kb_scorer_t *sc)
 {
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (e && e->contrast == KB_CONTRAST_IRREALIS) {
+            irrealis(sc, k);
+        }
         if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
             continue;
         }
