@@ -31,6 +31,9 @@
 #ifndef BUT_AFTER
 #define BUT_AFTER 1.5f
 #endif
+#ifndef TOPIC_SPAN
+#define TOPIC_SPAN 3
+#endif
 #ifndef IRREALIS_W
 #define IRREALIS_W 0.3f
 #endif
@@ -99,7 +102,7 @@ const char *kb_mod_name(kb_mod_t m)
 {
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
-        "elongation"};
+        "elongation", "topic"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -422,6 +425,48 @@ static void valence(kb_scorer_t *sc)
         if (tr) {
             tr->value = v;
         }
+    }
+}
+
+/* The next token after k in its clause that carries an opinion, within
+ * TOPIC_SPAN tokens; 0 when there is none. */
+static size_t next_opinion(const kb_scorer_t *sc, size_t k)
+{
+    for (size_t j = k + 1; j < sc->tk.n && j <= k + TOPIC_SPAN; j++) {
+        if (is_boundary(&sc->tk.t[j]) || (sc->tk.t[j].e && sc->tk.t[j].e->contrast)) {
+            return 0;
+        }
+        if (has_valence_f(sc->val[j])) {
+            return j;
+        }
+    }
+    return 0;
+}
+
+/* Chinese topic-comment: in 卫生很差, 隔音不好, 热情不足 the first word is
+ * the topic (hygiene, sound-proofing) that the opposite opinion after it
+ * judges, not an opinion of its own, so it must not cancel that opinion.
+ * Two opinions of the same sign (干净整洁) both count. Only a positive
+ * topic: a negative word before praise is mostly an opinion of its own
+ * (贵得值, 辣得过瘾). English is not topic-prominent ("cheap, tasty"). */
+static void topics(kb_scorer_t *sc)
+{
+    size_t tr = 0;
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        size_t j;
+        if (!has_valence_f(sc->val[k])) {
+            continue;
+        }
+        j = sc->tk.t[k].type == KB_TOK_HAN ? next_opinion(sc, k) : 0;
+        if (j && sc->tk.t[j].type == KB_TOK_HAN && sc->val[k] > 0 && sc->val[j] < 0) {
+            sc->val[k] = 0.0f;
+            if (sc->explain && tr < sc->res.n_trace) {
+                trace_mod(&sc->trace[tr], KB_MOD_TOPIC, 0.0f, tok_span(sc, j));
+                sc->trace[tr].value = 0.0f;
+            }
+        }
+        tr++;
     }
 }
 
@@ -866,6 +911,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     contrast(sc);
     summary(sc);
     valence(sc);
+    topics(sc);
     sums(sc);
     servqual(sc);
     intent(sc);
