@@ -31,6 +31,9 @@
 #ifndef BUT_AFTER
 #define BUT_AFTER 1.5f
 #endif
+#define COMP_SCOPE 8         /* tokens (unknown words are one per character) a
+                               comparative 没有/不如 reaches */
+#define NEGATOR_DEFAULT -0.74f
 #ifndef TOPIC_SPAN
 #define TOPIC_SPAN 3
 #endif
@@ -374,6 +377,54 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     return v;
 }
 
+/* Does token k spell exactly the code points w (NUL-terminated)? */
+static int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    size_t n = 0;
+
+    while (w[n]) {
+        n++;
+    }
+    return t->n1 - t->n0 == n && memcmp(&sc->nt.cp[t->n0], w, n * sizeof(*w)) == 0;
+}
+
+/* 没有/不如/比不上/比不过/赶不上 that opens a comparison: "A没有B(的)好吃", "不如店里好吃" */
+static int is_comparative(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t meiyou[] = {0x6CA1, 0x6709, 0}, mei[] = {0x6CA1, 0},
+                          buru[] = {0x4E0D, 0x5982, 0}, haiburu[] = {0x8FD8, 0x4E0D, 0x5982, 0},
+                          bibushang[] = {0x6BD4, 0x4E0D, 0x4E0A, 0},
+                          bibuguo[] = {0x6BD4, 0x4E0D, 0x8FC7, 0},
+                          ganbushang[] = {0x8D76, 0x4E0D, 0x4E0A, 0};
+
+    return tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
+           tok_is(sc, k, haiburu) || tok_is(sc, k, bibushang) || tok_is(sc, k, bibuguo) ||
+           tok_is(sc, k, ganbushang);
+}
+
+/* In a Chinese comparison the standard of comparison stands between the
+ * negated comparative marker and the adjective (没有汉拿山的好吃), often
+ * beyond the negators' three-token reach; the adjective is still negated.
+ * Returns the marker's token, or k when there is none (nearer markers are
+ * negators that apply_scope() has applied already). */
+static size_t comparative_before(const kb_scorer_t *sc, size_t k)
+{
+    for (size_t j = k, dist = 0; j-- > 0 && dist < COMP_SCOPE; dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (is_boundary(u) || (u->e && u->e->contrast)) {
+            return k;
+        }
+        if (is_comparative(sc, j) && (dist >= SCOPE || !(u->e && u->e->negator < 0))) {
+            return j;
+        }
+        if (has_valence(u->e) || (u->e && u->e->negator < 0)) {
+            return k;
+        }
+    }
+    return k;
+}
+
 /* VADER emphasises ALL-CAPS words only when the text is not all caps. */
 static int mixed_caps(const kb_scorer_t *sc)
 {
@@ -396,6 +447,7 @@ static void valence(kb_scorer_t *sc)
         const kb_token_t *t = &sc->tk.t[k];
         kb_trace_t *tr;
         float v, sg;
+        size_t j;
 
         sc->val[k] = 0.0f;
         if (!has_valence(t->e) || acts_as_degree(sc, k)) {
@@ -417,6 +469,10 @@ static void valence(kb_scorer_t *sc)
             trace_mod(tr, KB_MOD_ELONGATION, sg * ELONG_INCR, span_of(sc, 0, 0));
         }
         v = apply_scope(sc, k, v, tr);
+        if (t->type == KB_TOK_HAN && (j = comparative_before(sc, k)) != k) {
+            v *= NEGATOR_DEFAULT;
+            trace_mod(tr, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j));
+        }
         if (sc->weight[k] < 1.0f || sc->weight[k] > 1.0f) {
             v *= sc->weight[k];
             trace_mod(tr, KB_MOD_CONTRAST, sc->weight[k], span_of(sc, 0, 0));

@@ -68,6 +68,8 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"irrealis", "希望好吃", 2 * 0.3},
     {"irrealis", "差，希望好吃", -2.5 + 2 * 0.3},  /* only its own clause */
     {"irrealis", "if good", 2 * 0.3},
+    {"comparative", "没有那家店里的好吃", 2 * -0.74},   /* 没有 five tokens back */
+    {"comparative", "没有，那家店里的好吃", 2},        /* not across a comma */
     {"topic", "性价比很差", -2.5 * 1.5},            /* 性价比 names the topic */
     {"topic", "性价比好", 0.5 + 2},                /* same sign: both count */
     {"topic", "贵好吃", -1.5 + 2},                 /* a negative one stays */
