@@ -2,9 +2,15 @@
  *
  * Passes over the token list, each a small function:
  *   structure  clause and sentence ids (contrast markers open a clause)
- *   valence    per sentiment token: prior valence, emphasis, then the
- *              negators and degree words in the three tokens before it
  *   contrast   clause weights around but/但是 and although/虽然
+ *   summary    weights of verdicts (总的来说, overall) and of wishes and
+ *              suppositions (希望, 如果, if)
+ *   valence    per sentiment token: prior valence, emphasis, then the
+ *              negators and degree words in the three tokens before it,
+ *              and a comparative 没有/不如 further back
+ *   topics     a positive Chinese word before a negative comment is its
+ *              topic (卫生很差), not an opinion
+ *   questions  praise inside a Chinese question is not asserted
  *   sums       per sentence (with '!'/'?' emphasis) and per clause
  *   servqual   each dimension takes the sentiment of its own clauses
  *   intent     complaint / effort terms that are not negated
@@ -25,33 +31,19 @@
 #define EXCL_INCR 0.292     /* per '!', at most 4 */
 #define QUEST_INCR 0.18     /* per '?' when there are 2 or more, at most 0.96 */
 #define SCOPE 3             /* tokens a negator or degree word reaches */
-#ifndef BUT_BEFORE
 #define BUT_BEFORE 0.5f
-#endif
-#ifndef BUT_AFTER
 #define BUT_AFTER 1.5f
-#endif
-#define COMP_SCOPE 8         /* tokens (unknown words are one per character) a
-                               comparative 没有/不如 reaches */
-#define NEGATOR_DEFAULT -0.74f
-#ifndef TOPIC_SPAN
-#define TOPIC_SPAN 3
-#endif
-#ifndef IRREALIS_W
-#define IRREALIS_W 0.3f
-#endif
-#ifndef SUMMARY_BEFORE
-#define SUMMARY_BEFORE 0.5f
-#endif
-#ifndef SUMMARY_AFTER
-#define SUMMARY_AFTER 2.0f
-#endif
-#ifndef MID_BEFORE
-#define MID_BEFORE 0.75f
-#endif
-#ifndef MID_AFTER
+#define MID_BEFORE 0.75f    /* 就是/只是: a reservation, milder than but */
 #define MID_AFTER 1.25f
-#endif
+#define SUMMARY_BEFORE 0.5f /* 总的来说/overall: what came before ... */
+#define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
+#define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
+#define IRREALIS_SPAN 8
+#define QUEST_POS 0.3f      /* praise inside a Chinese question */
+#define TOPIC_SPAN 3        /* tokens between a topic and its comment */
+#define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
+                               unknown word is one token per character) */
+#define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
 #define MAX_HITS 64
 #define MAX_BRANDS 32
 
@@ -526,6 +518,27 @@ static void topics(kb_scorer_t *sc)
     }
 }
 
+/* A Chinese question does not assert the praise in it: 能准时送达吗？ and
+ * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
+ * that is a question (a '?' or the particle 吗) weigh QUEST_POS. */
+static void questions(kb_scorer_t *sc)
+{
+    static const uint32_t ma[] = {0x5417, 0};
+    uint16_t *q = sc->squest;
+
+    for (size_t s = 0; s < sc->n_sents; s++) {
+        q[s] = 0;
+    }
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        q[sc->sent[k]] |= sc->tk.t[k].type == KB_TOK_QUEST || tok_is(sc, k, ma);
+    }
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        if (q[sc->sent[k]] && sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN) {
+            sc->val[k] *= QUEST_POS;
+        }
+    }
+}
+
 /* ---- contrast ------------------------------------------------------------- */
 
 /* Is token k the first content token of its sentence? */
@@ -540,10 +553,13 @@ static int opens_sentence(const kb_scorer_t *sc, size_t k)
 }
 
 /* 希望/如果/hope: the clause states a wish or a supposition, not what
- * happened ("希望下次快一点" is no praise of speed), so it weighs little. */
+ * happened ("希望下次快一点" is no praise of speed), so it weighs little.
+ * Up to IRREALIS_SPAN tokens: text that separates clauses by spaces only
+ * would otherwise lose whole paragraphs. */
 static void irrealis(kb_scorer_t *sc, size_t k)
 {
-    for (size_t q = k + 1; q < sc->tk.n && sc->clause[q] == sc->clause[k]; q++) {
+    for (size_t q = k + 1; q < sc->tk.n && q <= k + IRREALIS_SPAN &&
+                           sc->clause[q] == sc->clause[k]; q++) {
         sc->weight[q] *= IRREALIS_W;
     }
 }
@@ -968,6 +984,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     summary(sc);
     valence(sc);
     topics(sc);
+    questions(sc);
     sums(sc);
     servqual(sc);
     intent(sc);

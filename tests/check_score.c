@@ -70,6 +70,9 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"irrealis", "if good", 2 * 0.3},
     {"comparative", "没有那家店里的好吃", 2 * -0.74},   /* 没有 five tokens back */
     {"comparative", "没有，那家店里的好吃", 2},        /* not across a comma */
+    {"question", "好吃吗", 2 * 0.3},                /* praise in a question */
+    {"question", "差吗", -2.5},                      /* complaints stay */
+    {"question", "好吃？差。", 2 * 0.3 - 2.5},        /* only its sentence */
     {"topic", "性价比很差", -2.5 * 1.5},            /* 性价比 names the topic */
     {"topic", "性价比好", 0.5 + 2},                /* same sign: both count */
     {"topic", "贵好吃", -1.5 + 2},                 /* a negative one stays */
