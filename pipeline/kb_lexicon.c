@@ -483,6 +483,10 @@ static int parse_contrast(kb_lexicon_t *lx, const char *s, uint8_t *role)
         *role = KB_CONTRAST_ALTHOUGH;
     } else if (strcmp(s, "scope_end") == 0) {
         *role = KB_CONTRAST_SCOPE;
+    } else if (strcmp(s, "summary") == 0) {
+        *role = KB_CONTRAST_SUMMARY;
+    } else if (strcmp(s, "irrealis") == 0) {
+        *role = KB_CONTRAST_IRREALIS;
     } else {
         problem(lx, "unknown contrast role '%s'", s);
         return -1;

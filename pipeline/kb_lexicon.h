@@ -39,8 +39,12 @@ typedef enum {
     KB_CONTRAST_BUT,      /* clause before weighs less, clause after more */
     KB_CONTRAST_BUT_MID,  /* like BUT, only when it opens a later clause */
     KB_CONTRAST_ALTHOUGH, /* its own clause weighs less */
-    KB_CONTRAST_SCOPE     /* only ends a negator's or degree word's reach
+    KB_CONTRAST_SCOPE,    /* only ends a negator's or degree word's reach
                              (不是A就B, 不是A而是B): no clause weighting */
+    KB_CONTRAST_SUMMARY,  /* opens the verdict (总的来说, overall): its
+                             sentence weighs more, what came before less */
+    KB_CONTRAST_IRREALIS  /* opens a wish or supposition (希望, 如果, hope):
+                             its clause says nothing about what happened */
 } kb_contrast_t;
 
 /** Everything known about one normalised term. Transparent, read-only. */

@@ -2,9 +2,15 @@
  *
  * Passes over the token list, each a small function:
  *   structure  clause and sentence ids (contrast markers open a clause)
- *   valence    per sentiment token: prior valence, emphasis, then the
- *              negators and degree words in the three tokens before it
  *   contrast   clause weights around but/但是 and although/虽然
+ *   summary    weights of verdicts (总的来说, overall) and of wishes and
+ *              suppositions (希望, 如果, if)
+ *   valence    per sentiment token: prior valence, emphasis, then the
+ *              negators and degree words in the three tokens before it,
+ *              and a comparative 没有/不如 further back
+ *   topics     a positive Chinese word before a negative comment is its
+ *              topic (卫生很差), not an opinion
+ *   questions  praise inside a Chinese question is not asserted
  *   sums       per sentence (with '!'/'?' emphasis) and per clause
  *   servqual   each dimension takes the sentiment of its own clauses
  *   intent     complaint / effort terms that are not negated
@@ -27,6 +33,17 @@
 #define SCOPE 3             /* tokens a negator or degree word reaches */
 #define BUT_BEFORE 0.5f
 #define BUT_AFTER 1.5f
+#define MID_BEFORE 0.75f    /* 就是/只是: a reservation, milder than but */
+#define MID_AFTER 1.25f
+#define SUMMARY_BEFORE 0.5f /* 总的来说/overall: what came before ... */
+#define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
+#define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
+#define IRREALIS_SPAN 8
+#define QUEST_POS 0.3f      /* praise inside a Chinese question */
+#define TOPIC_SPAN 3        /* tokens between a topic and its comment */
+#define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
+                               unknown word is one token per character) */
+#define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
 #define MAX_HITS 64
 #define MAX_BRANDS 32
 
@@ -80,7 +97,7 @@ const char *kb_mod_name(kb_mod_t m)
 {
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
-        "elongation"};
+        "elongation", "topic"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -220,7 +237,7 @@ static int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
     }
     if (t->e->contrast == KB_CONTRAST_BUT_MID) {
         return (k > 0 && is_boundary(&sc->tk.t[k - 1]) && content_before)
-                   ? KB_CONTRAST_BUT : KB_CONTRAST_NONE;
+                   ? KB_CONTRAST_BUT_MID : KB_CONTRAST_NONE;
     }
     return t->e->contrast;
 }
@@ -352,6 +369,54 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     return v;
 }
 
+/* Does token k spell exactly the code points w (NUL-terminated)? */
+static int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    size_t n = 0;
+
+    while (w[n]) {
+        n++;
+    }
+    return t->n1 - t->n0 == n && memcmp(&sc->nt.cp[t->n0], w, n * sizeof(*w)) == 0;
+}
+
+/* 没有/不如/比不上/比不过/赶不上 that opens a comparison: "A没有B(的)好吃", "不如店里好吃" */
+static int is_comparative(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t meiyou[] = {0x6CA1, 0x6709, 0}, mei[] = {0x6CA1, 0},
+                          buru[] = {0x4E0D, 0x5982, 0}, haiburu[] = {0x8FD8, 0x4E0D, 0x5982, 0},
+                          bibushang[] = {0x6BD4, 0x4E0D, 0x4E0A, 0},
+                          bibuguo[] = {0x6BD4, 0x4E0D, 0x8FC7, 0},
+                          ganbushang[] = {0x8D76, 0x4E0D, 0x4E0A, 0};
+
+    return tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
+           tok_is(sc, k, haiburu) || tok_is(sc, k, bibushang) || tok_is(sc, k, bibuguo) ||
+           tok_is(sc, k, ganbushang);
+}
+
+/* In a Chinese comparison the standard of comparison stands between the
+ * negated comparative marker and the adjective (没有汉拿山的好吃), often
+ * beyond the negators' three-token reach; the adjective is still negated.
+ * Returns the marker's token, or k when there is none (nearer markers are
+ * negators that apply_scope() has applied already). */
+static size_t comparative_before(const kb_scorer_t *sc, size_t k)
+{
+    for (size_t j = k, dist = 0; j-- > 0 && dist < COMP_SCOPE; dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (is_boundary(u) || (u->e && u->e->contrast)) {
+            return k;
+        }
+        if (is_comparative(sc, j) && (dist >= SCOPE || !(u->e && u->e->negator < 0))) {
+            return j;
+        }
+        if (has_valence(u->e) || (u->e && u->e->negator < 0)) {
+            return k;
+        }
+    }
+    return k;
+}
+
 /* VADER emphasises ALL-CAPS words only when the text is not all caps. */
 static int mixed_caps(const kb_scorer_t *sc)
 {
@@ -374,6 +439,7 @@ static void valence(kb_scorer_t *sc)
         const kb_token_t *t = &sc->tk.t[k];
         kb_trace_t *tr;
         float v, sg;
+        size_t j;
 
         sc->val[k] = 0.0f;
         if (!has_valence(t->e) || acts_as_degree(sc, k)) {
@@ -395,6 +461,10 @@ static void valence(kb_scorer_t *sc)
             trace_mod(tr, KB_MOD_ELONGATION, sg * ELONG_INCR, span_of(sc, 0, 0));
         }
         v = apply_scope(sc, k, v, tr);
+        if (t->type == KB_TOK_HAN && (j = comparative_before(sc, k)) != k) {
+            v *= NEGATOR_DEFAULT;
+            trace_mod(tr, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j));
+        }
         if (sc->weight[k] < 1.0f || sc->weight[k] > 1.0f) {
             v *= sc->weight[k];
             trace_mod(tr, KB_MOD_CONTRAST, sc->weight[k], span_of(sc, 0, 0));
@@ -402,6 +472,69 @@ static void valence(kb_scorer_t *sc)
         sc->val[k] = v;
         if (tr) {
             tr->value = v;
+        }
+    }
+}
+
+/* The next token after k in its clause that carries an opinion, within
+ * TOPIC_SPAN tokens; 0 when there is none. */
+static size_t next_opinion(const kb_scorer_t *sc, size_t k)
+{
+    for (size_t j = k + 1; j < sc->tk.n && j <= k + TOPIC_SPAN; j++) {
+        if (is_boundary(&sc->tk.t[j]) || (sc->tk.t[j].e && sc->tk.t[j].e->contrast)) {
+            return 0;
+        }
+        if (has_valence_f(sc->val[j])) {
+            return j;
+        }
+    }
+    return 0;
+}
+
+/* Chinese topic-comment: in 卫生很差, 隔音不好, 热情不足 the first word is
+ * the topic (hygiene, sound-proofing) that the opposite opinion after it
+ * judges, not an opinion of its own, so it must not cancel that opinion.
+ * Two opinions of the same sign (干净整洁) both count. Only a positive
+ * topic: a negative word before praise is mostly an opinion of its own
+ * (贵得值, 辣得过瘾). English is not topic-prominent ("cheap, tasty"). */
+static void topics(kb_scorer_t *sc)
+{
+    size_t tr = 0;
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        size_t j;
+        if (!has_valence_f(sc->val[k])) {
+            continue;
+        }
+        j = sc->tk.t[k].type == KB_TOK_HAN ? next_opinion(sc, k) : 0;
+        if (j && sc->tk.t[j].type == KB_TOK_HAN && sc->val[k] > 0 && sc->val[j] < 0) {
+            sc->val[k] = 0.0f;
+            if (sc->explain && tr < sc->res.n_trace) {
+                trace_mod(&sc->trace[tr], KB_MOD_TOPIC, 0.0f, tok_span(sc, j));
+                sc->trace[tr].value = 0.0f;
+            }
+        }
+        tr++;
+    }
+}
+
+/* A Chinese question does not assert the praise in it: 能准时送达吗？ and
+ * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
+ * that is a question (a '?' or the particle 吗) weigh QUEST_POS. */
+static void questions(kb_scorer_t *sc)
+{
+    static const uint32_t ma[] = {0x5417, 0};
+    uint16_t *q = sc->squest;
+
+    for (size_t s = 0; s < sc->n_sents; s++) {
+        q[s] = 0;
+    }
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        q[sc->sent[k]] |= sc->tk.t[k].type == KB_TOK_QUEST || tok_is(sc, k, ma);
+    }
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        if (q[sc->sent[k]] && sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN) {
+            sc->val[k] *= QUEST_POS;
         }
     }
 }
@@ -417,6 +550,40 @@ static int opens_sentence(const kb_scorer_t *sc, size_t k)
         }
     }
     return 1;
+}
+
+/* 希望/如果/hope: the clause states a wish or a supposition, not what
+ * happened ("希望下次快一点" is no praise of speed), so it weighs little.
+ * Up to IRREALIS_SPAN tokens: text that separates clauses by spaces only
+ * would otherwise lose whole paragraphs. */
+static void irrealis(kb_scorer_t *sc, size_t k)
+{
+    for (size_t q = k + 1; q < sc->tk.n && q <= k + IRREALIS_SPAN &&
+                           sc->clause[q] == sc->clause[k]; q++) {
+        sc->weight[q] *= IRREALIS_W;
+    }
+}
+
+/* 总的来说/overall opens the writer's verdict: the rest of its sentence
+ * weighs SUMMARY_AFTER and everything before it is damped, because a long
+ * review's itemised complaints or praise are what the verdict weighs up. */
+static void summary(kb_scorer_t *sc)
+{
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (e && e->contrast == KB_CONTRAST_IRREALIS) {
+            irrealis(sc, k);
+        }
+        if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
+            continue;
+        }
+        for (size_t q = 0; q < k; q++) {
+            sc->weight[q] *= SUMMARY_BEFORE;
+        }
+        for (size_t q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
+            sc->weight[q] *= SUMMARY_AFTER;
+        }
+    }
 }
 
 /* but/但是: what comes before it (in its sentence, or in the previous one
@@ -439,13 +606,15 @@ static void contrast(kb_scorer_t *sc)
             for (size_t q = sc->sstart[s]; q < sc->sstart[s + 1]; q++) {
                 sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;
             }
-        } else if (role == KB_CONTRAST_BUT) {
+        } else if (role == KB_CONTRAST_BUT || role == KB_CONTRAST_BUT_MID) {
             uint32_t from = (opens_sentence(sc, k) && s > 0) ? s - 1 : s;
+            float wb = role == KB_CONTRAST_BUT ? BUT_BEFORE : MID_BEFORE;
+            float wa = role == KB_CONTRAST_BUT ? BUT_AFTER : MID_AFTER;
             for (size_t q = sc->sstart[from]; q < k; q++) {
-                sc->weight[q] = BUT_BEFORE;
+                sc->weight[q] = wb;
             }
             for (size_t q = k + 1; q < sc->sstart[s + 1]; q++) {
-                sc->weight[q] = BUT_AFTER;
+                sc->weight[q] = wa;
             }
         }
     }
@@ -812,7 +981,10 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     }
     structure(sc);
     contrast(sc);
+    summary(sc);
     valence(sc);
+    topics(sc);
+    questions(sc);
     sums(sc);
     servqual(sc);
     intent(sc);

@@ -40,6 +40,8 @@ typedef enum {
     KB_MOD_CONTRAST,     /* value: clause weight */
     KB_MOD_CAPS,         /* value: valence added */
     KB_MOD_ELONGATION,   /* value: valence added */
+    KB_MOD_TOPIC,        /* value: 0, the term names the topic of the
+                            opposite opinion that follows (卫生很差) */
     KB_MOD_COUNT
 } kb_mod_t;
 

@@ -63,8 +63,25 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"contrast", "The food was good. But the waiter was rude.", 2 * 0.5 - 2 * 1.5},
     {"contrast", "虽然贵，好吃", -1.5 * 0.5 + 2 * 1.5},
     {"contrast", "although good, rude", 2 * 0.5 - 2 * 1.5},
-    {"contrast_mid", "好吃，就是贵", 2 * 0.5 - 1.5 * 1.5},
+    {"contrast_mid", "好吃，就是贵", 2 * 0.75 - 1.5 * 1.25}, /* a reservation: milder */
     {"contrast_mid", "就是好吃", 2},               /* not a contrast at the start */
+    {"irrealis", "希望好吃", 2 * 0.3},
+    {"irrealis", "差，希望好吃", -2.5 + 2 * 0.3},  /* only its own clause */
+    {"irrealis", "if good", 2 * 0.3},
+    {"comparative", "没有那家店里的好吃", 2 * -0.74},   /* 没有 five tokens back */
+    {"comparative", "没有，那家店里的好吃", 2},        /* not across a comma */
+    {"question", "好吃吗", 2 * 0.3},                /* praise in a question */
+    {"question", "差吗", -2.5},                      /* complaints stay */
+    {"question", "好吃？差。", 2 * 0.3 - 2.5},        /* only its sentence */
+    {"topic", "性价比很差", -2.5 * 1.5},            /* 性价比 names the topic */
+    {"topic", "性价比好", 0.5 + 2},                /* same sign: both count */
+    {"topic", "贵好吃", -1.5 + 2},                 /* a negative one stays */
+    {"topic", "性价比，差", 0.5 - 2.5},             /* not across a comma */
+    {"topic", "good bad", 2 - 2.5},                /* not in English */
+    {"summary", "差。总的来说，好", -2.5 * 0.5 + 2 * 2},
+    {"summary", "bad. overall good", -2.5 * 0.5 + 2 * 2},
+    {"summary", "总的来说，好吃，但是贵", 2 * 0.5 * 2 - 1.5 * 1.5 * 2}, /* weights multiply */
+    {"summary", "好吃。差，总的来说", 2 * 0.5 - 2.5 * 0.5},     /* nothing after it */
     {"emphasis", "good!", 2 + 0.292},
     {"emphasis", "好吃！！", 2 + 2 * 0.292},
     {"emphasis", "good!!!!!!!", 2 + 4 * 0.292},  /* at most four count */
