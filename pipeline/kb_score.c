@@ -5,8 +5,10 @@
  *   contrast   clause weights around but/但是 and although/虽然
  *   summary    weights of verdicts (总的来说, overall) and of wishes and
  *              suppositions (希望, 如果, if)
+ *   rhetorical sentences that are rhetorical questions (难道…, 不是…吗)
  *   valence    per sentiment token: prior valence, emphasis, then the
- *              negators and degree words in the three tokens before it,
+ *              negators (not in a rhetorical question) and degree words
+ *              in the three tokens before it,
  *              and a comparative 没有/不如 further back
  *   topics     a positive Chinese word before a negative comment is its
  *              topic (卫生很差), not an opinion
@@ -65,6 +67,7 @@ struct kb_scorer {
     uint32_t *csent;
     uint32_t *sstart;          /* first token of each sentence */
     uint16_t *sexcl, *squest;  /* '!' and '?' per sentence */
+    uint8_t *srhet;            /* per sentence: a rhetorical question */
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
@@ -97,7 +100,7 @@ const char *kb_mod_name(kb_mod_t m)
 {
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
-        "elongation", "topic"};
+        "elongation", "topic", "rhetorical"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -144,6 +147,7 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->sstart);
     kb_free(sc->sexcl);
     kb_free(sc->squest);
+    kb_free(sc->srhet);
     kb_free(sc->ev);
     kb_free(sc->trace);
     kb_free(sc);
@@ -178,6 +182,7 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     GROW(sstart, sizeof(uint32_t));
     GROW(sexcl, sizeof(uint16_t));
     GROW(squest, sizeof(uint16_t));
+    GROW(srhet, 1);
 #undef GROW
     sc->tcap = cap;
     return 0;
@@ -284,6 +289,55 @@ static void structure(kb_scorer_t *sc)
     sc->sstart[sc->n_sents] = (uint32_t)sc->tk.n;
 }
 
+/* ---- rhetorical questions ------------------------------------------------ */
+
+/* Does cp[i, end) start with the code points w (NUL-terminated)? */
+static int cp_at(const uint32_t *cp, size_t i, size_t end, const uint32_t *w)
+{
+    for (size_t n = 0; w[n]; n++) {
+        if (i + n >= end || cp[i + n] != w[n]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A Chinese rhetorical question asserts what it seems to negate: 这不是坑人吗
+ * says it is a rip-off, 难道不好吗 and 岂不是更好 say it is good. A sentence
+ * is one when it holds 难道 or 岂, or holds 不是 and ends in 吗/嘛 (before any
+ * closing punctuation). Its negators then do not flip (apply_scope) and its
+ * praise is asserted, not asked (questions). */
+static void rhetorical(kb_scorer_t *sc)
+{
+    static const uint32_t nandao[] = {0x96BE, 0x9053, 0}, qi[] = {0x5C82, 0},
+                          bushi[] = {0x4E0D, 0x662F, 0};
+    const uint32_t *cp = sc->nt.cp;
+
+    for (size_t s = 0; s < sc->n_sents; s++) {
+        size_t k0 = sc->sstart[s], k1 = sc->sstart[s + 1];
+        size_t i0, i1, last = 0;
+        int marker = 0, neg = 0;
+
+        sc->srhet[s] = 0;
+        if (k0 >= k1) {
+            continue;
+        }
+        i0 = sc->tk.t[k0].n0;
+        i1 = sc->tk.t[k1 - 1].n1;
+        for (size_t i = i0; i < i1; i++) {
+            marker |= cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
+            neg |= cp_at(cp, i, i1, bushi);
+        }
+        for (size_t k = k0; k < k1; k++) {
+            if (sc->tk.t[k].type == KB_TOK_HAN) {
+                last = sc->tk.t[k].n1;
+            }
+        }
+        sc->srhet[s] = marker ||
+                       (neg && last > i0 && (cp[last - 1] == 0x5417 || cp[last - 1] == 0x561B));
+    }
+}
+
 /* ---- valence ------------------------------------------------------------ */
 
 static kb_trace_t *trace_new(kb_scorer_t *sc)
@@ -348,7 +402,10 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
         if (!e) {
             continue;
         }
-        if (e->negator < 0) {
+        if (e->negator < 0 && sc->srhet[sc->sent[k]] && u->type == KB_TOK_HAN) {
+            trace_mod(tr, KB_MOD_RHETORICAL, 1.0f, tok_span(sc, j));
+            deg_prod = 1.0f;
+        } else if (e->negator < 0) {
             if (deg_prod > 1.0f) {
                 v /= deg_prod * deg_prod;
                 trace_mod(tr, KB_MOD_DEGREE_UNDER_NEGATION, 1.0f / deg_prod,
@@ -431,21 +488,47 @@ static int mixed_caps(const kb_scorer_t *sc)
     return caps && other;
 }
 
+/* 好的/好啊/好呀/好吧 are shielded words meaning 'OK' (好的，谢谢), but right
+ * after a degree word (挺好的, 很好啊) they are the adjective 好: the entry
+ * of 好 then, else NULL. */
+static const kb_lex_entry_t *degree_ok(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t hao = 0x597D;
+    const kb_token_t *t = &sc->tk.t[k], *p;
+    const kb_lex_entry_t *e = NULL;
+    uint32_t c;
+
+    if (k == 0 || t->type != KB_TOK_HAN || t->n1 - t->n0 != 2 || sc->nt.cp[t->n0] != hao) {
+        return NULL;
+    }
+    c = sc->nt.cp[t->n0 + 1];
+    p = &sc->tk.t[k - 1];
+    if (!(c == 0x7684 || c == 0x554A || c == 0x5440 || c == 0x5427) || !p->e ||
+        p->e->degree <= 0 || is_boundary(p)) { /* 的 啊 呀 吧 */
+        return NULL;
+    }
+    return kb_lexicon_longest(sc->lx, &hao, 1, &e) == 1 && has_valence(e) ? e : NULL;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
 
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
+        const kb_lex_entry_t *e = t->e;
         kb_trace_t *tr;
         float v, sg;
         size_t j;
 
         sc->val[k] = 0.0f;
-        if (!has_valence(t->e) || acts_as_degree(sc, k)) {
+        if (!has_valence(e) && !(e = degree_ok(sc, k))) {
             continue;
         }
-        v = t->e->valence;
+        if (e == t->e && acts_as_degree(sc, k)) {
+            continue;
+        }
+        v = e->valence;
         sg = sign_of(v);
         tr = trace_new(sc);
         if (tr) {
@@ -533,7 +616,8 @@ static void questions(kb_scorer_t *sc)
         q[sc->sent[k]] |= sc->tk.t[k].type == KB_TOK_QUEST || tok_is(sc, k, ma);
     }
     for (size_t k = 0; k < sc->tk.n; k++) {
-        if (q[sc->sent[k]] && sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN) {
+        if (q[sc->sent[k]] && !sc->srhet[sc->sent[k]] && sc->val[k] > 0 &&
+            sc->tk.t[k].type == KB_TOK_HAN) {
             sc->val[k] *= QUEST_POS;
         }
     }
@@ -982,6 +1066,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     structure(sc);
     contrast(sc);
     summary(sc);
+    rhetorical(sc);
     valence(sc);
     topics(sc);
     questions(sc);

@@ -42,6 +42,8 @@ typedef enum {
     KB_MOD_ELONGATION,   /* value: valence added */
     KB_MOD_TOPIC,        /* value: 0, the term names the topic of the
                             opposite opinion that follows (卫生很差) */
+    KB_MOD_RHETORICAL,   /* value: 1, a negator in a rhetorical question
+                            (这不是坑人吗) that does not flip */
     KB_MOD_COUNT
 } kb_mod_t;
 
