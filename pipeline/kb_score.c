@@ -488,26 +488,27 @@ static int mixed_caps(const kb_scorer_t *sc)
     return caps && other;
 }
 
-/* 好的/好啊/好呀/好吧 are shielded words meaning 'OK' (好的，谢谢), but right
- * after a degree word (挺好的, 很好啊) they are the adjective 好: the entry
- * of 好 then, else NULL. */
-static const kb_lex_entry_t *degree_ok(const kb_scorer_t *sc, size_t k)
+/* 好的/好了/快了 are shielded words (好的，谢谢 'OK'; 快了 'nearly'), but right
+ * after a degree word (挺好的, 已经很好了, 送得很快了) the first character is
+ * the adjective again: its entry then, else NULL. Only an opinion
+ * character followed by a sentence particle (的 了 啊 呀 吧) qualifies. */
+static const kb_lex_entry_t *degree_particle(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t hao = 0x597D;
     const kb_token_t *t = &sc->tk.t[k], *p;
     const kb_lex_entry_t *e = NULL;
     uint32_t c;
 
-    if (k == 0 || t->type != KB_TOK_HAN || t->n1 - t->n0 != 2 || sc->nt.cp[t->n0] != hao) {
+    if (k == 0 || t->type != KB_TOK_HAN || t->n1 - t->n0 != 2) {
         return NULL;
     }
     c = sc->nt.cp[t->n0 + 1];
     p = &sc->tk.t[k - 1];
-    if (!(c == 0x7684 || c == 0x554A || c == 0x5440 || c == 0x5427) || !p->e ||
-        p->e->degree <= 0 || is_boundary(p)) { /* 的 啊 呀 吧 */
+    if (!(c == 0x7684 || c == 0x4E86 || c == 0x554A || c == 0x5440 || c == 0x5427) ||
+        !p->e || p->e->degree <= 0 || is_boundary(p)) {
         return NULL;
     }
-    return kb_lexicon_longest(sc->lx, &hao, 1, &e) == 1 && has_valence(e) ? e : NULL;
+    return kb_lexicon_longest(sc->lx, &sc->nt.cp[t->n0], 1, &e) == 1 && has_valence(e) ? e
+                                                                                       : NULL;
 }
 
 static void valence(kb_scorer_t *sc)
@@ -522,7 +523,7 @@ static void valence(kb_scorer_t *sc)
         size_t j;
 
         sc->val[k] = 0.0f;
-        if (!has_valence(e) && !(e = degree_ok(sc, k))) {
+        if (!has_valence(e) && !(e = degree_particle(sc, k))) {
             continue;
         }
         if (e == t->e && acts_as_degree(sc, k)) {
