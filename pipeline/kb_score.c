@@ -42,6 +42,7 @@
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
 #define QUEST_POS 0.3f      /* praise inside a Chinese question */
+#define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
 #define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
                                unknown word is one token per character) */
@@ -383,6 +384,31 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
            has_valence(sc->tk.t[k + 1].e) && !is_boundary(&sc->tk.t[k + 1]);
 }
 
+static int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
+
+/* 一点/一丝/半点 ('a little') soften (有一点贵), but with 都/也 before the
+ * term they say 'not even a little' (一点也不好吃, 一点诚意都没有) and
+ * intensify. Is the degree word at j such an emphatic minimum for term k? */
+static int emphatic_minimum(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t yidian[] = {0x4E00, 0x70B9, 0}, yisi[] = {0x4E00, 0x4E1D, 0},
+                          bandian[] = {0x534A, 0x70B9, 0}, dou[] = {0x90FD, 0},
+                          ye[] = {0x4E5F, 0};
+
+    if (!(tok_is(sc, j, yidian) || tok_is(sc, j, yisi) || tok_is(sc, j, bandian))) {
+        return 0;
+    }
+    for (size_t q = j + 1; q < sc->tk.n && q <= k + 2; q++) {
+        if (is_boundary(&sc->tk.t[q])) {
+            return 0;
+        }
+        if (tok_is(sc, q, dou) || tok_is(sc, q, ye)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Apply the negators and degree words among the SCOPE tokens before token
  * k. Nearest first: a degree word between the negator and the term ("not
  * very good", 不是很好) is undone and inverted, because negating an
@@ -415,7 +441,8 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             deg_prod = 1.0f;
             trace_mod(tr, KB_MOD_NEGATION, e->negator, tok_span(sc, j));
         } else if (e->degree > 0) {
-            float f = 1.0f + (e->degree - 1.0f) * scope_damp[dist];
+            float d = emphatic_minimum(sc, j, k) ? EMPH_MIN : e->degree;
+            float f = 1.0f + (d - 1.0f) * scope_damp[dist];
             v *= f;
             deg_prod *= f;
             trace_mod(tr, KB_MOD_DEGREE, f, tok_span(sc, j));
@@ -469,6 +496,42 @@ static size_t comparative_before(const kb_scorer_t *sc, size_t k)
         }
         if (has_valence(u->e) || (u->e && u->e->negator < 0)) {
             return k;
+        }
+    }
+    return k;
+}
+
+/* Chinese can negate a noun after it: 一点诚意都没有, 一丝问题也没有 put the
+ * negator behind the term, between 一点/一丝/半点/丝毫 and 都/也 + 没(有)/不.
+ * Returns the negator's token, or k when the term is not so framed. */
+static size_t post_negator(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t yidian[] = {0x4E00, 0x70B9, 0}, yisi[] = {0x4E00, 0x4E1D, 0},
+                          bandian[] = {0x534A, 0x70B9, 0}, sihao[] = {0x4E1D, 0x6BEB, 0},
+                          dou[] = {0x90FD, 0}, ye[] = {0x4E5F, 0};
+    size_t j, q = 0;
+    int framed = 0;
+
+    for (j = k, q = 0; j-- > 0 && q < 3; q++) {
+        if (is_boundary(&sc->tk.t[j])) {
+            break;
+        }
+        if (tok_is(sc, j, yidian) || tok_is(sc, j, yisi) || tok_is(sc, j, bandian) ||
+            tok_is(sc, j, sihao)) {
+            framed = 1;
+            break;
+        }
+    }
+    if (!framed) {
+        return k;
+    }
+    for (j = k + 1; j + 1 < sc->tk.n && j <= k + 2; j++) {
+        const kb_token_t *n = &sc->tk.t[j + 1];
+        if (is_boundary(&sc->tk.t[j])) {
+            return k;
+        }
+        if ((tok_is(sc, j, dou) || tok_is(sc, j, ye)) && n->e && n->e->negator < 0) {
+            return j + 1;
         }
     }
     return k;
@@ -545,6 +608,10 @@ static void valence(kb_scorer_t *sc)
             trace_mod(tr, KB_MOD_ELONGATION, sg * ELONG_INCR, span_of(sc, 0, 0));
         }
         v = apply_scope(sc, k, v, tr);
+        if (t->type == KB_TOK_HAN && (j = post_negator(sc, k)) != k) {
+            v *= sc->tk.t[j].e->negator;
+            trace_mod(tr, KB_MOD_NEGATION, sc->tk.t[j].e->negator, tok_span(sc, j));
+        }
         if (t->type == KB_TOK_HAN && (j = comparative_before(sc, k)) != k) {
             v *= NEGATOR_DEFAULT;
             trace_mod(tr, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j));
