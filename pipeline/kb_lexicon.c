@@ -327,48 +327,65 @@ static uint32_t add_edge(kb_lexicon_t *lx, uint32_t node, uint32_t cp)
     return (uint32_t)id;
 }
 
-static int cmp_edge(const void *a, const void *b)
+/* Sort a sibling group by code point; groups are small but for the first
+ * characters of many terms, and those arrive nearly sorted. */
+static void sort_group(edge_t *g, size_t n)
 {
-    uint64_t ka = ((const edge_t *)a)->key, kb = ((const edge_t *)b)->key;
-
-    return ka < kb ? -1 : ka > kb;
+    for (size_t i = 1; i < n; i++) {
+        edge_t x = g[i];
+        size_t j = i;
+        while (j > 0 && g[j - 1].key > x.key) {
+            g[j] = g[j - 1];
+            j--;
+        }
+        g[j] = x;
+    }
 }
 
 /* Renumber the loading trie breadth-first into lx->tn and lx->lab, remap the
- * root table, and free the loading hash. All edges sorted by (parent, code
- * point) give each node's children in label order; handing out ids in
- * queue order makes every node's children consecutive. */
+ * root table, and free the loading hash. Edges bucketed by parent and each
+ * bucket sorted by code point give every node's children in label order;
+ * handing out ids in queue order makes every node's children consecutive. */
 static int freeze_trie(kb_lexicon_t *lx)
 {
-    size_t n = lx->n_nodes, ne = 0, *start = NULL;
+    size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t));
     edge_t *all = kb_malloc((lx->hcount + BMP + 1) * sizeof(edge_t));
     uint32_t *newid = kb_malloc(n * sizeof(uint32_t));
     uint32_t *queue = kb_malloc(n * sizeof(uint32_t));
     int rc = -1;
 
-    start = kb_calloc(n + 1, sizeof(size_t));
     lx->tn = kb_malloc(n * sizeof(tnode_t));
     lx->lab = kb_malloc(n * sizeof(uint32_t));
     if (!all || !newid || !queue || !start || !lx->tn || !lx->lab) {
         goto out;
     }
+    /* Counting sort by parent; the root's table is walked in code point
+     * order, and BMP children come before the hash's larger code points. */
+    for (size_t i = 0; i < lx->hcap; i++) {
+        if (lx->edges[i].key != EMPTY_KEY) {
+            start[(lx->edges[i].key >> 21) + 2]++;
+        }
+    }
+    for (uint32_t cp = 0; cp < BMP; cp++) {
+        start[2] += lx->root[cp] != 0;
+    }
+    for (size_t i = 2; i < n + 2; i++) {
+        start[i] += start[i - 1];
+    }
     for (uint32_t cp = 0; cp < BMP; cp++) {
         if (lx->root[cp]) {
-            all[ne].key = edge_key(KB_LEX_ROOT, cp);
-            all[ne++].val = lx->root[cp];
+            all[start[1]].key = edge_key(KB_LEX_ROOT, cp);
+            all[start[1]++].val = lx->root[cp];
         }
     }
     for (size_t i = 0; i < lx->hcap; i++) {
         if (lx->edges[i].key != EMPTY_KEY) {
-            all[ne++] = lx->edges[i];
+            all[start[(lx->edges[i].key >> 21) + 1]++] = lx->edges[i];
         }
     }
-    qsort(all, ne, sizeof(*all), cmp_edge);
-    for (size_t i = 0; i < ne; i++) {
-        start[(all[i].key >> 21) + 1]++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        start[i + 1] += start[i];
+    /* now start[p] .. start[p + 1] is the bucket of parent p */
+    for (size_t p = 0; p < n; p++) {
+        sort_group(all + start[p], start[p + 1] - start[p]);
     }
     queue[0] = KB_LEX_ROOT;
     newid[KB_LEX_ROOT] = 0;
