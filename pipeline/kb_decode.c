@@ -424,29 +424,40 @@ static void fast_ws(fast_t *f)
 }
 
 /* Length of the valid UTF-8 sequence at p (as jansson checks it: no
- * overlongs, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t fast_utf8(const unsigned char *p, const unsigned char *end)
+ * overlongs, no surrogates, nothing above U+10FFFF), or 0. The range checks
+ * are made on the second byte, per lead byte, as in the Unicode table of
+ * well-formed sequences: this runs once per non-ASCII character of every
+ * message, and decoding the code point only to compare it cost more than
+ * the rest of the JSON parse. */
+static inline __attribute__((always_inline)) size_t fast_utf8(const unsigned char *p,
+                                                              const unsigned char *end)
 {
-    size_t n = *p < 0xC2 ? 0 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : *p < 0xF5 ? 4 : 0;
-    uint32_t cp;
+    unsigned c = p[0];
+    size_t left = (size_t)(end - p);
 
-    if (n == 0 || (size_t)(end - p) < n) {
+    if (c < 0xC2) {
         return 0;
     }
-    cp = *p & (0x7Fu >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
+    if (c < 0xE0) {
+        return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    }
+    if (c < 0xF0) {
+        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
             return 0;
         }
-        cp = (cp << 6) | (p[i] & 0x3Fu);
+        return 3;
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
+    if (c < 0xF5) {
+        if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80 || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] >= 0x90)) {
+            return 0;
+        }
+        return 4;
     }
-    return n;
+    return 0;
 }
-
 
 static int fast_hex4(const unsigned char *p, const unsigned char *end, uint32_t *v)
 {

@@ -586,17 +586,30 @@ static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
+    memset(nt->omask, OM_NONE, len);
     while (i < ilen) {
         int32_t at = i;
+        const unsigned char *u = (const unsigned char *)s + i;
         UChar32 c;
-        U8_NEXT(s, i, ilen, c);
-        if (c < 0) {
-            snprintf(errstr, errstr_size, "invalid UTF-8 at byte %d", (int)at);
-            return -1;
+        /* ASCII and well-formed three-byte sequences (all of the BMP's CJK)
+         * inline; U8_NEXT decides everything else, errors included. */
+        if (u[0] < 0x80) {
+            c = u[0];
+            i++;
+        } else if (u[0] >= 0xE0 && u[0] < 0xF0 && ilen - i >= 3 &&
+                   (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80 &&
+                   !(u[0] == 0xE0 && u[1] < 0xA0) && !(u[0] == 0xED && u[1] >= 0xA0)) {
+            c = (UChar32)((u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu));
+            i += 3;
+        } else {
+            U8_NEXT(s, i, ilen, c);
+            if (c < 0) {
+                snprintf(errstr, errstr_size, "invalid UTF-8 at byte %d", (int)at);
+                return -1;
+            }
         }
         nt->obyte[n] = (uint32_t)at;
         nt->ocp[n] = (uint32_t)c;
-        nt->omask[n] = OM_NONE;
         n++;
     }
     nt->obyte[n] = (uint32_t)len;
