@@ -55,33 +55,11 @@ static int reserve(kb_buf_t *b, size_t extra)
     return 0;
 }
 
-void kb_buf_append(kb_buf_t *b, const void *data, size_t len)
+void kb_buf_append_slow(kb_buf_t *b, const void *data, size_t len)
 {
-    /* The buffer is reused per record, so there is almost always room:
-     * test that inline before the general path (oom keeps cap honest:
-     * a failed reserve never grows it). */
-    if (!b->oom && len < b->cap - b->len) {
-        memcpy(b->p + b->len, data, len);
-        b->len += len;
-        b->p[b->len] = '\0';
-        return;
-    }
     if (reserve(b, len) == 0) {
         memcpy(b->p + b->len, data, len);
         b->len += len;
-        b->p[b->len] = '\0';
-    }
-}
-
-void kb_buf_puts(kb_buf_t *b, const char *s)
-{
-    kb_buf_append(b, s, strlen(s));
-}
-
-void kb_buf_putc(kb_buf_t *b, char c)
-{
-    if ((!b->oom && b->cap - b->len > 1) || reserve(b, 1) == 0) {
-        b->p[b->len++] = c;
         b->p[b->len] = '\0';
     }
 }
