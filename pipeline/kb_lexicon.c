@@ -62,13 +62,16 @@ typedef struct {
 /* Where an entry of some kind was defined: file index and line. */
 typedef struct { uint16_t file; uint32_t line; } origin_t;
 
-/* A node of the frozen trie: its children are the ids [first, first + n),
- * whose edge code points are lab[first .. first + n), ascending. */
-typedef struct {
-    uint32_t first;
-    uint32_t n;
-    int32_t entry; /* index into entries, -1 when no term ends here */
-} tnode_t;
+/* The frozen trie is one array of node blocks in depth-first order; a
+ * node's id is the offset of its block:
+ *   blk[id]                       n, the number of children
+ *   blk[id + 1]                   entry index, BLK_NO_ENTRY when none
+ *   blk[id + 2 .. id + 2 + n)     the children's code points, ascending
+ *   blk[id + 2 + n .. id + 2 + 2n) the children's ids, in the same order
+ * Depth first puts a node's first child right behind it and a term's tail
+ * (one child after another) in consecutive words, so a walk mostly moves
+ * forward through memory. */
+#define BLK_NO_ENTRY UINT32_MAX
 
 struct kb_lexicon {
     const kb_norm_t *nm;
@@ -78,9 +81,8 @@ struct kb_lexicon {
     size_t hcap, hcount;
     int32_t *node_entry;
     size_t n_nodes, nodes_cap;
-    /* frozen (queries): breadth-first nodes and edge labels */
-    tnode_t *tn;
-    uint32_t *lab;
+    /* frozen (queries): depth-first node blocks, see BLK_NO_ENTRY */
+    uint32_t *blk;
     kb_lex_entry_t *entries;
     origin_t *origin; /* K_COUNT per entry; file 0xFFFF = unset */
     size_t n_entries, entries_cap;
@@ -178,35 +180,33 @@ static uint32_t build_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 }
 
 /* Child of @node for @cp in the frozen trie. Inlined into the walks below:
- * the tokenizer steps once per code point. Most nodes have a handful of
- * children, scanned in order; the first Han characters of many terms have
- * hundreds, narrowed down by binary search first. */
+ * the tokenizer steps once per code point of every word. The search is a
+ * branch-free binary search (the compiler turns the halving into a
+ * conditional move): a scan that stopped at the first label not below cp
+ * mispredicted about once per step, and those mispredictions were most of
+ * the cost of looking English words up. */
 static inline uint32_t step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 {
-    const uint32_t *lab = lx->lab;
-    uint32_t lo, n;
+    const uint32_t *b, *lab;
+    uint32_t n;
 
     if (node == KB_LEX_ROOT && cp < BMP) {
         uint32_t v = lx->root[cp];
         return v ? v : KB_LEX_NONE;
     }
-    lo = lx->tn[node].first;
-    n = lx->tn[node].n;
-    while (n > 8) {
+    b = lx->blk + node;
+    n = b[0];
+    if (n == 0) {
+        return KB_LEX_NONE;
+    }
+    lab = b + 2;
+    /* invariant: the last label <= cp, if any, is in lab[0, n) */
+    while (n > 1) {
         uint32_t half = n / 2;
-        if (lab[lo + half] < cp) {
-            lo += half + 1;
-            n -= half + 1;
-        } else {
-            n = half + 1; /* lab[lo + half] may be cp itself */
-        }
+        lab = lab[half] <= cp ? lab + half : lab;
+        n -= half;
     }
-    for (; n > 0 && lab[lo] <= cp; lo++, n--) {
-        if (lab[lo] == cp) {
-            return lo;
-        }
-    }
-    return KB_LEX_NONE;
+    return *lab == cp ? lab[b[0]] : KB_LEX_NONE;
 }
 
 uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
@@ -225,28 +225,27 @@ uint32_t kb_lexicon_walk(const kb_lexicon_t *lx, uint32_t node, const uint32_t *
 
 const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node)
 {
-    int32_t e = lx->tn[node].entry;
-    return e >= 0 ? &lx->entries[e] : NULL;
+    uint32_t e = lx->blk[node + 1];
+    return e != BLK_NO_ENTRY ? &lx->entries[e] : NULL;
 }
 
 size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
                           const kb_lex_entry_t **e)
 {
-    uint32_t node = KB_LEX_ROOT;
+    uint32_t node = KB_LEX_ROOT, be = BLK_NO_ENTRY;
     size_t best = 0;
-    int32_t be = -1;
 
     for (size_t i = 0; i < n; i++) {
         node = step(lx, node, cp[i]);
         if (node == KB_LEX_NONE) {
             break;
         }
-        if (lx->tn[node].entry >= 0) {
+        if (lx->blk[node + 1] != BLK_NO_ENTRY) {
             best = i + 1;
-            be = lx->tn[node].entry;
+            be = lx->blk[node + 1];
         }
     }
-    *e = be >= 0 ? &lx->entries[be] : NULL;
+    *e = be != BLK_NO_ENTRY ? &lx->entries[be] : NULL;
     return best;
 }
 
@@ -342,21 +341,20 @@ static void sort_group(edge_t *g, size_t n)
     }
 }
 
-/* Renumber the loading trie breadth-first into lx->tn and lx->lab, remap the
- * root table, and free the loading hash. Edges bucketed by parent and each
- * bucket sorted by code point give every node's children in label order;
- * handing out ids in queue order makes every node's children consecutive. */
+/* Lay the loading trie out as depth-first node blocks in lx->blk (see
+ * BLK_NO_ENTRY), remap the root table, and free the loading hash. Edges
+ * bucketed by parent and each bucket sorted by code point give every node's
+ * children in label order; a preorder walk hands out block offsets, a
+ * second pass fills the blocks. */
 static int freeze_trie(kb_lexicon_t *lx)
 {
-    size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t));
+    size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t)), words, sp = 0;
     edge_t *all = kb_malloc((lx->hcount + BMP + 1) * sizeof(edge_t));
     uint32_t *newid = kb_malloc(n * sizeof(uint32_t));
-    uint32_t *queue = kb_malloc(n * sizeof(uint32_t));
+    uint32_t *stack = kb_malloc(n * sizeof(uint32_t));
     int rc = -1;
 
-    lx->tn = kb_malloc(n * sizeof(tnode_t));
-    lx->lab = kb_malloc(n * sizeof(uint32_t));
-    if (!all || !newid || !queue || !start || !lx->tn || !lx->lab) {
+    if (!all || !newid || !stack || !start) {
         goto out;
     }
     /* Counting sort by parent; the root's table is walked in code point
@@ -387,19 +385,29 @@ static int freeze_trie(kb_lexicon_t *lx)
     for (size_t p = 0; p < n; p++) {
         sort_group(all + start[p], start[p + 1] - start[p]);
     }
-    queue[0] = KB_LEX_ROOT;
-    newid[KB_LEX_ROOT] = 0;
-    lx->lab[0] = 0;
-    for (size_t h = 0, next = 1; h < next; h++) {
-        uint32_t old = queue[h];
-        lx->tn[h].first = (uint32_t)next;
-        lx->tn[h].n = (uint32_t)(start[old + 1] - start[old]);
-        lx->tn[h].entry = lx->node_entry[old];
-        for (size_t i = start[old]; i < start[old + 1]; i++) {
-            queue[next] = all[i].val;
-            newid[all[i].val] = (uint32_t)next;
-            lx->lab[next] = (uint32_t)(all[i].key & 0x1FFFFF);
-            next++;
+    words = 2 * n + 2 * (start[n] - start[0]);
+    if (words >= KB_LEX_NONE || !(lx->blk = kb_malloc(words * sizeof(uint32_t)))) {
+        goto out;
+    }
+    /* Preorder: a node, then its children's subtrees in label order (pushed
+     * in reverse so the smallest comes off the stack first). */
+    stack[sp++] = KB_LEX_ROOT;
+    for (size_t off = 0; sp > 0;) {
+        uint32_t old = stack[--sp];
+        newid[old] = (uint32_t)off;
+        off += 2 + 2 * (start[old + 1] - start[old]);
+        for (size_t i = start[old + 1]; i-- > start[old];) {
+            stack[sp++] = all[i].val;
+        }
+    }
+    for (size_t old = 0; old < n; old++) {
+        uint32_t *b = lx->blk + newid[old];
+        size_t k = start[old + 1] - start[old];
+        b[0] = (uint32_t)k;
+        b[1] = lx->node_entry[old] >= 0 ? (uint32_t)lx->node_entry[old] : BLK_NO_ENTRY;
+        for (size_t i = 0; i < k; i++) {
+            b[2 + i] = (uint32_t)(all[start[old] + i].key & 0x1FFFFF);
+            b[2 + k + i] = newid[all[start[old] + i].val];
         }
     }
     for (uint32_t cp = 0; cp < BMP; cp++) {
@@ -416,7 +424,7 @@ static int freeze_trie(kb_lexicon_t *lx)
 out:
     kb_free(all);
     kb_free(newid);
-    kb_free(queue);
+    kb_free(stack);
     kb_free(start);
     return rc;
 }
@@ -1382,8 +1390,7 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     kb_free(lx->root);
     kb_free(lx->edges);
     kb_free(lx->node_entry);
-    kb_free(lx->tn);
-    kb_free(lx->lab);
+    kb_free(lx->blk);
     kb_free(lx->entries);
     kb_free(lx->origin);
     for (size_t i = 0; i < lx->n_brands; i++) kb_free(lx->brands[i]);

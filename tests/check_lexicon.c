@@ -150,6 +150,54 @@ START_TEST(t_extra)
 }
 END_TEST
 
+/* The frozen trie: a node with many children (binary search), children
+ * above the BMP, terms that are prefixes of others. Each term is found
+ * whole, its neighbours that were never added are not, and a walk agrees
+ * with step by step. */
+START_TEST(t_trie)
+{
+    char path[] = "/tmp/kb_trie_XXXXXX", err[256], term[16];
+    const char *extra[1] = {path};
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    kb_lexicon_t *lx;
+    const kb_lex_entry_t *e;
+
+    ck_assert_ptr_nonnull(f);
+    for (char c = 'a'; c <= 'z'; c += 2) { /* qa qaz qc qcz ...: every other letter */
+        fprintf(f, "q%c\t1.5\nq%cz\t-1.5\n", c, c);
+    }
+    fputs("\xF0\x9F\x98\x80\t2\n\xF0\x9F\x98\x80\xF0\x9F\x98\x80\t3\n", f);
+    fclose(f);
+    lx = kb_lexicon_load(kb_engine_norm(kb_test_fixture()), kb_test_data("lexicon"), extra, 1,
+                         err, sizeof(err));
+    remove(path);
+    ck_assert_msg(lx != NULL, "%s", err);
+    for (char c = 'a'; c <= 'z'; c++) {
+        uint32_t cps[2] = {'q', (uint32_t)c};
+        snprintf(term, sizeof(term), "q%c", c);
+        e = lookup(lx, term);
+        if ((c - 'a') % 2 == 0) {
+            ck_assert_msg(e && e->valence > 0, "%s missing", term);
+            snprintf(term, sizeof(term), "q%cz", c);
+            ck_assert_msg((e = lookup(lx, term)) && e->valence < 0, "%s missing", term);
+            ck_assert_uint_eq(kb_lexicon_walk(lx, KB_LEX_ROOT, cps, 2),
+                              kb_lexicon_step(lx, kb_lexicon_step(lx, KB_LEX_ROOT, 'q'), (uint32_t)c));
+        } else {
+            ck_assert_msg(e == NULL, "%s found", term);
+            ck_assert_uint_eq(kb_lexicon_walk(lx, KB_LEX_ROOT, cps, 2), KB_LEX_NONE);
+        }
+    }
+    ck_assert_ptr_nonnull(e = lookup(lx, "\xF0\x9F\x98\x80"));
+    ck_assert_float_eq_tol(e->valence, 2.0f, 1e-6f);
+    ck_assert_ptr_nonnull(e = lookup(lx, "\xF0\x9F\x98\x80\xF0\x9F\x98\x80"));
+    ck_assert_float_eq_tol(e->valence, 3.0f, 1e-6f);
+    ck_assert_ptr_null(lookup(lx, "\xF0\x9F\x98\x81"));
+    ck_assert_uint_eq(kb_lexicon_step(lx, KB_LEX_ROOT, 0x10FFFF), KB_LEX_NONE);
+    kb_lexicon_free(lx);
+}
+END_TEST
+
 /* Every allocation failure during a load ends in a clean NULL (ASan checks
  * that nothing leaks); eventually the load succeeds. */
 START_TEST(t_alloc_failure)
@@ -408,6 +456,7 @@ Suite *kb_lexicon_suite(void)
     tcase_add_test(tc, t_entries);
     tcase_add_test(tc, t_hash);
     tcase_add_test(tc, t_extra);
+    tcase_add_test(tc, t_trie);
     tcase_add_test(tc, t_load_error);
     tcase_add_test(tc, t_alloc_failure);
     suite_add_tcase(s, tc);
