@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
     uint32_t key; /* (key length << 24) | first 1..3 bytes */
     uint32_t pat;
+    uint32_t skip; /* index past the last entry of this key, pat and bit */
     uint8_t bit;
     uint8_t len;
     char b[LIT_MAX];
@@ -1133,11 +1134,19 @@ int kb_prefilter_add(kb_prefilter_t *pf, const char *re)
     return rc;
 }
 
+/* By key, then by pattern and set: the literals of one set under one key
+ * are adjacent, so the scan can step over all of them once the set is met. */
 static int cmp_entry(const void *a, const void *b)
 {
-    uint32_t ka = ((const entry_t *)a)->key, kb = ((const entry_t *)b)->key;
+    const entry_t *x = a, *y = b;
 
-    return ka < kb ? -1 : ka > kb;
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+    if (x->pat != y->pat) {
+        return x->pat < y->pat ? -1 : 1;
+    }
+    return x->bit < y->bit ? -1 : x->bit > y->bit;
 }
 
 static size_t range_home(uint32_t key, size_t cap)
@@ -1177,6 +1186,10 @@ int kb_prefilter_build(kb_prefilter_t *pf)
 {
     if (pf->n_ents) {
         qsort(pf->ents, pf->n_ents, sizeof(*pf->ents), cmp_entry);
+    }
+    for (size_t i = pf->n_ents; i-- > 0;) {
+        const entry_t *e = &pf->ents[i], *next = i + 1 < pf->n_ents ? e + 1 : NULL;
+        pf->ents[i].skip = next && cmp_entry(e, next) == 0 ? next->skip : (uint32_t)(i + 1);
     }
     kb_free(pf->start);
     if (!(pf->start = kb_calloc(65536, 1))) {
@@ -1239,16 +1252,17 @@ static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t le
     }
     for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
         const entry_t *e = &pf->ents[i];
-        /* A set already met needs no second look. The key holds the first
-         * three bytes, so only longer literals need comparing, and only
-         * past them; the fourth byte alone turns most of them down (a
-         * frequent Han character opens dozens of literals). */
-        if (run[e->pat] & e->bit) {
-            continue;
-        }
-        if (e->len <= 3 || (e->len <= left && e->b[3] == s[3] &&
-                            memcmp(e->b + 4, s + 4, e->len - 4u) == 0)) {
+        /* A set that is met needs no look at its other literals under this
+         * key. The key holds the first three bytes, so only longer literals
+         * need comparing, and only past them; the fourth byte alone turns
+         * most of them down (a frequent Han character opens dozens). */
+        if (!(run[e->pat] & e->bit) &&
+            (e->len <= 3 || (e->len <= left && e->b[3] == s[3] &&
+                             memcmp(e->b + 4, s + 4, e->len - 4u) == 0))) {
             run[e->pat] |= e->bit;
+        }
+        if (run[e->pat] & e->bit) {
+            i = e->skip - 1;
         }
     }
 }
@@ -1281,11 +1295,15 @@ void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
 {
     const unsigned char *u = (const unsigned char *)s;
 
+    /* Bytes to the next character, by the high nibble of a byte; a stray
+     * continuation byte counts as one. */
+    static const uint8_t step[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+
     memset(run, 0, pf->n_pats);
-    for (size_t i = 0; i + 1 < len; i++) {
-        /* Literals are whole characters, so none starts at a UTF-8
-         * continuation byte: two of every three bytes of Han text. */
-        if ((u[i] & 0xC0) != 0x80 && pf->start[u[i] | ((uint32_t)u[i + 1] << 8)]) {
+    /* Literals are whole characters, so only character starts are looked
+     * at: two of every three bytes of Han text are skipped unread. */
+    for (size_t i = 0; i + 1 < len; i += step[u[i] >> 4]) {
+        if (pf->start[u[i] | ((uint32_t)u[i + 1] << 8)]) {
             scan_at(pf, u + i, len - i, run);
         }
     }

@@ -49,8 +49,9 @@ size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k);
  *  a match may start anywhere. Lookarounds and \b are not counted on. */
 size_t kb_prefilter_first(const kb_prefilter_t *pf, size_t k, const uint32_t **cps);
 
-/** Scan @p len bytes of @p s once and set run[k] to 1 when pattern k may
- *  match @p s, 0 when it certainly does not. @p run has room for
+/** Scan @p len bytes of @p s (valid UTF-8, as PCRE2 will assume) once and
+ *  set run[k] to 1 when pattern k may match @p s, 0 when it certainly does
+ *  not. @p run has room for
  *  kb_prefilter_count() bytes (owned by the caller). */
 void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
                        uint8_t *run);
