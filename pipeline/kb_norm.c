@@ -705,15 +705,71 @@ static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
     return 0;
 }
 
+/* The common case of run_main() in one tight loop, from ocp[i] on: a BMP
+ * code point that maps to exactly one code point, is not masked or tagged,
+ * is not '&' and is not followed by a code point that may combine with it.
+ * Room for all that remains is made first, and the arrays and counts live
+ * in locals: through emit(), every flags store (a char, which may alias
+ * anything) made the compiler reload them, at some 70 instructions a code
+ * point. Does what emit_mapped() would; returns where it stopped. */
+static size_t run_simple(emitter_t *em, size_t i)
+{
+    const kb_norm_t *nm = em->nm;
+    kb_ntext_t *nt = em->nt;
+    const uint32_t *ocp = nt->ocp, *map = nm->map;
+    const uint8_t *omask = nt->omask, *prop = nm->prop;
+    size_t n_orig = nt->n_orig, n = nt->n;
+    int collapse = em->collapse;
+    uint32_t *cp, *src0, *src1;
+    uint8_t *flags;
+
+    if (nt->cap < n + (n_orig - i) && grow_out(nt, n + (n_orig - i)) != 0) {
+        return i; /* emit() runs into the same failure and reports it */
+    }
+    cp = nt->cp;
+    src0 = nt->src0;
+    src1 = nt->src1;
+    flags = nt->flags;
+    for (; i < n_orig; i++) {
+        uint32_t c = ocp[i], v;
+        if (c >= BMP || omask[i] != OM_NONE || c == '&' ||
+            (i + 1 < n_orig && (ocp[i + 1] >= BMP || (prop[ocp[i + 1]] & PROP_NOBOUND))) ||
+            (v = map[c]) >= MAP_DELETE) {
+            break;
+        }
+        if (collapse && n >= 2 && v == cp[n - 1] && v == cp[n - 2] && is_alpha(nm, v)) {
+            src1[n - 1] = (uint32_t)i + 1;
+            flags[n - 1] |= KB_NF_ELONG;
+            flags[n - 2] |= KB_NF_ELONG;
+            continue;
+        }
+        cp[n] = v;
+        src0[n] = (uint32_t)i;
+        src1[n] = (uint32_t)i + 1;
+        flags[n] = (prop[c] & PROP_UPPER) ? KB_NF_UPPER : 0;
+        n++;
+    }
+    nt->n = n;
+    return i;
+}
+
 static void run_main(emitter_t *em)
 {
     kb_ntext_t *nt = em->nt;
     size_t i = 0;
 
     while (i < nt->n_orig && !em->oom) {
-        uint32_t c = nt->ocp[i];
-        uint8_t om = nt->omask[i], fl = om == OM_TAG ? KB_NF_HASHTAG : 0;
-        size_t j = i + 1;
+        uint32_t c;
+        uint8_t om, fl;
+        size_t j;
+
+        if ((i = run_simple(em, i)) >= nt->n_orig) {
+            break;
+        }
+        c = nt->ocp[i];
+        om = nt->omask[i];
+        fl = om == OM_TAG ? KB_NF_HASHTAG : 0;
+        j = i + 1;
 
         if (om == OM_MASK || om == OM_DROP) {
             while (j < nt->n_orig && nt->omask[j] == om) {
