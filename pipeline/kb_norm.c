@@ -842,8 +842,10 @@ int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
 
 const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
 {
-    size_t b = 0;
+    size_t b = 0, n;
     unsigned char *o;
+    const uint32_t *cps;
+    uint32_t *map;
 
     if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
         return &nt->u8;
@@ -864,29 +866,28 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
         nt->u8cap = nt->n * 4 + 1;
     }
     o = (unsigned char *)nt->u8.p;
-    for (size_t k = 0; k < nt->n; k++) {
-        uint32_t c = nt->cp[k];
-        size_t b0 = b;
+    /* Arrays in locals: the byte stores may alias anything, and would make
+     * the compiler reload them from nt at every code point. */
+    cps = nt->cp;
+    map = nt->u8cp;
+    n = nt->n;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t c = cps[k];
         if (c < 0x80) { /* most code points of English text: one byte */
-            nt->u8cp[b] = (uint32_t)k;
+            map[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
-            continue;
-        }
-        if (c < 0x800) {
-            o[b++] = (unsigned char)(0xC0 | (c >> 6));
-            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            o[b++] = (unsigned char)(0xE0 | (c >> 12));
-            o[b++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else if (c >= 0x800 && c < 0x10000) { /* and of Chinese: three */
+            map[b] = map[b + 1] = map[b + 2] = (uint32_t)k;
+            o[b] = (unsigned char)(0xE0 | (c >> 12));
+            o[b + 1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            o[b + 2] = (unsigned char)(0x80 | (c & 0x3F));
+            b += 3;
         } else {
-            o[b++] = (unsigned char)(0xF0 | (c >> 18));
-            o[b++] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-            o[b++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
-        }
-        while (b0 < b) {
-            nt->u8cp[b0++] = (uint32_t)k;
+            size_t b0 = b;
+            b += kb_utf8_put(c, (char *)o + b);
+            while (b0 < b) {
+                map[b0++] = (uint32_t)k;
+            }
         }
     }
     o[b] = '\0';
