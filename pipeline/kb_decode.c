@@ -17,6 +17,7 @@ static const char *const field_names[KB_F_COUNT] = {
 
 typedef struct {
     char *comp[MAX_DEPTH]; /* owned copies of the path components */
+    size_t len0;           /* strlen(comp[0]) */
     int n;
 } path_t;
 
@@ -35,7 +36,7 @@ static void path_free(path_t *p)
 
 static int path_set(path_t *p, const char *s)
 {
-    path_t np = {{0}, 0};
+    path_t np = {{0}, 0, 0};
     const char *c = s;
 
     while (*c) {
@@ -51,6 +52,7 @@ static int path_set(path_t *p, const char *s)
     if (np.n == 0) {
         return -1;
     }
+    np.len0 = strlen(np.comp[0]);
     path_free(p);
     *p = np;
     return 0;
@@ -127,6 +129,23 @@ static json_t *lookup(json_t *root, const path_t *p)
         }
     }
     return j;
+}
+
+/* Values of the fields whose path is one key, picked up by the fast parse as
+ * it meets them (valid when the fast parse made the message): what lookup()
+ * would find, without hashing each key again. */
+typedef struct {
+    int valid;
+    json_t *v[KB_F_COUNT];
+} found_t;
+
+static json_t *field_of(const kb_decoder_t *dec, const kb_msg_t *msg,
+                        const found_t *fd, kb_field_t f)
+{
+    if (fd->valid && dec->path[f].n == 1) {
+        return fd->v[f];
+    }
+    return lookup(msg->root, &dec->path[f]);
 }
 
 /* ---- time ------------------------------------------------------------------ */
@@ -316,10 +335,11 @@ void kb_msg_clear(kb_msg_t *msg)
 }
 
 /* Optional string field: absent/null is fine, another type is bad input. */
-static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, kb_field_t f,
-                      const char **s, size_t *len, char *errstr, size_t errstr_size)
+static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                      kb_field_t f, const char **s, size_t *len, char *errstr,
+                      size_t errstr_size)
 {
-    json_t *j = lookup(msg->root, &dec->path[f]);
+    json_t *j = field_of(dec, msg, fd, f);
 
     if (!j || json_is_null(j)) {
         return 0;
@@ -335,10 +355,10 @@ static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, kb_field_t f,
     return 0;
 }
 
-static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
-                    size_t errstr_size)
+static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                    char *errstr, size_t errstr_size)
 {
-    json_t *j = lookup(msg->root, &dec->path[KB_F_TEXT]);
+    json_t *j = field_of(dec, msg, fd, KB_F_TEXT);
     size_t i;
 
     if (!j || json_is_null(j)) {
@@ -367,10 +387,10 @@ static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
     return 0;
 }
 
-static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
-                       size_t errstr_size)
+static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                       char *errstr, size_t errstr_size)
 {
-    json_t *j = lookup(msg->root, &dec->path[KB_F_TS]);
+    json_t *j = field_of(dec, msg, fd, KB_F_TS);
 
     if (j && !json_is_null(j)) {
         if (parse_ts(j, &msg->ts_ms) != 0) {
@@ -380,7 +400,7 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
         }
         msg->has_ts = 1;
     }
-    j = lookup(msg->root, &dec->path[KB_F_RATING]);
+    j = field_of(dec, msg, fd, KB_F_RATING);
     if (j && !json_is_null(j)) {
         double r = json_is_number(j) ? json_number_value(j)
                  : json_is_string(j) ? strtod(json_string_value(j), NULL) : 0;
@@ -390,7 +410,7 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
         }
         msg->rating = (int)lround(r);
     }
-    j = lookup(msg->root, &dec->path[KB_F_FOLLOWERS]);
+    j = field_of(dec, msg, fd, KB_F_FOLLOWERS);
     if (j && !json_is_null(j)) {
         if (!json_is_integer(j) || json_integer_value(j) < 0) {
             snprintf(errstr, errstr_size, "followers is not a non-negative integer");
@@ -410,10 +430,17 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
  * escaped keys, duplicates, bad UTF-8, any syntax error) returns NULL and
  * the line goes through json_loadb, which then gives its own verdict and
  * message: the fast path never decides that input is bad. */
+#define FAST_KEYS 16 /* keys remembered for the duplicate test */
+
 typedef struct {
     const unsigned char *p, *end;
     char *tmp; /* unescaped string bytes */
     size_t tmp_cap;
+    const kb_decoder_t *dec;
+    found_t *fd;
+    const char *keys[FAST_KEYS]; /* the object's keys so far (in the input) */
+    size_t key_len[FAST_KEYS];
+    int n_keys;
 } fast_t;
 
 static void fast_ws(fast_t *f)
@@ -648,6 +675,23 @@ static json_t *fast_value(fast_t *f)
     return NULL;
 }
 
+/* Has the object a member called k already? The first keys are compared
+ * here, not hashed by json_object_get(). */
+static int fast_dup(fast_t *f, json_t *obj, const char *k, size_t klen, const char *key)
+{
+    if (f->n_keys == FAST_KEYS) {
+        return json_object_get(obj, key) != NULL;
+    }
+    for (int i = 0; i < f->n_keys; i++) {
+        if (f->key_len[i] == klen && memcmp(f->keys[i], k, klen) == 0) {
+            return 1;
+        }
+    }
+    f->keys[f->n_keys] = k;
+    f->key_len[f->n_keys++] = klen;
+    return 0;
+}
+
 /* One "key": value member into @p obj; -1 to fall back. */
 static int fast_member(fast_t *f, json_t *obj)
 {
@@ -667,7 +711,7 @@ static int fast_member(fast_t *f, json_t *obj)
     memcpy(key, k, klen);
     key[klen] = '\0';
     fast_ws(f);
-    if (f->p >= f->end || *f->p != ':' || json_object_get(obj, key)) {
+    if (f->p >= f->end || *f->p != ':' || fast_dup(f, obj, k, klen, key)) {
         return -1; /* duplicates are jansson's error to report */
     }
     f->p++;
@@ -675,14 +719,27 @@ static int fast_member(fast_t *f, json_t *obj)
     if (!(v = fast_value(f))) {
         return -1;
     }
+    for (int i = 0; i < KB_F_COUNT; i++) {
+        const path_t *pt = &f->dec->path[i];
+        if (pt->n == 1 && pt->len0 == klen && memcmp(pt->comp[0], k, klen) == 0) {
+            f->fd->v[i] = v; /* borrowed from obj once set */
+        }
+    }
     return json_object_set_new_nocheck(obj, key, v);
 }
 
-static json_t *fast_load(const char *buf, size_t len)
+static json_t *fast_load(const kb_decoder_t *dec, const char *buf, size_t len, found_t *fd)
 {
-    fast_t f = {(const unsigned char *)buf, (const unsigned char *)buf + len, NULL, 0};
+    fast_t f;
     json_t *obj = NULL;
     int ok = 0;
+
+    memset(&f, 0, sizeof(f));
+    f.p = (const unsigned char *)buf;
+    f.end = f.p + len;
+    f.dec = dec;
+    f.fd = fd;
+    memset(fd, 0, sizeof(*fd));
 
     fast_ws(&f);
     if (f.p < f.end && *f.p == '{' && (obj = json_object())) {
@@ -709,8 +766,10 @@ static json_t *fast_load(const char *buf, size_t len)
     kb_free(f.tmp);
     if (!ok || f.p != f.end) {
         json_decref(obj);
+        memset(fd, 0, sizeof(*fd));
         return NULL;
     }
+    fd->valid = 1;
     return obj;
 }
 
@@ -719,8 +778,10 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
 {
     json_error_t jerr;
     json_t *id;
+    found_t fd;
 
     memset(msg, 0, sizeof(*msg));
+    memset(&fd, 0, sizeof(fd));
     msg->followers = -1;
     if (len > dec->max_bytes) {
         snprintf(errstr, errstr_size, "message of %zu bytes exceeds the limit "
@@ -728,7 +789,7 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
         msg->bad = KB_BAD_OVERSIZE;
         return KB_DECODE_BAD;
     }
-    msg->root = fast_load(buf, len);
+    msg->root = fast_load(dec, buf, len, &fd);
     if (!msg->root) {
         msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     }
@@ -749,13 +810,15 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
         msg->bad = KB_BAD_NOT_OBJECT;
         return KB_DECODE_BAD;
     }
-    id = lookup(msg->root, &dec->path[KB_F_ID]);
+    id = field_of(dec, msg, &fd, KB_F_ID);
     msg->id = (id && !json_is_null(id)) ? id : NULL;
-    if (get_text(dec, msg, errstr, errstr_size) != 0 ||
-        opt_string(dec, msg, KB_F_BRAND, &msg->brand, &msg->brand_len, errstr, errstr_size) ||
-        opt_string(dec, msg, KB_F_LANG, &msg->lang, NULL, errstr, errstr_size) ||
-        opt_string(dec, msg, KB_F_SOURCE, &msg->source, &msg->source_len, errstr, errstr_size) ||
-        get_numbers(dec, msg, errstr, errstr_size) != 0) {
+    if (get_text(dec, msg, &fd, errstr, errstr_size) != 0 ||
+        opt_string(dec, msg, &fd, KB_F_BRAND, &msg->brand, &msg->brand_len, errstr,
+                   errstr_size) ||
+        opt_string(dec, msg, &fd, KB_F_LANG, &msg->lang, NULL, errstr, errstr_size) ||
+        opt_string(dec, msg, &fd, KB_F_SOURCE, &msg->source, &msg->source_len, errstr,
+                   errstr_size) ||
+        get_numbers(dec, msg, &fd, errstr, errstr_size) != 0) {
         if (msg->bad == KB_BAD_NONE) {
             msg->bad = KB_BAD_FIELD;
         }
