@@ -179,27 +179,20 @@ static uint32_t build_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
     }
 }
 
-/* Child of @node for @cp in the frozen trie. Inlined into the walks below:
- * the tokenizer steps once per code point of every word. The search is a
- * branch-free binary search (the compiler turns the halving into a
- * conditional move): a scan that stopped at the first label not below cp
- * mispredicted about once per step, and those mispredictions were most of
- * the cost of looking English words up. */
-static inline uint32_t step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
+/* Child of @node for @cp in the frozen trie below the root table. Inlined
+ * into the walks below: the tokenizer steps once per code point of every
+ * word. The search is a branch-free binary search (the compiler turns the
+ * halving into a conditional move): a scan that stopped at the first label
+ * not below cp mispredicted about once per step, and those mispredictions
+ * were most of the cost of looking English words up. */
+static inline uint32_t child(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 {
-    const uint32_t *b, *lab;
-    uint32_t n;
+    const uint32_t *b = lx->blk + node, *lab = b + 2;
+    uint32_t n = b[0];
 
-    if (node == KB_LEX_ROOT && cp < BMP) {
-        uint32_t v = lx->root[cp];
-        return v ? v : KB_LEX_NONE;
-    }
-    b = lx->blk + node;
-    n = b[0];
     if (n == 0) {
         return KB_LEX_NONE;
     }
-    lab = b + 2;
     /* invariant: the last label <= cp, if any, is in lab[0, n) */
     while (n > 1) {
         uint32_t half = n / 2;
@@ -209,16 +202,41 @@ static inline uint32_t step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
     return *lab == cp ? lab[b[0]] : KB_LEX_NONE;
 }
 
+/* The root's children in the BMP come from the direct table. */
+static inline uint32_t root_child(const kb_lexicon_t *lx, uint32_t cp)
+{
+    uint32_t v;
+
+    if (cp >= BMP) {
+        return child(lx, KB_LEX_ROOT, cp);
+    }
+    v = lx->root[cp];
+    return v ? v : KB_LEX_NONE;
+}
+
+static inline uint32_t step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
+{
+    return node == KB_LEX_ROOT ? root_child(lx, cp) : child(lx, node, cp);
+}
+
 uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 {
     return step(lx, node, cp);
 }
 
+/* The walks take the first step (the only one that can be at the root) out
+ * of the loop, so the loop has no root test to mispredict. */
 uint32_t kb_lexicon_walk(const kb_lexicon_t *lx, uint32_t node, const uint32_t *cp,
                          size_t n)
 {
-    for (size_t i = 0; i < n && node != KB_LEX_NONE; i++) {
-        node = step(lx, node, cp[i]);
+    size_t i = 0;
+
+    if (n > 0 && node == KB_LEX_ROOT) {
+        node = root_child(lx, cp[0]);
+        i = 1;
+    }
+    for (; i < n && node != KB_LEX_NONE; i++) {
+        node = child(lx, node, cp[i]);
     }
     return node;
 }
@@ -236,7 +254,7 @@ size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
     size_t best = 0;
 
     for (size_t i = 0; i < n; i++) {
-        node = step(lx, node, cp[i]);
+        node = i == 0 ? root_child(lx, cp[0]) : child(lx, node, cp[i]);
         if (node == KB_LEX_NONE) {
             break;
         }
