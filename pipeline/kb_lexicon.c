@@ -710,10 +710,11 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
     }
     code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
                          PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &errcode, &erroff, NULL);
-    if (!code) {
+    /* Twins are JIT code only: pat_find_anchored() calls it directly. */
+    if (!code || pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) != 0) {
+        pcre2_code_free(code);
         return;
     }
-    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
     for (size_t i = 0; i < n; i++) {
         uint8_t slot = lx->fslot[cps[i]];
         if (!slot) {
@@ -890,8 +891,10 @@ static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
         if (ps->cpos[i] < off || !((lx->pat_first[k][slot >> 6] >> (slot & 63)) & 1)) {
             continue;
         }
-        rc = pcre2_match(lx->pat_anch[k], (PCRE2_SPTR)s, len, ps->cpos[i],
-                         PCRE2_NO_UTF_CHECK, ps->md, NULL);
+        /* pcre2_match() less its checks and dispatch: a few hundred
+         * instructions per call, and twins are called a few times a text */
+        rc = pcre2_jit_match(lx->pat_anch[k], (PCRE2_SPTR)s, len, ps->cpos[i], 0,
+                             ps->md, NULL);
         if (rc > 0 && ov[1] > ov[0]) {
             ps->start[k] = ov[0];
             ps->end[k] = ov[1];
