@@ -35,7 +35,7 @@ typedef struct {
     const char *icu_err;
 } tok_ctx_t;
 
-static kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
+static inline kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
                         const kb_lex_entry_t *e)
 {
     kb_tokens_t *tk = x->tk;
