@@ -1239,8 +1239,8 @@ size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
 /* ---- scanning ----------------------------------------------------------------- */
 
 /* Mark the sets of every literal with key @p key that occurs at @p s. */
-static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t left,
-                uint8_t *run)
+static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
+                       size_t left, uint8_t *run)
 {
     size_t h = range_home(key, pf->range_cap);
 
