@@ -543,25 +543,27 @@ static int fast_escape(fast_t *f, size_t *n)
  * backslash, 2: invalid (control character or bad UTF-8). */
 static size_t plain_run(fast_t *f)
 {
-    while (f->p < f->end) {
-        unsigned char c = *f->p;
+    const unsigned char *p = f->p, *end = f->end;
+    size_t rc = 1;
+
+    while (p < end) {
+        unsigned c = *p;
         if (c >= 0x80) {
-            size_t k = fast_utf8(f->p, f->end);
+            size_t k = fast_utf8(p, end);
             if (k == 0) {
-                return 2;
+                rc = 2;
+                break;
             }
-            f->p += k;
-        } else if (c < 0x20) {
-            return 2;
-        } else if (c == '"') {
-            return 1;
-        } else if (c == '\\') {
-            return 0;
+            p += k;
+        } else if (c >= 0x20 && c != '"' && c != '\\') {
+            p++;
         } else {
-            f->p++;
+            rc = c < 0x20 ? 2 : c == '"' ? 1 : 0;
+            break;
         }
     }
-    return 1;
+    f->p = p;
+    return rc;
 }
 
 /* A string at f->p (after the quote): its bytes in s and len, pointing into
