@@ -84,6 +84,12 @@ void kb_buf_printf(kb_buf_t *b, const char *fmt, ...)
 void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    /* Bytes that need an escape: one table load per byte instead of three
+     * comparisons (evidence and terms are mostly three-byte characters). */
+    static const uint8_t needs[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        ['"'] = 1, ['\\'] = 1};
     size_t i, run = 0;
 
     kb_buf_putc(b, '"');
@@ -92,7 +98,7 @@ void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len)
         const char *esc = NULL;
         char u[6];
 
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        if (!needs[c]) {
             continue; /* copied as part of the run below */
         }
         kb_buf_append(b, s + run, i - run);
