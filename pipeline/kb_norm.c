@@ -592,13 +592,14 @@ static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
         const unsigned char *u = (const unsigned char *)s + i;
         UChar32 c;
         /* ASCII and well-formed three-byte sequences (all of the BMP's CJK)
-         * inline; U8_NEXT decides everything else, errors included. */
+         * inline; U8_NEXT decides everything else, errors included. Lead
+         * bytes E1..EC and EE..EF take any two continuation bytes (E0 and
+         * ED, which restrict the second byte, go the long way). */
         if (u[0] < 0x80) {
             c = u[0];
             i++;
-        } else if (u[0] >= 0xE0 && u[0] < 0xF0 && ilen - i >= 3 &&
-                   (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80 &&
-                   !(u[0] == 0xE0 && u[1] < 0xA0) && !(u[0] == 0xED && u[1] >= 0xA0)) {
+        } else if ((unsigned)(u[0] - 0xE1) <= 0xEF - 0xE1 && u[0] != 0xED && ilen - i >= 3 &&
+                   (((u[1] ^ 0x80) | (u[2] ^ 0x80)) & 0xC0) == 0) {
             c = (UChar32)((u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu));
             i += 3;
         } else {
