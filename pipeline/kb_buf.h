@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct kb_buf {
     char *p;
@@ -22,9 +23,34 @@ void kb_buf_init(kb_buf_t *b);
 void kb_buf_fini(kb_buf_t *b);
 /** Empty the buffer (keeps the allocation, clears oom). */
 void kb_buf_reset(kb_buf_t *b);
-void kb_buf_append(kb_buf_t *b, const void *data, size_t len);
-void kb_buf_puts(kb_buf_t *b, const char *s);
-void kb_buf_putc(kb_buf_t *b, char c);
+/** Where kb_buf_append() and kb_buf_putc() go when there is no room: grow
+ *  (or set oom), then append. */
+void kb_buf_append_slow(kb_buf_t *b, const void *data, size_t len);
+
+/* The appends are inline: a record is built from dozens of pieces of a few
+ * bytes, and the buffer, reused per record, almost always has room, so the
+ * common case is a bounds test and a copy the compiler can size. (oom keeps
+ * cap honest: a failed growth never raises it.) */
+static inline void kb_buf_append(kb_buf_t *b, const void *data, size_t len)
+{
+    if (!b->oom && len < b->cap - b->len) {
+        memcpy(b->p + b->len, data, len);
+        b->len += len;
+        b->p[b->len] = '\0';
+        return;
+    }
+    kb_buf_append_slow(b, data, len);
+}
+
+static inline void kb_buf_puts(kb_buf_t *b, const char *s)
+{
+    kb_buf_append(b, s, strlen(s));
+}
+
+static inline void kb_buf_putc(kb_buf_t *b, char c)
+{
+    kb_buf_append(b, &c, 1);
+}
 void kb_buf_printf(kb_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /** Append @p len bytes of UTF-8 as a quoted, escaped JSON string. */

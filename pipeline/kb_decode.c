@@ -17,6 +17,7 @@ static const char *const field_names[KB_F_COUNT] = {
 
 typedef struct {
     char *comp[MAX_DEPTH]; /* owned copies of the path components */
+    size_t len0;           /* strlen(comp[0]) */
     int n;
 } path_t;
 
@@ -35,7 +36,7 @@ static void path_free(path_t *p)
 
 static int path_set(path_t *p, const char *s)
 {
-    path_t np = {{0}, 0};
+    path_t np = {{0}, 0, 0};
     const char *c = s;
 
     while (*c) {
@@ -51,6 +52,7 @@ static int path_set(path_t *p, const char *s)
     if (np.n == 0) {
         return -1;
     }
+    np.len0 = strlen(np.comp[0]);
     path_free(p);
     *p = np;
     return 0;
@@ -127,6 +129,23 @@ static json_t *lookup(json_t *root, const path_t *p)
         }
     }
     return j;
+}
+
+/* Values of the fields whose path is one key, picked up by the fast parse as
+ * it meets them (valid when the fast parse made the message): what lookup()
+ * would find, without hashing each key again. */
+typedef struct {
+    int valid;
+    json_t *v[KB_F_COUNT];
+} found_t;
+
+static json_t *field_of(const kb_decoder_t *dec, const kb_msg_t *msg,
+                        const found_t *fd, kb_field_t f)
+{
+    if (fd->valid && dec->path[f].n == 1) {
+        return fd->v[f];
+    }
+    return lookup(msg->root, &dec->path[f]);
 }
 
 /* ---- time ------------------------------------------------------------------ */
@@ -316,10 +335,11 @@ void kb_msg_clear(kb_msg_t *msg)
 }
 
 /* Optional string field: absent/null is fine, another type is bad input. */
-static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, kb_field_t f,
-                      const char **s, size_t *len, char *errstr, size_t errstr_size)
+static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                      kb_field_t f, const char **s, size_t *len, char *errstr,
+                      size_t errstr_size)
 {
-    json_t *j = lookup(msg->root, &dec->path[f]);
+    json_t *j = field_of(dec, msg, fd, f);
 
     if (!j || json_is_null(j)) {
         return 0;
@@ -335,10 +355,10 @@ static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, kb_field_t f,
     return 0;
 }
 
-static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
-                    size_t errstr_size)
+static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                    char *errstr, size_t errstr_size)
 {
-    json_t *j = lookup(msg->root, &dec->path[KB_F_TEXT]);
+    json_t *j = field_of(dec, msg, fd, KB_F_TEXT);
     size_t i;
 
     if (!j || json_is_null(j)) {
@@ -367,10 +387,10 @@ static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
     return 0;
 }
 
-static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
-                       size_t errstr_size)
+static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                       char *errstr, size_t errstr_size)
 {
-    json_t *j = lookup(msg->root, &dec->path[KB_F_TS]);
+    json_t *j = field_of(dec, msg, fd, KB_F_TS);
 
     if (j && !json_is_null(j)) {
         if (parse_ts(j, &msg->ts_ms) != 0) {
@@ -380,7 +400,7 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
         }
         msg->has_ts = 1;
     }
-    j = lookup(msg->root, &dec->path[KB_F_RATING]);
+    j = field_of(dec, msg, fd, KB_F_RATING);
     if (j && !json_is_null(j)) {
         double r = json_is_number(j) ? json_number_value(j)
                  : json_is_string(j) ? strtod(json_string_value(j), NULL) : 0;
@@ -390,7 +410,7 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
         }
         msg->rating = (int)lround(r);
     }
-    j = lookup(msg->root, &dec->path[KB_F_FOLLOWERS]);
+    j = field_of(dec, msg, fd, KB_F_FOLLOWERS);
     if (j && !json_is_null(j)) {
         if (!json_is_integer(j) || json_integer_value(j) < 0) {
             snprintf(errstr, errstr_size, "followers is not a non-negative integer");
@@ -410,10 +430,17 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, char *errstr,
  * escaped keys, duplicates, bad UTF-8, any syntax error) returns NULL and
  * the line goes through json_loadb, which then gives its own verdict and
  * message: the fast path never decides that input is bad. */
+#define FAST_KEYS 16 /* keys remembered for the duplicate test */
+
 typedef struct {
     const unsigned char *p, *end;
     char *tmp; /* unescaped string bytes */
     size_t tmp_cap;
+    const kb_decoder_t *dec;
+    found_t *fd;
+    const char *keys[FAST_KEYS]; /* the object's keys so far (in the input) */
+    size_t key_len[FAST_KEYS];
+    int n_keys;
 } fast_t;
 
 static void fast_ws(fast_t *f)
@@ -424,29 +451,40 @@ static void fast_ws(fast_t *f)
 }
 
 /* Length of the valid UTF-8 sequence at p (as jansson checks it: no
- * overlongs, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t fast_utf8(const unsigned char *p, const unsigned char *end)
+ * overlongs, no surrogates, nothing above U+10FFFF), or 0. The range checks
+ * are made on the second byte, per lead byte, as in the Unicode table of
+ * well-formed sequences: this runs once per non-ASCII character of every
+ * message, and decoding the code point only to compare it cost more than
+ * the rest of the JSON parse. */
+static inline __attribute__((always_inline)) size_t fast_utf8(const unsigned char *p,
+                                                              const unsigned char *end)
 {
-    size_t n = *p < 0xC2 ? 0 : *p < 0xE0 ? 2 : *p < 0xF0 ? 3 : *p < 0xF5 ? 4 : 0;
-    uint32_t cp;
+    unsigned c = p[0];
+    size_t left = (size_t)(end - p);
 
-    if (n == 0 || (size_t)(end - p) < n) {
+    if (c < 0xC2) {
         return 0;
     }
-    cp = *p & (0x7Fu >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
+    if (c < 0xE0) {
+        return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    }
+    if (c < 0xF0) {
+        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
             return 0;
         }
-        cp = (cp << 6) | (p[i] & 0x3Fu);
+        return 3;
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
+    if (c < 0xF5) {
+        if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80 || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] >= 0x90)) {
+            return 0;
+        }
+        return 4;
     }
-    return n;
+    return 0;
 }
-
 
 static int fast_hex4(const unsigned char *p, const unsigned char *end, uint32_t *v)
 {
@@ -505,25 +543,27 @@ static int fast_escape(fast_t *f, size_t *n)
  * backslash, 2: invalid (control character or bad UTF-8). */
 static size_t plain_run(fast_t *f)
 {
-    while (f->p < f->end) {
-        unsigned char c = *f->p;
+    const unsigned char *p = f->p, *end = f->end;
+    size_t rc = 1;
+
+    while (p < end) {
+        unsigned c = *p;
         if (c >= 0x80) {
-            size_t k = fast_utf8(f->p, f->end);
+            size_t k = fast_utf8(p, end);
             if (k == 0) {
-                return 2;
+                rc = 2;
+                break;
             }
-            f->p += k;
-        } else if (c < 0x20) {
-            return 2;
-        } else if (c == '"') {
-            return 1;
-        } else if (c == '\\') {
-            return 0;
+            p += k;
+        } else if (c >= 0x20 && c != '"' && c != '\\') {
+            p++;
         } else {
-            f->p++;
+            rc = c < 0x20 ? 2 : c == '"' ? 1 : 0;
+            break;
         }
     }
-    return 1;
+    f->p = p;
+    return rc;
 }
 
 /* A string at f->p (after the quote): its bytes in s and len, pointing into
@@ -637,6 +677,23 @@ static json_t *fast_value(fast_t *f)
     return NULL;
 }
 
+/* Has the object a member called k already? The first keys are compared
+ * here, not hashed by json_object_get(). */
+static int fast_dup(fast_t *f, json_t *obj, const char *k, size_t klen, const char *key)
+{
+    if (f->n_keys == FAST_KEYS) {
+        return json_object_get(obj, key) != NULL;
+    }
+    for (int i = 0; i < f->n_keys; i++) {
+        if (f->key_len[i] == klen && memcmp(f->keys[i], k, klen) == 0) {
+            return 1;
+        }
+    }
+    f->keys[f->n_keys] = k;
+    f->key_len[f->n_keys++] = klen;
+    return 0;
+}
+
 /* One "key": value member into @p obj; -1 to fall back. */
 static int fast_member(fast_t *f, json_t *obj)
 {
@@ -656,7 +713,7 @@ static int fast_member(fast_t *f, json_t *obj)
     memcpy(key, k, klen);
     key[klen] = '\0';
     fast_ws(f);
-    if (f->p >= f->end || *f->p != ':' || json_object_get(obj, key)) {
+    if (f->p >= f->end || *f->p != ':' || fast_dup(f, obj, k, klen, key)) {
         return -1; /* duplicates are jansson's error to report */
     }
     f->p++;
@@ -664,14 +721,27 @@ static int fast_member(fast_t *f, json_t *obj)
     if (!(v = fast_value(f))) {
         return -1;
     }
+    for (int i = 0; i < KB_F_COUNT; i++) {
+        const path_t *pt = &f->dec->path[i];
+        if (pt->n == 1 && pt->len0 == klen && memcmp(pt->comp[0], k, klen) == 0) {
+            f->fd->v[i] = v; /* borrowed from obj once set */
+        }
+    }
     return json_object_set_new_nocheck(obj, key, v);
 }
 
-static json_t *fast_load(const char *buf, size_t len)
+static json_t *fast_load(const kb_decoder_t *dec, const char *buf, size_t len, found_t *fd)
 {
-    fast_t f = {(const unsigned char *)buf, (const unsigned char *)buf + len, NULL, 0};
+    fast_t f;
     json_t *obj = NULL;
     int ok = 0;
+
+    memset(&f, 0, sizeof(f));
+    f.p = (const unsigned char *)buf;
+    f.end = f.p + len;
+    f.dec = dec;
+    f.fd = fd;
+    memset(fd, 0, sizeof(*fd));
 
     fast_ws(&f);
     if (f.p < f.end && *f.p == '{' && (obj = json_object())) {
@@ -698,8 +768,10 @@ static json_t *fast_load(const char *buf, size_t len)
     kb_free(f.tmp);
     if (!ok || f.p != f.end) {
         json_decref(obj);
+        memset(fd, 0, sizeof(*fd));
         return NULL;
     }
+    fd->valid = 1;
     return obj;
 }
 
@@ -708,8 +780,10 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
 {
     json_error_t jerr;
     json_t *id;
+    found_t fd;
 
     memset(msg, 0, sizeof(*msg));
+    memset(&fd, 0, sizeof(fd));
     msg->followers = -1;
     if (len > dec->max_bytes) {
         snprintf(errstr, errstr_size, "message of %zu bytes exceeds the limit "
@@ -717,7 +791,7 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
         msg->bad = KB_BAD_OVERSIZE;
         return KB_DECODE_BAD;
     }
-    msg->root = fast_load(buf, len);
+    msg->root = fast_load(dec, buf, len, &fd);
     if (!msg->root) {
         msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     }
@@ -738,13 +812,15 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
         msg->bad = KB_BAD_NOT_OBJECT;
         return KB_DECODE_BAD;
     }
-    id = lookup(msg->root, &dec->path[KB_F_ID]);
+    id = field_of(dec, msg, &fd, KB_F_ID);
     msg->id = (id && !json_is_null(id)) ? id : NULL;
-    if (get_text(dec, msg, errstr, errstr_size) != 0 ||
-        opt_string(dec, msg, KB_F_BRAND, &msg->brand, &msg->brand_len, errstr, errstr_size) ||
-        opt_string(dec, msg, KB_F_LANG, &msg->lang, NULL, errstr, errstr_size) ||
-        opt_string(dec, msg, KB_F_SOURCE, &msg->source, &msg->source_len, errstr, errstr_size) ||
-        get_numbers(dec, msg, errstr, errstr_size) != 0) {
+    if (get_text(dec, msg, &fd, errstr, errstr_size) != 0 ||
+        opt_string(dec, msg, &fd, KB_F_BRAND, &msg->brand, &msg->brand_len, errstr,
+                   errstr_size) ||
+        opt_string(dec, msg, &fd, KB_F_LANG, &msg->lang, NULL, errstr, errstr_size) ||
+        opt_string(dec, msg, &fd, KB_F_SOURCE, &msg->source, &msg->source_len, errstr,
+                   errstr_size) ||
+        get_numbers(dec, msg, &fd, errstr, errstr_size) != 0) {
         if (msg->bad == KB_BAD_NONE) {
             msg->bad = KB_BAD_FIELD;
         }

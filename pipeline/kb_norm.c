@@ -586,17 +586,31 @@ static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
+    memset(nt->omask, OM_NONE, len);
     while (i < ilen) {
         int32_t at = i;
+        const unsigned char *u = (const unsigned char *)s + i;
         UChar32 c;
-        U8_NEXT(s, i, ilen, c);
-        if (c < 0) {
-            snprintf(errstr, errstr_size, "invalid UTF-8 at byte %d", (int)at);
-            return -1;
+        /* ASCII and well-formed three-byte sequences (all of the BMP's CJK)
+         * inline; U8_NEXT decides everything else, errors included. Lead
+         * bytes E1..EC and EE..EF take any two continuation bytes (E0 and
+         * ED, which restrict the second byte, go the long way). */
+        if (u[0] < 0x80) {
+            c = u[0];
+            i++;
+        } else if ((unsigned)(u[0] - 0xE1) <= 0xEF - 0xE1 && u[0] != 0xED && ilen - i >= 3 &&
+                   (((u[1] ^ 0x80) | (u[2] ^ 0x80)) & 0xC0) == 0) {
+            c = (UChar32)((u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu));
+            i += 3;
+        } else {
+            U8_NEXT(s, i, ilen, c);
+            if (c < 0) {
+                snprintf(errstr, errstr_size, "invalid UTF-8 at byte %d", (int)at);
+                return -1;
+            }
         }
         nt->obyte[n] = (uint32_t)at;
         nt->ocp[n] = (uint32_t)c;
-        nt->omask[n] = OM_NONE;
         n++;
     }
     nt->obyte[n] = (uint32_t)len;
@@ -692,15 +706,71 @@ static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
     return 0;
 }
 
+/* The common case of run_main() in one tight loop, from ocp[i] on: a BMP
+ * code point that maps to exactly one code point, is not masked or tagged,
+ * is not '&' and is not followed by a code point that may combine with it.
+ * Room for all that remains is made first, and the arrays and counts live
+ * in locals: through emit(), every flags store (a char, which may alias
+ * anything) made the compiler reload them, at some 70 instructions a code
+ * point. Does what emit_mapped() would; returns where it stopped. */
+static size_t run_simple(emitter_t *em, size_t i)
+{
+    const kb_norm_t *nm = em->nm;
+    kb_ntext_t *nt = em->nt;
+    const uint32_t *ocp = nt->ocp, *map = nm->map;
+    const uint8_t *omask = nt->omask, *prop = nm->prop;
+    size_t n_orig = nt->n_orig, n = nt->n;
+    int collapse = em->collapse;
+    uint32_t *cp, *src0, *src1;
+    uint8_t *flags;
+
+    if (nt->cap < n + (n_orig - i) && grow_out(nt, n + (n_orig - i)) != 0) {
+        return i; /* emit() runs into the same failure and reports it */
+    }
+    cp = nt->cp;
+    src0 = nt->src0;
+    src1 = nt->src1;
+    flags = nt->flags;
+    for (; i < n_orig; i++) {
+        uint32_t c = ocp[i], v;
+        if (c >= BMP || omask[i] != OM_NONE || c == '&' ||
+            (i + 1 < n_orig && (ocp[i + 1] >= BMP || (prop[ocp[i + 1]] & PROP_NOBOUND))) ||
+            (v = map[c]) >= MAP_DELETE) {
+            break;
+        }
+        if (collapse && n >= 2 && v == cp[n - 1] && v == cp[n - 2] && is_alpha(nm, v)) {
+            src1[n - 1] = (uint32_t)i + 1;
+            flags[n - 1] |= KB_NF_ELONG;
+            flags[n - 2] |= KB_NF_ELONG;
+            continue;
+        }
+        cp[n] = v;
+        src0[n] = (uint32_t)i;
+        src1[n] = (uint32_t)i + 1;
+        flags[n] = (prop[c] & PROP_UPPER) ? KB_NF_UPPER : 0;
+        n++;
+    }
+    nt->n = n;
+    return i;
+}
+
 static void run_main(emitter_t *em)
 {
     kb_ntext_t *nt = em->nt;
     size_t i = 0;
 
     while (i < nt->n_orig && !em->oom) {
-        uint32_t c = nt->ocp[i];
-        uint8_t om = nt->omask[i], fl = om == OM_TAG ? KB_NF_HASHTAG : 0;
-        size_t j = i + 1;
+        uint32_t c;
+        uint8_t om, fl;
+        size_t j;
+
+        if ((i = run_simple(em, i)) >= nt->n_orig) {
+            break;
+        }
+        c = nt->ocp[i];
+        om = nt->omask[i];
+        fl = om == OM_TAG ? KB_NF_HASHTAG : 0;
+        j = i + 1;
 
         if (om == OM_MASK || om == OM_DROP) {
             while (j < nt->n_orig && nt->omask[j] == om) {
@@ -773,8 +843,10 @@ int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
 
 const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
 {
-    size_t b = 0;
+    size_t b = 0, n;
     unsigned char *o;
+    const uint32_t *cps;
+    uint32_t *map;
 
     if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
         return &nt->u8;
@@ -795,29 +867,28 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
         nt->u8cap = nt->n * 4 + 1;
     }
     o = (unsigned char *)nt->u8.p;
-    for (size_t k = 0; k < nt->n; k++) {
-        uint32_t c = nt->cp[k];
-        size_t b0 = b;
+    /* Arrays in locals: the byte stores may alias anything, and would make
+     * the compiler reload them from nt at every code point. */
+    cps = nt->cp;
+    map = nt->u8cp;
+    n = nt->n;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t c = cps[k];
         if (c < 0x80) { /* most code points of English text: one byte */
-            nt->u8cp[b] = (uint32_t)k;
+            map[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
-            continue;
-        }
-        if (c < 0x800) {
-            o[b++] = (unsigned char)(0xC0 | (c >> 6));
-            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            o[b++] = (unsigned char)(0xE0 | (c >> 12));
-            o[b++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else if (c >= 0x800 && c < 0x10000) { /* and of Chinese: three */
+            map[b] = map[b + 1] = map[b + 2] = (uint32_t)k;
+            o[b] = (unsigned char)(0xE0 | (c >> 12));
+            o[b + 1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            o[b + 2] = (unsigned char)(0x80 | (c & 0x3F));
+            b += 3;
         } else {
-            o[b++] = (unsigned char)(0xF0 | (c >> 18));
-            o[b++] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-            o[b++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-            o[b++] = (unsigned char)(0x80 | (c & 0x3F));
-        }
-        while (b0 < b) {
-            nt->u8cp[b0++] = (uint32_t)k;
+            size_t b0 = b;
+            b += kb_utf8_put(c, (char *)o + b);
+            while (b0 < b) {
+                map[b0++] = (uint32_t)k;
+            }
         }
     }
     o[b] = '\0';

@@ -27,6 +27,7 @@
 #define REQ_MAX 3  /* sets kept per node (and per pattern) */
 #define CLASS_MAX 16
 #define REPEAT_MAX 4
+#define FIRST_MAX 64 /* first code points kept per pattern */
 
 typedef struct {
     uint8_t len;
@@ -56,6 +57,7 @@ typedef struct {
 typedef struct {
     uint32_t key; /* (key length << 24) | first 1..3 bytes */
     uint32_t pat;
+    uint32_t skip; /* index past the last entry of this key, pat and bit */
     uint8_t bit;
     uint8_t len;
     char b[LIT_MAX];
@@ -66,9 +68,16 @@ typedef struct {
     uint32_t key, lo, hi;
 } range_t;
 
+/* Code points every non-empty match of a pattern starts with. */
+typedef struct {
+    size_t n;    /* 0: unknown (any position may start a match) */
+    uint32_t cp[FIRST_MAX];
+} firsts_t;
+
 struct kb_prefilter {
     size_t n_pats;
     uint8_t *need; /* per pattern: one bit per set; 0 = always runs */
+    firsts_t *first; /* per pattern */
     entry_t *ents;
     size_t n_ents, cap_ents;
     range_t *ranges; /* open addressing by key; key 0 = empty slot */
@@ -733,6 +742,277 @@ static int parse_alt(rx_t *rx, info_t *out)
     return rx->bad || rx->oom ? -1 : 0;
 }
 
+/* ---- first code points ------------------------------------------------------ */
+
+/* What the reader knows of where a node's matches can start: the code points
+ * its non-empty matches start with (any: too many or unknown) and whether it
+ * can match the empty string, so that what follows it may start the match. */
+typedef struct {
+    int any;
+    int nullable;
+    size_t n;
+    uint32_t cp[FIRST_MAX];
+} first_t;
+
+static void first_none(first_t *f, int nullable)
+{
+    f->any = 0;
+    f->nullable = nullable;
+    f->n = 0;
+}
+
+static void first_add(first_t *f, uint32_t cp)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->cp[i] == cp) {
+            return;
+        }
+    }
+    if (f->n == FIRST_MAX) {
+        f->any = 1;
+        return;
+    }
+    f->cp[f->n++] = cp;
+}
+
+static void first_union(first_t *acc, const first_t *f)
+{
+    acc->any |= f->any;
+    for (size_t i = 0; i < f->n && !acc->any; i++) {
+        first_add(acc, f->cp[i]);
+    }
+}
+
+static void first_alt(rx_t *rx, first_t *out);
+
+/* [...] after the '[': its members when they are few and listed. */
+static void first_class(rx_t *rx, first_t *out)
+{
+    int first = 1;
+
+    first_none(out, 0);
+    if (rx->p < rx->end && *rx->p == '^') {
+        out->any = 1; /* negated: nearly everything */
+        rx->p++;
+    }
+    while (!rx->bad && rx->p < rx->end && (first || *rx->p != ']')) {
+        long lo = class_char(rx), hi;
+        first = 0;
+        if (lo == -2 || rx->bad) {
+            rx->bad = 1;
+            return;
+        }
+        hi = lo;
+        if (lo >= 0 && rx->p + 1 < rx->end && rx->p[0] == '-' && rx->p[1] != ']') {
+            rx->p++;
+            hi = class_char(rx);
+            if (hi < 0 || hi < lo) {
+                rx->bad = 1;
+                return;
+            }
+        }
+        if (lo < 0 || hi - lo >= FIRST_MAX) {
+            out->any = 1;
+            continue;
+        }
+        for (long c = lo; c <= hi && !out->any; c++) {
+            first_add(out, (uint32_t)c);
+        }
+    }
+    if (rx->p >= rx->end) {
+        rx->bad = 1;
+        return;
+    }
+    rx->p++; /* ']' */
+}
+
+/* "\..." outside a class, after the backslash. */
+static void first_escape(rx_t *rx, first_t *out)
+{
+    char c;
+    long cp;
+
+    first_none(out, 0);
+    if (rx->p >= rx->end) {
+        rx->bad = 1;
+        return;
+    }
+    c = *rx->p++;
+    if (strchr("bBAzZG", c)) {
+        out->nullable = 1; /* assertions consume nothing */
+        return;
+    }
+    if (strchr("RX", c)) {
+        out->any = 1;
+        return;
+    }
+    if ((unsigned char)c >= 0x80) {
+        rx->p--;
+        cp = (long)read_char(rx);
+    } else {
+        cp = escape_char(rx, c);
+    }
+    if (cp == -2) {
+        rx->bad = 1;
+    } else if (cp == -1) {
+        out->any = 1;
+    } else {
+        first_add(out, (uint32_t)cp);
+    }
+}
+
+/* "(..." after the '(': groups start where their content does; lookarounds
+ * consume nothing (they only ever rule starts out, never in). */
+static void first_group(rx_t *rx, first_t *out)
+{
+    int look = 0;
+    const char *p = rx->p;
+    size_t left = (size_t)(rx->end - p);
+
+    if (left >= 1 && p[0] == '*') {
+        rx->bad = 1;
+        return;
+    }
+    if (left >= 1 && p[0] == '?') {
+        if (left >= 2 && (p[1] == ':' || p[1] == '>')) {
+            rx->p += 2;
+        } else if (left >= 2 && (p[1] == '=' || p[1] == '!')) {
+            rx->p += 2;
+            look = 1;
+        } else if (left >= 3 && p[1] == '<' && (p[2] == '=' || p[2] == '!')) {
+            rx->p += 3;
+            look = 1;
+        } else {
+            rx->bad = 1;
+            return;
+        }
+    }
+    first_alt(rx, out);
+    if (rx->bad || rx->oom) {
+        return;
+    }
+    if (rx->p >= rx->end || *rx->p != ')') {
+        rx->bad = 1;
+        return;
+    }
+    rx->p++;
+    if (look) {
+        first_none(out, 1);
+    }
+}
+
+static void first_atom(rx_t *rx, first_t *out)
+{
+    char c = *rx->p++;
+
+    switch (c) {
+    case '(':
+        first_group(rx, out);
+        return;
+    case '[':
+        first_class(rx, out);
+        return;
+    case '\\':
+        first_escape(rx, out);
+        return;
+    case '.':
+        first_none(out, 0);
+        out->any = 1;
+        return;
+    case '^':
+    case '$':
+        first_none(out, 1);
+        return;
+    case '*':
+    case '+':
+    case '?':
+    case '{':
+        rx->bad = 1;
+        return;
+    default:
+        rx->p--;
+        first_none(out, 0);
+        first_add(out, read_char(rx));
+        return;
+    }
+}
+
+/* A concatenation starts where its first atom that cannot be empty does, or
+ * at any atom before it. */
+static void first_concat(rx_t *rx, first_t *out)
+{
+    first_t *c = kb_malloc(sizeof(*c));
+
+    if (!c) {
+        rx->oom = 1;
+        return;
+    }
+    first_none(out, 1);
+    while (!rx->bad && !rx->oom && rx->p < rx->end && *rx->p != '|' && *rx->p != ')') {
+        long min, max;
+        first_atom(rx, c);
+        if (rx->bad || rx->oom) {
+            break;
+        }
+        if (parse_quant(rx, &min, &max) && min == 0) {
+            c->nullable = 1;
+        }
+        if (rx->bad) {
+            break;
+        }
+        if (out->nullable) {
+            first_union(out, c);
+            out->nullable = c->nullable;
+        }
+    }
+    kb_free(c);
+}
+
+static void first_alt(rx_t *rx, first_t *out)
+{
+    first_t *c = kb_malloc(sizeof(*c));
+
+    if (!c) {
+        rx->oom = 1;
+        return;
+    }
+    first_none(out, 0);
+    for (;;) {
+        first_concat(rx, c);
+        if (rx->bad || rx->oom) {
+            break;
+        }
+        first_union(out, c);
+        out->nullable |= c->nullable;
+        if (rx->p < rx->end && *rx->p == '|') {
+            rx->p++;
+            continue;
+        }
+        break;
+    }
+    kb_free(c);
+}
+
+/* Fill @p fs for the pattern @p re; unknown (n = 0) unless the whole pattern
+ * was read. Returns -1 when out of memory. */
+static int first_of(const char *re, firsts_t *fs)
+{
+    rx_t rx = {re, re + strlen(re), 0, 0};
+    first_t *f = kb_malloc(sizeof(*f));
+
+    fs->n = 0;
+    if (!f) {
+        return -1;
+    }
+    first_alt(&rx, f);
+    if (!rx.bad && !rx.oom && rx.p == rx.end && !f->any) {
+        fs->n = f->n;
+        memcpy(fs->cp, f->cp, f->n * sizeof(uint32_t));
+    }
+    kb_free(f);
+    return rx.oom ? -1 : 0;
+}
+
 /* ---- building --------------------------------------------------------------- */
 
 kb_prefilter_t *kb_prefilter_new(void)
@@ -744,6 +1024,7 @@ void kb_prefilter_free(kb_prefilter_t *pf)
 {
     if (pf) {
         kb_free(pf->need);
+        kb_free(pf->first);
         kb_free(pf->ents);
         kb_free(pf->ranges);
         kb_free(pf->start);
@@ -825,12 +1106,16 @@ int kb_prefilter_add(kb_prefilter_t *pf, const char *re)
     rx_t rx = {re, re + strlen(re), 0, 0};
     info_t *in = info_new(&rx);
     uint8_t *nn = kb_realloc(pf->need, pf->n_pats + 1);
+    firsts_t *nf = nn ? kb_realloc(pf->first, (pf->n_pats + 1) * sizeof(*nf)) : NULL;
     int rc = 0;
 
     if (nn) {
         pf->need = nn;
     }
-    if (!in || !nn) {
+    if (nf) {
+        pf->first = nf;
+    }
+    if (!in || !nn || !nf || first_of(re, &pf->first[pf->n_pats]) != 0) {
         kb_free(in);
         return -1;
     }
@@ -849,11 +1134,19 @@ int kb_prefilter_add(kb_prefilter_t *pf, const char *re)
     return rc;
 }
 
+/* By key, then by pattern and set: the literals of one set under one key
+ * are adjacent, so the scan can step over all of them once the set is met. */
 static int cmp_entry(const void *a, const void *b)
 {
-    uint32_t ka = ((const entry_t *)a)->key, kb = ((const entry_t *)b)->key;
+    const entry_t *x = a, *y = b;
 
-    return ka < kb ? -1 : ka > kb;
+    if (x->key != y->key) {
+        return x->key < y->key ? -1 : 1;
+    }
+    if (x->pat != y->pat) {
+        return x->pat < y->pat ? -1 : 1;
+    }
+    return x->bit < y->bit ? -1 : x->bit > y->bit;
 }
 
 static size_t range_home(uint32_t key, size_t cap)
@@ -894,6 +1187,10 @@ int kb_prefilter_build(kb_prefilter_t *pf)
     if (pf->n_ents) {
         qsort(pf->ents, pf->n_ents, sizeof(*pf->ents), cmp_entry);
     }
+    for (size_t i = pf->n_ents; i-- > 0;) {
+        const entry_t *e = &pf->ents[i], *next = i + 1 < pf->n_ents ? e + 1 : NULL;
+        pf->ents[i].skip = next && cmp_entry(e, next) == 0 ? next->skip : (uint32_t)(i + 1);
+    }
     kb_free(pf->start);
     if (!(pf->start = kb_calloc(65536, 1))) {
         return -1;
@@ -920,6 +1217,15 @@ size_t kb_prefilter_count(const kb_prefilter_t *pf)
     return pf->n_pats;
 }
 
+size_t kb_prefilter_first(const kb_prefilter_t *pf, size_t k, const uint32_t **cps)
+{
+    if (k >= pf->n_pats) {
+        return 0;
+    }
+    *cps = pf->first[k].cp;
+    return pf->first[k].n;
+}
+
 size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
 {
     size_t n = 0;
@@ -933,8 +1239,8 @@ size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
 /* ---- scanning ----------------------------------------------------------------- */
 
 /* Mark the sets of every literal with key @p key that occurs at @p s. */
-static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t left,
-                uint8_t *run)
+static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
+                       size_t left, uint8_t *run)
 {
     size_t h = range_home(key, pf->range_cap);
 
@@ -946,10 +1252,17 @@ static void hit(const kb_prefilter_t *pf, uint32_t key, const char *s, size_t le
     }
     for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
         const entry_t *e = &pf->ents[i];
-        /* The key holds the first three bytes, so only longer literals
-         * need comparing, and only past them. */
-        if (e->len <= 3 || (e->len <= left && memcmp(e->b + 3, s + 3, e->len - 3u) == 0)) {
+        /* A set that is met needs no look at its other literals under this
+         * key. The key holds the first three bytes, so only longer literals
+         * need comparing, and only past them; the fourth byte alone turns
+         * most of them down (a frequent Han character opens dozens). */
+        if (!(run[e->pat] & e->bit) &&
+            (e->len <= 3 || (e->len <= left && e->b[3] == s[3] &&
+                             memcmp(e->b + 4, s + 4, e->len - 4u) == 0))) {
             run[e->pat] |= e->bit;
+        }
+        if (run[e->pat] & e->bit) {
+            i = e->skip - 1;
         }
     }
 }
@@ -983,6 +1296,10 @@ void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
     const unsigned char *u = (const unsigned char *)s;
 
     memset(run, 0, pf->n_pats);
+    /* Every byte is looked at, continuation bytes too (no literal starts
+     * there, so their table entries are empty): stepping by character
+     * made each step wait for the load of the byte before, which on
+     * English text cost more than the lookups it saved on Chinese. */
     for (size_t i = 0; i + 1 < len; i++) {
         if (pf->start[u[i] | ((uint32_t)u[i + 1] << 8)]) {
             scan_at(pf, u + i, len - i, run);

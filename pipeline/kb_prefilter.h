@@ -43,8 +43,15 @@ size_t kb_prefilter_count(const kb_prefilter_t *pf);
 /** Number of literal sets pattern @p k must meet (0: it always runs). */
 size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k);
 
-/** Scan @p len bytes of @p s once and set run[k] to 1 when pattern k may
- *  match @p s, 0 when it certainly does not. @p run has room for
+/** The code points that every non-empty match of pattern @p k starts with:
+ *  sets *cps (borrowed, valid while @p pf lives) and returns how many, or 0
+ *  when the analysis cannot tell (too many, a wildcard, unread syntax); then
+ *  a match may start anywhere. Lookarounds and \b are not counted on. */
+size_t kb_prefilter_first(const kb_prefilter_t *pf, size_t k, const uint32_t **cps);
+
+/** Scan @p len bytes of @p s (valid UTF-8, as PCRE2 will assume) once and
+ *  set run[k] to 1 when pattern k may match @p s, 0 when it certainly does
+ *  not. @p run has room for
  *  kb_prefilter_count() bytes (owned by the caller). */
 void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
                        uint8_t *run);

@@ -234,7 +234,7 @@ static float sign_of(float v)
 /* ---- structure ---------------------------------------------------------- */
 
 /* 就是 counts as a contrast only when it opens a later clause. */
-static int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
+static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
     const kb_token_t *t = &sc->tk.t[k];
 

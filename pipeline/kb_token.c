@@ -35,7 +35,7 @@ typedef struct {
     const char *icu_err;
 } tok_ctx_t;
 
-static kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
+static inline kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
                         const kb_lex_entry_t *e)
 {
     kb_tokens_t *tk = x->tk;
@@ -225,12 +225,15 @@ static size_t icu_words(tok_ctx_t *x, size_t i, int complex);
 /* ASCII letters may start a non-ASCII word ("naïve"): then ICU decides. */
 static size_t alnum_word(tok_ctx_t *x, size_t i)
 {
-    size_t j = i;
+    const uint32_t *cp = x->nt->cp;
+    size_t j = i, n = x->nt->n;
     kb_cpclass_t c;
 
-    while ((c = cls_at(x, j)) == KB_CC_ALNUM) {
+    /* cls_at() in a loop with the bounds and arrays in locals */
+    while (j < n && cp[j] < 0x10000 && x->cls[cp[j]] == KB_CC_ALNUM) {
         j++;
     }
+    c = cls_at(x, j);
     return (c == KB_CC_LETTER || c == KB_CC_COMPLEX) ? icu_words(x, i, 0)
                                                      : ascii_word(x, i);
 }
@@ -385,7 +388,9 @@ static void merge_phrases(tok_ctx_t *x)
                 }
             }
         }
-        tk->t[w] = *t;
+        if (w != r) {
+            tk->t[w] = *t; /* most tokens stay where they are */
+        }
         if (best > r) {
             tk->t[w].n1 = tk->t[best].n1;
             tk->t[w].s1 = tk->t[best].s1;

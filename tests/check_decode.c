@@ -26,6 +26,7 @@ static const struct {
     {"{\"id\":6,\"text\":\"ok\",\"brand\":7}", KB_BAD_FIELD, 1},
     {"{\"id\":7,\"text\":\"ok\",\"followers\":-3}", KB_BAD_FIELD, 1},
     {"{\"text\":\"a\",\"text\":\"b\"}", KB_BAD_JSON, 0}, /* duplicate key */
+    {"{\"id\":8,\"lang\":\"zh\",\"text\":\"a\",\"ts\":1,\"id\":9}", KB_BAD_JSON, 0},
 };
 
 START_TEST(t_bad_input)
@@ -101,6 +102,32 @@ START_TEST(t_mapping)
     ck_assert_str_eq(msg.brand, "X");
     ck_assert_int_eq(json_integer_value(msg.id), 9);
     kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
+/* A field mapped to another top-level key: read from that key only, by the
+ * fast parse and by jansson (a real number sends the line there). */
+START_TEST(t_mapping_flat)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(4096, err, sizeof(err));
+    kb_msg_t msg;
+    const char *in[2] = {"{\"text\":\"no\",\"body\":\"好吃\",\"lang\":\"zh\",\"rid\":3}",
+                         "{\"text\":\"no\",\"body\":\"好吃\",\"lang\":\"zh\",\"rid\":3,"
+                         "\"x\":1.5}"};
+
+    ck_assert_int_eq(kb_decoder_map(dec, "text=body", err, sizeof(err)), 0);
+    ck_assert_int_eq(kb_decoder_map(dec, "id=rid", err, sizeof(err)), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(kb_decode(dec, in[i], strlen(in[i]), &msg, err, sizeof(err)),
+                         KB_DECODE_OK);
+        ck_assert_str_eq(msg.text, "好吃");
+        ck_assert_str_eq(msg.lang, "zh");
+        ck_assert_int_eq(json_integer_value(msg.id), 3);
+        ck_assert_ptr_null(msg.brand);
+        kb_msg_clear(&msg);
+    }
     kb_decoder_free(dec);
 }
 END_TEST
@@ -209,6 +236,7 @@ Suite *kb_decode_suite(void)
     tcase_add_test(tc, t_fields);
     tcase_add_loop_test(tc, t_fast_path, 0, sizeof(fast_cases) / sizeof(fast_cases[0]));
     tcase_add_test(tc, t_mapping);
+    tcase_add_test(tc, t_mapping_flat);
     tcase_add_test(tc, t_epoch);
     tcase_add_loop_test(tc, t_iso8601, 0, sizeof(ts_cases) / sizeof(ts_cases[0]));
     tcase_add_loop_test(tc, t_iso8601_bad, 0, 6);

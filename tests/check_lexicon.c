@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "kb_buf.h"
 #include "kb_lexicon.h"
 #include "kb_mem.h"
 #include "kb_prefilter.h"
@@ -146,6 +150,54 @@ START_TEST(t_extra)
 }
 END_TEST
 
+/* The frozen trie: a node with many children (binary search), children
+ * above the BMP, terms that are prefixes of others. Each term is found
+ * whole, its neighbours that were never added are not, and a walk agrees
+ * with step by step. */
+START_TEST(t_trie)
+{
+    char path[] = "/tmp/kb_trie_XXXXXX", err[256], term[16];
+    const char *extra[1] = {path};
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    kb_lexicon_t *lx;
+    const kb_lex_entry_t *e;
+
+    ck_assert_ptr_nonnull(f);
+    for (char c = 'a'; c <= 'z'; c += 2) { /* qa qaz qc qcz ...: every other letter */
+        fprintf(f, "q%c\t1.5\nq%cz\t-1.5\n", c, c);
+    }
+    fputs("\xF0\x9F\x98\x80\t2\n\xF0\x9F\x98\x80\xF0\x9F\x98\x80\t3\n", f);
+    fclose(f);
+    lx = kb_lexicon_load(kb_engine_norm(kb_test_fixture()), kb_test_data("lexicon"), extra, 1,
+                         err, sizeof(err));
+    remove(path);
+    ck_assert_msg(lx != NULL, "%s", err);
+    for (char c = 'a'; c <= 'z'; c++) {
+        uint32_t cps[2] = {'q', (uint32_t)c};
+        snprintf(term, sizeof(term), "q%c", c);
+        e = lookup(lx, term);
+        if ((c - 'a') % 2 == 0) {
+            ck_assert_msg(e && e->valence > 0, "%s missing", term);
+            snprintf(term, sizeof(term), "q%cz", c);
+            ck_assert_msg((e = lookup(lx, term)) && e->valence < 0, "%s missing", term);
+            ck_assert_uint_eq(kb_lexicon_walk(lx, KB_LEX_ROOT, cps, 2),
+                              kb_lexicon_step(lx, kb_lexicon_step(lx, KB_LEX_ROOT, 'q'), (uint32_t)c));
+        } else {
+            ck_assert_msg(e == NULL, "%s found", term);
+            ck_assert_uint_eq(kb_lexicon_walk(lx, KB_LEX_ROOT, cps, 2), KB_LEX_NONE);
+        }
+    }
+    ck_assert_ptr_nonnull(e = lookup(lx, "\xF0\x9F\x98\x80"));
+    ck_assert_float_eq_tol(e->valence, 2.0f, 1e-6f);
+    ck_assert_ptr_nonnull(e = lookup(lx, "\xF0\x9F\x98\x80\xF0\x9F\x98\x80"));
+    ck_assert_float_eq_tol(e->valence, 3.0f, 1e-6f);
+    ck_assert_ptr_null(lookup(lx, "\xF0\x9F\x98\x81"));
+    ck_assert_uint_eq(kb_lexicon_step(lx, KB_LEX_ROOT, 0x10FFFF), KB_LEX_NONE);
+    kb_lexicon_free(lx);
+}
+END_TEST
+
 /* Every allocation failure during a load ends in a clean NULL (ASan checks
  * that nothing leaks); eventually the load succeeds. */
 START_TEST(t_alloc_failure)
@@ -247,6 +299,155 @@ START_TEST(t_prefilter_product)
 }
 END_TEST
 
+/* First code points: every non-empty match starts with one of them, or the
+ * analysis says it cannot tell ("" here). Lookarounds and \b never add any. */
+static const struct {
+    const char *re, *first;
+} first_rows[] = {
+    {"(?=[等排])(?:等|排队)了", "等排"},
+    {"(?:[一二]{1,3}|好几)个?(?:天|月)", "一二好"},
+    {"个?小时", "个小"},                     /* an optional atom lets the next start */
+    {"(?<![不没])(?:少|漏)了", "少漏"},
+    {"\\b(?:took|takes)\\s", "t"},
+    {"[0-9]{2}分钟", "0123456789"},
+    {"a?b?", "ab"},                          /* may be empty: non-empty ones start so */
+    {"(?:x|.)y", ""},                        /* a wildcard */
+    {"[^a]b", ""},                           /* a negated class */
+    {"\\dx", ""},                            /* a class escape */
+    {"a(?i)b", ""},                          /* syntax it does not read */
+    {"\\Kab", ""},
+};
+
+START_TEST(t_prefilter_first)
+{
+    const size_t n = sizeof(first_rows) / sizeof(first_rows[0]);
+    kb_prefilter_t *pf = kb_prefilter_new();
+
+    ck_assert_ptr_nonnull(pf);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *cps;
+        size_t m, expected = 0;
+        ck_assert_int_eq(kb_prefilter_add(pf, first_rows[i].re), 0);
+        m = kb_prefilter_first(pf, i, &cps);
+        for (const char *p = first_rows[i].first; *p; expected++) {
+            int found = 0;
+            size_t l = ((unsigned char)*p < 0x80) ? 1 : ((unsigned char)*p < 0xE0) ? 2 : 3;
+            for (size_t k = 0; k < m; k++) {
+                char u[4];
+                found |= kb_utf8_put(cps[k], u) == l && memcmp(u, p, l) == 0;
+            }
+            ck_assert_msg(found, "/%s/: '%.*s' missing", first_rows[i].re, (int)l, p);
+            p += l;
+        }
+        ck_assert_msg(m == expected, "/%s/: %zu first code points, expected %zu",
+                      first_rows[i].re, m, expected);
+    }
+    kb_prefilter_free(pf);
+}
+END_TEST
+
+/* The product patterns through kb_lexicon_patterns() (prefilter, anchored
+ * twins on Chinese text) give what plain PCRE2 searches of every pattern
+ * give: leftmost non-empty match, the earlier line on a tie, scanning on
+ * from the end of each hit. */
+static const char *const pattern_texts[] = {
+    "等了一个小时还没到，少了一份米饭",
+    "备注了不要辣结果还是放了辣椒，为什么没有给餐具",
+    "打了三次电话都没人接，三天了还没发货",
+    "点了两个小时才送到，菜里有头发，再也不来了",
+    "半小时就送到了，秒回，好评",
+    "We waited over an hour and nobody answered. Never again!",
+    "一二三四五六七八九十几个小时",
+};
+
+static size_t reference_hits(pcre2_code **re, size_t n_re, const char *s, size_t len,
+                             size_t *b0, size_t *b1, size_t *pat, size_t max)
+{
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    size_t n = 0, off = 0;
+
+    while (n < max) {
+        size_t best = n_re, bs = 0, be = 0;
+        for (size_t k = 0; k < n_re; k++) {
+            size_t o = off;
+            while (o < len && pcre2_match(re[k], (PCRE2_SPTR)s, len, o, 0, md, NULL) > 0) {
+                if (ov[1] > ov[0]) {
+                    if (best == n_re || ov[0] < bs) {
+                        best = k, bs = ov[0], be = ov[1];
+                    }
+                    break;
+                }
+                for (o = ov[0] + 1; o < len && ((unsigned char)s[o] & 0xC0) == 0x80; o++) {
+                }
+            }
+        }
+        if (best == n_re) {
+            break;
+        }
+        b0[n] = bs, b1[n] = be, pat[n] = best;
+        n++;
+        off = be;
+    }
+    pcre2_match_data_free(md);
+    return n;
+}
+
+START_TEST(t_patterns_reference)
+{
+    const kb_engine_t *en = kb_test_product();
+    const kb_lexicon_t *lx = kb_engine_lexicon(en);
+    const char *dir = getenv("KB_LEXICONS");
+    pcre2_code *re[256];
+    size_t n_re = 0;
+    char line[8192];
+    void *md = NULL;
+    FILE *f;
+
+    snprintf(line, sizeof(line), "%s/patterns.tsv", dir ? dir : "lexicons");
+    ck_assert_ptr_nonnull(f = fopen(line, "r"));
+    while (fgets(line, sizeof(line), f) && n_re < 256) {
+        char *tab = strchr(line, '\t');
+        int ec;
+        PCRE2_SIZE eo;
+        if (line[0] == '#' || !tab) {
+            continue;
+        }
+        *tab = '\0';
+        ck_assert_ptr_nonnull(re[n_re] = pcre2_compile((PCRE2_SPTR)line, PCRE2_ZERO_TERMINATED,
+                                                       PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL));
+        n_re++;
+    }
+    fclose(f);
+    for (size_t t = 0; t < sizeof(pattern_texts) / sizeof(pattern_texts[0]); t++) {
+        kb_ntext_t nt;
+        char err[64];
+        const kb_buf_t *u8;
+        kb_pattern_hit_t hits[64];
+        size_t b0[64], b1[64], pat[64], n_ref;
+        int n;
+        kb_ntext_init(&nt);
+        ck_assert_int_eq(kb_norm_run(kb_engine_norm(en), pattern_texts[t],
+                                     strlen(pattern_texts[t]), &nt, err, sizeof(err)), 0);
+        ck_assert_ptr_nonnull(u8 = kb_ntext_utf8(&nt));
+        n = kb_lexicon_patterns(lx, u8->p, u8->len, &md, hits, 64);
+        n_ref = reference_hits(re, n_re, u8->p, u8->len, b0, b1, pat, 64);
+        ck_assert_msg(n >= 0 && (size_t)n == n_ref, "'%s': %d hits, reference %zu",
+                      pattern_texts[t], n, n_ref);
+        for (size_t h = 0; h < n_ref; h++) {
+            ck_assert_uint_eq(hits[h].b0, b0[h]);
+            ck_assert_uint_eq(hits[h].b1, b1[h]);
+        }
+        kb_ntext_fini(&nt);
+    }
+    ck_assert_uint_gt(n_re, 0);
+    kb_lexicon_match_free(md);
+    for (size_t k = 0; k < n_re; k++) {
+        pcre2_code_free(re[k]);
+    }
+}
+END_TEST
+
 Suite *kb_lexicon_suite(void)
 {
     Suite *s = suite_create("lexicon");
@@ -255,6 +456,7 @@ Suite *kb_lexicon_suite(void)
     tcase_add_test(tc, t_entries);
     tcase_add_test(tc, t_hash);
     tcase_add_test(tc, t_extra);
+    tcase_add_test(tc, t_trie);
     tcase_add_test(tc, t_load_error);
     tcase_add_test(tc, t_alloc_failure);
     suite_add_tcase(s, tc);
@@ -265,6 +467,8 @@ Suite *kb_lexicon_suite(void)
     tc = tcase_create("prefilter");
     tcase_add_test(tc, t_prefilter);
     tcase_add_test(tc, t_prefilter_product);
+    tcase_add_test(tc, t_prefilter_first);
+    tcase_add_test(tc, t_patterns_reference);
     suite_add_tcase(s, tc);
     return s;
 }
