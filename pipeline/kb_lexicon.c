@@ -32,12 +32,12 @@
 
 typedef enum {
     K_SENTIMENT = 0, K_WORD, K_NEGATOR, K_DEGREE, K_CONTRAST,
-    K_SERVQUAL, K_INTENT, K_PATTERN, K_BRAND, K_COUNT
+    K_SERVQUAL, K_INTENT, K_PATTERN, K_BRAND, K_RESOLVER, K_COUNT
 } kind_t;
 
 static const char *const kind_names[K_COUNT] = {
     "sentiment", "word", "negator", "degree", "contrast",
-    "servqual", "intent", "pattern", "brand"};
+    "servqual", "intent", "pattern", "brand", "resolver"};
 
 enum { L_ZH = 0, L_EN, L_ANY, L_COUNT };
 static const char *const lang_names[L_COUNT] = {"zh", "en", "any"};
@@ -1101,7 +1101,7 @@ static int split_fields(char *line, char **f, int max)
     return n;
 }
 
-static const int min_fields[K_COUNT] = {2, 1, 1, 2, 2, 2, 2, 2, 2};
+static const int min_fields[K_COUNT] = {2, 1, 1, 2, 2, 2, 2, 2, 2, 1};
 
 /* Apply one entry line; the value parsers record their own problems. */
 static void entry_line(kb_lexicon_t *lx, const file_ctx_t *fc, char **f, int nf)
@@ -1132,6 +1132,9 @@ static void entry_line(kb_lexicon_t *lx, const file_ctx_t *fc, char **f, int nf)
         break;
     case K_WORD:
         if ((e = insert_term(lx, f[0], K_WORD, fc->lang, &idx))) e->is_word = 1;
+        break;
+    case K_RESOLVER:
+        if ((e = insert_term(lx, f[0], K_RESOLVER, fc->lang, &idx))) e->resolver = 1;
         break;
     case K_NEGATOR:
         v = DEFAULT_NEGATOR;

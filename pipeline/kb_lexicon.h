@@ -56,6 +56,8 @@ typedef struct kb_lex_entry {
     uint8_t servqual; /* bit (1 << kb_servqual_t) per dimension */
     uint8_t intent;   /* KB_INTENT_* bits */
     uint8_t is_word;  /* listed as a neutral shield word */
+    uint8_t resolver; /* a completed fix (fixed, 解决了): a problem word it
+                         governs is no longer a complaint */
     int32_t brand;    /* brand index, -1 when not a brand alias */
 } kb_lex_entry_t;
 

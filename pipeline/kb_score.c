@@ -101,7 +101,7 @@ const char *kb_mod_name(kb_mod_t m)
 {
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
-        "elongation", "topic", "rhetorical"};
+        "elongation", "topic", "rhetorical", "resolved"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -574,6 +574,51 @@ static const kb_lex_entry_t *degree_particle(const kb_scorer_t *sc, size_t k)
                                                                                        : NULL;
 }
 
+static int negated(const kb_scorer_t *sc, size_t k);
+
+/* Does token u stop a resolver's reach: a clause boundary, a contrast
+ * marker or a negator ("fixed no problems" is not a fix of them)? */
+static int ends_resolution(const kb_token_t *u)
+{
+    return is_boundary(u) || (u->e && (u->e->contrast || u->e->negator < 0));
+}
+
+/* A problem word governed by a completed fix names what was put right, so
+ * it is no complaint: the fix before it ("fixed all the lag issues",
+ * 修好了异味) or after it ("problem solved", "my issue was resolved",
+ * 问题很快就解决了). A negated fix ("never fixed the problem", 问题没解决)
+ * leaves the problem standing. Returns the resolver's token, or k. */
+static size_t resolver_of(const kb_scorer_t *sc, size_t k)
+{
+    size_t dist = 0, j;
+
+    for (j = k; j-- > 0 && dist < SCOPE; dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (ends_resolution(u)) {
+            break;
+        }
+        if (u->e && u->e->resolver) {
+            return negated(sc, j) ? k : j;
+        }
+        if (has_valence(u->e) && u->e->valence > 0) {
+            break; /* praise between: the fix is not about this word */
+        }
+    }
+    for (j = k + 1, dist = 0; j < sc->tk.n && dist < SCOPE; j++, dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (ends_resolution(u)) {
+            break;
+        }
+        if (u->e && u->e->resolver) {
+            return j;
+        }
+        if (has_valence(u->e) && u->e->valence < 0) {
+            break; /* the problem goes on: "issue keeps failing, fixed later" */
+        }
+    }
+    return k;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -598,6 +643,13 @@ static void valence(kb_scorer_t *sc)
         if (tr) {
             tr->span = tok_span(sc, k);
             tr->base = v;
+        }
+        if (v < 0 && (j = resolver_of(sc, k)) != k) {
+            trace_mod(tr, KB_MOD_RESOLVED, 0.0f, tok_span(sc, j));
+            if (tr) {
+                tr->value = 0.0f;
+            }
+            continue;
         }
         if ((t->flags & KB_TF_CAPS) && mixed) {
             v += sg * CAPS_INCR;

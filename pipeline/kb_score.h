@@ -44,6 +44,8 @@ typedef enum {
                             opposite opinion that follows (卫生很差) */
     KB_MOD_RHETORICAL,   /* value: 1, a negator in a rhetorical question
                             (这不是坑人吗) that does not flip */
+    KB_MOD_RESOLVED,     /* value: 0, a completed fix governs the problem
+                            word ("fixed the lag", 问题解决了) */
     KB_MOD_COUNT
 } kb_mod_t;
 
