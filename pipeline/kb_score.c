@@ -768,17 +768,42 @@ static void irrealis(kb_scorer_t *sc, size_t k)
     }
 }
 
+/* A summary marker that closes its clause after some words ("pretty solid
+ * overall,", "good on the whole.") rates that clause: the verdict is before
+ * it. Returns the clause's first token, or k when the marker opens the
+ * verdict instead (总的来说，…, overall …). */
+static size_t verdict_before(const kb_scorer_t *sc, size_t k)
+{
+    size_t q = k;
+
+    if (k + 1 < sc->tk.n && !is_boundary(&sc->tk.t[k + 1])) {
+        return k;
+    }
+    while (q > 0 && sc->clause[q - 1] == sc->clause[k] && !is_boundary(&sc->tk.t[q - 1])) {
+        q--;
+    }
+    return q;
+}
+
 /* 总的来说/overall opens the writer's verdict: the rest of its sentence
  * weighs SUMMARY_AFTER and everything before it is damped, because a long
- * review's itemised complaints or praise are what the verdict weighs up. */
+ * review's itemised complaints or praise are what the verdict weighs up.
+ * Clause-final ("solid overall, a few hiccups") it rates its own clause. */
 static void summary(kb_scorer_t *sc)
 {
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
+        size_t c0;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
             irrealis(sc, k);
         }
         if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
+            continue;
+        }
+        if ((c0 = verdict_before(sc, k)) < k) {
+            for (size_t q = 0; q < k; q++) {
+                sc->weight[q] *= q < c0 ? SUMMARY_BEFORE : SUMMARY_AFTER;
+            }
             continue;
         }
         for (size_t q = 0; q < k; q++) {
