@@ -384,7 +384,7 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
            has_valence(sc->tk.t[k + 1].e) && !is_boundary(&sc->tk.t[k + 1]);
 }
 
-static int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
+static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 
 /* 一点/一丝/半点 ('a little') soften (有一点贵), but with 都/也 before the
  * term they say 'not even a little' (一点也不好吃, 一点诚意都没有) and
@@ -453,16 +453,24 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     return v;
 }
 
-/* Does token k spell exactly the code points w (NUL-terminated)? */
-static int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
+/* Does token k spell exactly the code points w (NUL-terminated)? The rules
+ * ask this of nearly every token, and almost every token differs in its
+ * first code point, so that is compared first and no length is counted. */
+static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
 {
     const kb_token_t *t = &sc->tk.t[k];
-    size_t n = 0;
+    const uint32_t *cp = sc->nt.cp + t->n0;
+    size_t n = t->n1 - t->n0;
 
-    while (w[n]) {
-        n++;
+    if (n == 0 || cp[0] != w[0]) {
+        return 0;
     }
-    return t->n1 - t->n0 == n && memcmp(&sc->nt.cp[t->n0], w, n * sizeof(*w)) == 0;
+    for (size_t i = 1; i < n; i++) {
+        if (w[i] == 0 || cp[i] != w[i]) {
+            return 0;
+        }
+    }
+    return w[n] == 0;
 }
 
 /* 没有/不如/比不上/比不过/赶不上 that opens a comparison: "A没有B(的)好吃", "不如店里好吃" */
