@@ -69,6 +69,7 @@ struct kb_scorer {
     uint32_t *sstart;          /* first token of each sentence */
     uint16_t *sexcl, *squest;  /* '!' and '?' per sentence */
     uint8_t *srhet;            /* per sentence: a rhetorical question */
+    uint32_t *sqtok;           /* tokens that name a SERVQUAL dimension */
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
@@ -149,6 +150,7 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->sexcl);
     kb_free(sc->squest);
     kb_free(sc->srhet);
+    kb_free(sc->sqtok);
     kb_free(sc->ev);
     kb_free(sc->trace);
     kb_free(sc);
@@ -184,6 +186,7 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     GROW(sexcl, sizeof(uint16_t));
     GROW(squest, sizeof(uint16_t));
     GROW(srhet, 1);
+    GROW(sqtok, sizeof(uint32_t));
 #undef GROW
     sc->tcap = cap;
     return 0;
@@ -326,6 +329,9 @@ static void rhetorical(kb_scorer_t *sc)
         i0 = sc->tk.t[k0].n0;
         i1 = sc->tk.t[k1 - 1].n1;
         for (size_t i = i0; i < i1; i++) {
+            if (cp[i] != nandao[0] && cp[i] != qi[0] && cp[i] != bushi[0]) {
+                continue; /* most characters start no marker: one test each */
+            }
             marker |= cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
             neg |= cp_at(cp, i, i1, bushi);
         }
@@ -957,11 +963,28 @@ static void add_pattern_evidence(kb_scorer_t *sc, size_t ev0, kb_span_t sp)
     add_evidence(sc, sp);
 }
 
+/* The tokens whose entry names a dimension, in order, into sc->sqtok: the
+ * evidence is gathered per dimension, and few tokens name any. Returns
+ * their number. */
+static size_t servqual_tokens(kb_scorer_t *sc)
+{
+    size_t n = 0;
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (e && e->servqual) {
+            sc->sqtok[n++] = (uint32_t)k;
+        }
+    }
+    return n;
+}
+
 static void servqual(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     double dsum[KB_SQ_COUNT] = {0};
     uint8_t any = 0;
+    size_t n_sq = 0;
 
     r->n_evidence = 0;
     for (size_t c = 0; c < sc->n_clauses; c++) {
@@ -979,9 +1002,12 @@ static void servqual(kb_scorer_t *sc)
         if (!((any >> d) & 1)) {
             continue;
         }
-        for (size_t k = 0; k < sc->tk.n; k++) {
-            const kb_lex_entry_t *e = sc->tk.t[k].e;
-            if (e && ((e->servqual >> d) & 1)) {
+        if (n_sq == 0) {
+            n_sq = servqual_tokens(sc);
+        }
+        for (size_t i = 0; i < n_sq; i++) {
+            size_t k = sc->sqtok[i];
+            if ((sc->tk.t[k].e->servqual >> d) & 1) {
                 add_evidence(sc, tok_span(sc, k));
             }
         }
