@@ -31,6 +31,7 @@ typedef struct {
     const uint8_t *cls; /* BMP classes of nm, looked up once per code point */
     const kb_ntext_t *nt;
     kb_tokens_t *tk;
+    size_t n_words; /* word and number tokens pushed (merge_phrases()) */
     int oom;
     const char *icu_err;
 } tok_ctx_t;
@@ -147,6 +148,7 @@ static void push_word(tok_ctx_t *x, size_t i, size_t j, int latin)
     if (!t) {
         return;
     }
+    x->n_words++;
     for (size_t k = i; k < j; k++) {
         if (is_digit(nt->cp[k])) {
             digits++;
@@ -360,13 +362,35 @@ static size_t symbol(tok_ctx_t *x, size_t i, kb_cpclass_t c)
 
 /* English terms of several words: extend a word token over the following
  * adjacent words while the trie continues; keep the longest full term. */
+static int is_word_tok(const kb_token_t *t)
+{
+    return t->type == KB_TOK_WORD || t->type == KB_TOK_NUM;
+}
+
+/* The first token that is a word followed by a word, or tk->n. Tokens
+ * before it stay as they are, and Chinese text has hardly any words. */
+static size_t first_word_pair(const tok_ctx_t *x)
+{
+    const kb_tokens_t *tk = x->tk;
+
+    if (x->n_words < 2) {
+        return tk->n;
+    }
+    for (size_t r = 0; r + 1 < tk->n; r++) {
+        if (is_word_tok(&tk->t[r]) && is_word_tok(&tk->t[r + 1])) {
+            return r;
+        }
+    }
+    return tk->n;
+}
+
 static void merge_phrases(tok_ctx_t *x)
 {
     kb_tokens_t *tk = x->tk;
     const uint32_t *cp = x->nt->cp;
-    size_t w = 0;
+    size_t w = first_word_pair(x);
 
-    for (size_t r = 0; r < tk->n; r++) {
+    for (size_t r = w; r < tk->n; r++) {
         kb_token_t *t = &tk->t[r];
         size_t best = r, k = r;
         const kb_lex_entry_t *be = t->e;
@@ -411,7 +435,7 @@ int kb_tokenize(const kb_lexicon_t *lx, const kb_norm_t *nm,
                 const kb_ntext_t *nt, kb_tokens_t *tk, char *errstr,
                 size_t errstr_size)
 {
-    tok_ctx_t x = {lx, nm, kb_norm_class_table(nm), nt, tk, 0, NULL};
+    tok_ctx_t x = {lx, nm, kb_norm_class_table(nm), nt, tk, 0, 0, NULL};
     size_t i = 0;
 
     tk->n = 0;
