@@ -82,10 +82,18 @@ struct kb_scorer {
     kb_buf_t term_text;
     kb_trace_t *trace;
     size_t trace_cap;
+    unsigned feat;             /* FEAT_* of the message's tokens */
     int explain;
     int oom;
     kb_result_t res;
 };
+
+/* What some token of the message has (token_features()): a pass that
+ * looks only for entries with a contrast role, an intent or a brand can
+ * skip the token list when none has one, as most messages have none. */
+#define FEAT_CONTRAST 0x01 /* an entry with a contrast role */
+#define FEAT_INTENT 0x02
+#define FEAT_BRAND 0x04
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -235,6 +243,26 @@ static float sign_of(float v)
 }
 
 /* ---- structure ---------------------------------------------------------- */
+
+static unsigned token_features(const kb_scorer_t *sc)
+{
+    unsigned f = 0;
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (e) {
+            f |= (e->contrast != KB_CONTRAST_NONE ? FEAT_CONTRAST : 0) |
+                 (e->intent ? FEAT_INTENT : 0) | (e->brand >= 0 ? FEAT_BRAND : 0);
+        }
+    }
+    return f;
+}
+
+/* The number of tokens a pass that needs feat has to look at: all or none. */
+static size_t tokens_with(const kb_scorer_t *sc, unsigned feat)
+{
+    return (sc->feat & feat) ? sc->tk.n : 0;
+}
 
 /* 就是 counts as a contrast only when it opens a later clause. */
 static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
@@ -735,7 +763,9 @@ static void irrealis(kb_scorer_t *sc, size_t k)
  * review's itemised complaints or praise are what the verdict weighs up. */
 static void summary(kb_scorer_t *sc)
 {
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    size_t n = tokens_with(sc, FEAT_CONTRAST);
+
+    for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
             irrealis(sc, k);
@@ -759,11 +789,12 @@ static void summary(kb_scorer_t *sc)
 static void contrast(kb_scorer_t *sc)
 {
     int content_before = 0;
+    size_t n = tokens_with(sc, FEAT_CONTRAST);
 
     for (size_t k = 0; k < sc->tk.n; k++) {
         sc->weight[k] = 1.0f;
     }
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t k = 0; k < n; k++) {
         int role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
                                               : contrast_role(sc, k, content_before);
         uint32_t s = sc->sent[k];
@@ -1049,8 +1080,9 @@ static void intent(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     uint8_t bits = 0;
+    size_t n = tokens_with(sc, FEAT_INTENT);
 
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         if (e && e->intent && !negated(sc, k)) {
             bits |= e->intent;
@@ -1113,9 +1145,10 @@ static void terms(kb_scorer_t *sc)
 static void brands(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
+    size_t n = tokens_with(sc, FEAT_BRAND);
 
     r->n_brands = 0;
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         size_t b = 0;
         if (!e || e->brand < 0) {
@@ -1165,6 +1198,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
+    sc->feat = token_features(sc);
     structure(sc);
     contrast(sc);
     summary(sc);
