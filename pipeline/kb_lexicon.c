@@ -935,6 +935,15 @@ static void pat_find(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k, const cha
     }
 }
 
+/* Is any of the eight run flags at p set? */
+static inline int any_of8(const uint8_t *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, sizeof(w));
+    return w != 0;
+}
+
 /* The patterns behave as one alternation, leftmost match first and, at the
  * same position, the earlier line: the hit is the pattern with the smallest
  * next start. Each pattern is compiled on its own so that PCRE2 keeps its
@@ -958,6 +967,10 @@ int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
     ps->cand_ready = 0;
     kb_prefilter_scan(lx->pf, s, len, ps->run);
     for (size_t k = 0; k < lx->n_pats; k++) {
+        if (k + 8 <= lx->n_pats && !any_of8(ps->run + k)) {
+            k += 7; /* a text leaves most patterns out */
+            continue;
+        }
         if (ps->run[k]) {
             ps->act[n_act++] = (uint32_t)k;
             pat_find(lx, ps, k, s, len, 0);
