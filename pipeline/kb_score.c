@@ -903,10 +903,14 @@ static void sums(kb_scorer_t *sc)
             sc->squest[sc->sent[k]] += t->type == KB_TOK_QUEST;
             continue;
         }
-        sc->csum[sc->clause[k]] += v;
-        sc->ssum[sc->sent[k]] += v;
-        pos += v > 0 ? v : 0;
-        neg += v < 0 ? -v : 0;
+        /* Most tokens contribute nothing, and adding zero to a sum that
+         * starts at +0 changes no bit of it. */
+        if (has_valence_f(sc->val[k])) {
+            sc->csum[sc->clause[k]] += v;
+            sc->ssum[sc->sent[k]] += v;
+            pos += v > 0 ? v : 0;
+            neg += v < 0 ? -v : 0;
+        }
         neu += !has_valence(t->e) && t->type != KB_TOK_SYM;
         if (t->e) {
             sc->cdims[sc->clause[k]] |= t->e->servqual;
