@@ -83,6 +83,7 @@ struct kb_scorer {
     kb_trace_t *trace;
     size_t trace_cap;
     unsigned feat;             /* FEAT_* of the message's tokens */
+    size_t n_han, n_latin;     /* Han and Latin-script tokens */
     int explain;
     int oom;
     kb_result_t res;
@@ -94,6 +95,8 @@ struct kb_scorer {
 #define FEAT_CONTRAST 0x01 /* an entry with a contrast role */
 #define FEAT_INTENT 0x02
 #define FEAT_BRAND 0x04
+#define FEAT_CAPS 0x08     /* an ALL-CAPS Latin word */
+#define FEAT_NOCAPS 0x10   /* a Latin word that is not */
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -244,18 +247,28 @@ static float sign_of(float v)
 
 /* ---- structure ---------------------------------------------------------- */
 
-static unsigned token_features(const kb_scorer_t *sc)
+/* sc->feat and the script counts, in one pass over the tokens. */
+static void token_features(kb_scorer_t *sc)
 {
     unsigned f = 0;
+    size_t han = 0, latin = 0;
 
     for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        const kb_token_t *t = &sc->tk.t[k];
+        const kb_lex_entry_t *e = t->e;
+        han += t->type == KB_TOK_HAN;
+        if (t->flags & KB_TF_LATIN) {
+            latin++;
+            f |= (t->flags & KB_TF_CAPS) ? FEAT_CAPS : FEAT_NOCAPS;
+        }
         if (e) {
             f |= (e->contrast != KB_CONTRAST_NONE ? FEAT_CONTRAST : 0) |
                  (e->intent ? FEAT_INTENT : 0) | (e->brand >= 0 ? FEAT_BRAND : 0);
         }
     }
-    return f;
+    sc->feat = f;
+    sc->n_han = han;
+    sc->n_latin = latin;
 }
 
 /* The number of tokens a pass that needs feat has to look at: all or none. */
@@ -582,15 +595,7 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
 /* VADER emphasises ALL-CAPS words only when the text is not all caps. */
 static int mixed_caps(const kb_scorer_t *sc)
 {
-    int caps = 0, other = 0;
-
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        if (t->flags & KB_TF_LATIN) {
-            if (t->flags & KB_TF_CAPS) caps = 1; else other = 1;
-        }
-    }
-    return caps && other;
+    return (sc->feat & FEAT_CAPS) && (sc->feat & FEAT_NOCAPS);
 }
 
 /* 好的/好了/快了 are shielded words (好的，谢谢 'OK'; 快了 'nearly'), but right
@@ -1172,12 +1177,8 @@ static void brands(kb_scorer_t *sc)
  * tokens and a fifth of them. */
 static void language(kb_scorer_t *sc)
 {
-    size_t zh = 0, en = 0, lo;
+    size_t zh = sc->n_han, en = sc->n_latin, lo;
 
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        zh += sc->tk.t[k].type == KB_TOK_HAN;
-        en += (sc->tk.t[k].flags & KB_TF_LATIN) != 0;
-    }
     lo = zh < en ? zh : en;
     if (zh + en == 0) {
         sc->res.lang = KB_LANG_UND;
@@ -1202,7 +1203,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    sc->feat = token_features(sc);
+    token_features(sc);
     structure(sc);
     contrast(sc);
     summary(sc);
