@@ -462,18 +462,22 @@ static inline __attribute__((always_inline)) size_t fast_utf8(const unsigned cha
     unsigned c = p[0];
     size_t left = (size_t)(end - p);
 
+    /* Three bytes first (all of CJK), with both continuation bytes
+     * tested at once; only E0 and ED narrow the second byte. */
+    if ((c & 0xF0) == 0xE0) {
+        if (left < 3 || (((p[1] ^ 0x80) | (p[2] ^ 0x80)) & 0xC0) != 0) {
+            return 0;
+        }
+        if (c == 0xE0) {
+            return p[1] >= 0xA0 ? 3 : 0;
+        }
+        return c == 0xED && p[1] >= 0xA0 ? 0 : 3;
+    }
     if (c < 0xC2) {
         return 0;
     }
     if (c < 0xE0) {
         return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c < 0xF0) {
-        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
-            return 0;
-        }
-        return 3;
     }
     if (c < 0xF5) {
         if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
