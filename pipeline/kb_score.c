@@ -92,11 +92,12 @@ struct kb_scorer {
 /* What some token of the message has (token_features()): a pass that
  * looks only for entries with a contrast role, an intent or a brand can
  * skip the token list when none has one, as most messages have none. */
-#define FEAT_CONTRAST 0x01 /* an entry with a contrast role */
+#define FEAT_CONTRAST 0x01 /* but/although: contrast() */
 #define FEAT_INTENT 0x02
 #define FEAT_BRAND 0x04
 #define FEAT_CAPS 0x08     /* an ALL-CAPS Latin word */
 #define FEAT_NOCAPS 0x10   /* a Latin word that is not */
+#define FEAT_SUMMARY 0x20  /* a verdict or wish: summary() */
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -247,6 +248,26 @@ static float sign_of(float v)
 
 /* ---- structure ---------------------------------------------------------- */
 
+/* The passes that an entry's contrast role concerns. A scope end concerns
+ * neither; a role this does not know turns both on. */
+static unsigned contrast_features(uint8_t role)
+{
+    switch (role) {
+    case KB_CONTRAST_NONE:
+    case KB_CONTRAST_SCOPE:
+        return 0;
+    case KB_CONTRAST_BUT:
+    case KB_CONTRAST_BUT_MID:
+    case KB_CONTRAST_ALTHOUGH:
+        return FEAT_CONTRAST;
+    case KB_CONTRAST_SUMMARY:
+    case KB_CONTRAST_IRREALIS:
+        return FEAT_SUMMARY;
+    default:
+        return FEAT_CONTRAST | FEAT_SUMMARY;
+    }
+}
+
 /* sc->feat and the script counts, in one pass over the tokens. */
 static void token_features(kb_scorer_t *sc)
 {
@@ -262,8 +283,8 @@ static void token_features(kb_scorer_t *sc)
             f |= (t->flags & KB_TF_CAPS) ? FEAT_CAPS : FEAT_NOCAPS;
         }
         if (e) {
-            f |= (e->contrast != KB_CONTRAST_NONE ? FEAT_CONTRAST : 0) |
-                 (e->intent ? FEAT_INTENT : 0) | (e->brand >= 0 ? FEAT_BRAND : 0);
+            f |= contrast_features(e->contrast) | (e->intent ? FEAT_INTENT : 0) |
+                 (e->brand >= 0 ? FEAT_BRAND : 0);
         }
     }
     sc->feat = f;
@@ -768,7 +789,7 @@ static void irrealis(kb_scorer_t *sc, size_t k)
  * review's itemised complaints or praise are what the verdict weighs up. */
 static void summary(kb_scorer_t *sc)
 {
-    size_t n = tokens_with(sc, FEAT_CONTRAST);
+    size_t n = tokens_with(sc, FEAT_SUMMARY);
 
     for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
