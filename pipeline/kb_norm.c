@@ -33,6 +33,7 @@
 #define PROP_UPPER 0x01
 #define PROP_NOBOUND 0x02 /* may combine with the previous code point */
 #define PROP_ALPHA 0x04
+#define PROP_SIMPLE 0x08  /* maps to one code point and is not '&' */
 
 /* omask values: what the URL/mention/hashtag regex made of a code point. */
 enum { OM_NONE = 0, OM_MASK, OM_DROP, OM_TAG };
@@ -254,6 +255,9 @@ static int build_map(kb_norm_t *nm, char *errstr, size_t errstr_size)
             nm->multi[nm->n_multi++] = (uint32_t)n;
             memcpy(nm->multi + nm->n_multi, out, (size_t)n * sizeof(uint32_t));
             nm->n_multi += (size_t)n;
+        }
+        if (nm->map[c] < MAP_DELETE && c != '&') {
+            nm->prop[c] |= PROP_SIMPLE;
         }
     }
     return 0;
@@ -614,6 +618,10 @@ static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
         n++;
     }
     nt->obyte[n] = (uint32_t)len;
+    /* A NUL after the last code point (there is room: ocap > len >= n)
+     * starts a new segment like any code point that cannot combine, so
+     * run_simple() may look one ahead without testing for the end. */
+    nt->ocp[n] = 0;
     nt->n_orig = n;
     return 0;
 }
@@ -732,12 +740,12 @@ static size_t run_simple(emitter_t *em, size_t i)
     src1 = nt->src1;
     flags = nt->flags;
     for (; i < n_orig; i++) {
-        uint32_t c = ocp[i], v;
-        if (c >= BMP || omask[i] != OM_NONE || c == '&' ||
-            (i + 1 < n_orig && (ocp[i + 1] >= BMP || (prop[ocp[i + 1]] & PROP_NOBOUND))) ||
-            (v = map[c]) >= MAP_DELETE) {
+        uint32_t c = ocp[i], next = ocp[i + 1], v;
+        if (c >= BMP || omask[i] != OM_NONE || !(prop[c] & PROP_SIMPLE) ||
+            next >= BMP || (prop[next] & PROP_NOBOUND)) {
             break;
         }
+        v = map[c];
         if (collapse && n >= 2 && v == cp[n - 1] && v == cp[n - 2] && is_alpha(nm, v)) {
             src1[n - 1] = (uint32_t)i + 1;
             flags[n - 1] |= KB_NF_ELONG;
