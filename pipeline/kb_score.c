@@ -377,6 +377,9 @@ static void rhetorical(kb_scorer_t *sc)
 {
     static const uint32_t nandao[] = {0x96BE, 0x9053, 0}, qi[] = {0x5C82, 0},
                           bushi[] = {0x4E0D, 0x662F, 0};
+    /* A bit per first code point, by its low six bits: a superset test */
+    const uint64_t first = 1ull << (nandao[0] & 63) | 1ull << (qi[0] & 63) |
+                           1ull << (bushi[0] & 63);
     const uint32_t *cp = sc->nt.cp;
 
     for (size_t s = 0; s < sc->n_sents; s++) {
@@ -391,7 +394,7 @@ static void rhetorical(kb_scorer_t *sc)
         i0 = sc->tk.t[k0].n0;
         i1 = sc->tk.t[k1 - 1].n1;
         for (size_t i = i0; i < i1; i++) {
-            if (cp[i] != nandao[0] && cp[i] != qi[0] && cp[i] != bushi[0]) {
+            if (!((first >> (cp[i] & 63)) & 1)) {
                 continue; /* most characters start no marker: one test each */
             }
             marker |= cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
@@ -740,11 +743,25 @@ static void topics(kb_scorer_t *sc)
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. */
+/* Has the message a positive Chinese term, the only kind questions() weighs? */
+static int any_positive_han(const kb_scorer_t *sc)
+{
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        if (sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void questions(kb_scorer_t *sc)
 {
     static const uint32_t ma[] = {0x5417, 0};
     uint16_t *q = sc->squest;
 
+    if (!any_positive_han(sc)) {
+        return; /* nothing to weigh; sums() counts squest afresh */
+    }
     for (size_t s = 0; s < sc->n_sents; s++) {
         q[s] = 0;
     }
