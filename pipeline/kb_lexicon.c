@@ -83,6 +83,8 @@ struct kb_lexicon {
     size_t n_nodes, nodes_cap;
     /* frozen (queries): depth-first node blocks, see BLK_NO_ENTRY */
     uint32_t *blk;
+    uint32_t *ascii2; /* node of two ASCII code points from the root, by
+                         c0 << 7 | c1; see kb_lexicon_walk() */
     kb_lex_entry_t *entries;
     origin_t *origin; /* K_COUNT per entry; file 0xFFFF = unset */
     size_t n_entries, entries_cap;
@@ -231,7 +233,10 @@ uint32_t kb_lexicon_walk(const kb_lexicon_t *lx, uint32_t node, const uint32_t *
 {
     size_t i = 0;
 
-    if (n > 0 && node == KB_LEX_ROOT) {
+    if (n >= 2 && node == KB_LEX_ROOT && (cp[0] | cp[1]) < 128 && lx->ascii2) {
+        node = lx->ascii2[cp[0] << 7 | cp[1]];
+        i = 2;
+    } else if (n > 0 && node == KB_LEX_ROOT) {
         node = root_child(lx, cp[0]);
         i = 1;
     }
@@ -364,6 +369,23 @@ static void sort_group(edge_t *g, size_t n)
  * bucketed by parent and each bucket sorted by code point give every node's
  * children in label order; a preorder walk hands out block offsets, a
  * second pass fills the blocks. */
+/* The first two steps of every ASCII word in one load: the root's ASCII
+ * children have the widest fan-out of the English terms, and the
+ * tokenizer looks up every word from the root. */
+static int build_ascii2(kb_lexicon_t *lx)
+{
+    if (!(lx->ascii2 = kb_malloc(128 * 128 * sizeof(uint32_t)))) {
+        return -1;
+    }
+    for (uint32_t c0 = 0; c0 < 128; c0++) {
+        uint32_t n0 = root_child(lx, c0);
+        for (uint32_t c1 = 0; c1 < 128; c1++) {
+            lx->ascii2[c0 << 7 | c1] = n0 == KB_LEX_NONE ? KB_LEX_NONE : child(lx, n0, c1);
+        }
+    }
+    return 0;
+}
+
 static int freeze_trie(kb_lexicon_t *lx)
 {
     size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t)), words, sp = 0;
@@ -438,7 +460,7 @@ static int freeze_trie(kb_lexicon_t *lx)
     lx->hcap = lx->hcount = 0;
     kb_free(lx->node_entry);
     lx->node_entry = NULL;
-    rc = 0;
+    rc = build_ascii2(lx);
 out:
     kb_free(all);
     kb_free(newid);
@@ -1429,6 +1451,7 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     kb_free(lx->edges);
     kb_free(lx->node_entry);
     kb_free(lx->blk);
+    kb_free(lx->ascii2);
     kb_free(lx->entries);
     kb_free(lx->origin);
     for (size_t i = 0; i < lx->n_brands; i++) kb_free(lx->brands[i]);
