@@ -98,6 +98,9 @@ struct kb_scorer {
 #define FEAT_CAPS 0x08     /* an ALL-CAPS Latin word */
 #define FEAT_NOCAPS 0x10   /* a Latin word that is not */
 #define FEAT_SUMMARY 0x20  /* a verdict or wish: summary() */
+#define FEAT_HAN 0x40      /* a token that can hold Han characters: Chinese
+                              words, and lexicon emoticons or bracket codes
+                              ([微笑]) that a symbol or emoji starts */
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -285,7 +288,15 @@ static void token_features(kb_scorer_t *sc)
         if (e) {
             f |= contrast_features(e->contrast) | (e->intent ? FEAT_INTENT : 0) |
                  (e->brand >= 0 ? FEAT_BRAND : 0);
+            /* a symbol or emoji token is longer than one code point
+             * only through its entry, which may run into Han text */
+            if (t->type == KB_TOK_SYM || t->type == KB_TOK_EMOJI) {
+                f |= FEAT_HAN;
+            }
         }
+    }
+    if (han > 0) {
+        f |= FEAT_HAN;
     }
     sc->feat = f;
     sc->n_han = han;
@@ -382,6 +393,11 @@ static void rhetorical(kb_scorer_t *sc)
                            1ull << (bushi[0] & 63);
     const uint32_t *cp = sc->nt.cp;
 
+    if (!(sc->feat & FEAT_HAN)) {
+        /* Han characters only ever end up in such tokens: no markers */
+        memset(sc->srhet, 0, sc->n_sents);
+        return;
+    }
     for (size_t s = 0; s < sc->n_sents; s++) {
         size_t k0 = sc->sstart[s], k1 = sc->sstart[s + 1];
         size_t i0, i1, last = 0;
