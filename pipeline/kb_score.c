@@ -69,7 +69,8 @@ struct kb_scorer {
     uint32_t *sstart;          /* first token of each sentence */
     uint16_t *sexcl, *squest;  /* '!' and '?' per sentence */
     uint8_t *srhet;            /* per sentence: a rhetorical question */
-    uint32_t *sqtok;           /* tokens that name a SERVQUAL dimension */
+    uint32_t *sqtok;           /* tokens that name a SERVQUAL dimension, in
+                                  order (token_features()) */
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
@@ -84,6 +85,7 @@ struct kb_scorer {
     size_t trace_cap;
     unsigned feat;             /* FEAT_* of the message's tokens */
     size_t n_han, n_latin;     /* Han and Latin-script tokens */
+    size_t n_sq;               /* entries in sqtok */
     int explain;
     int oom;
     kb_result_t res;
@@ -275,7 +277,7 @@ static unsigned contrast_features(uint8_t role)
 static void token_features(kb_scorer_t *sc)
 {
     unsigned f = 0;
-    size_t han = 0, latin = 0;
+    size_t han = 0, latin = 0, n_sq = 0;
 
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
@@ -293,12 +295,16 @@ static void token_features(kb_scorer_t *sc)
             if (t->type == KB_TOK_SYM || t->type == KB_TOK_EMOJI) {
                 f |= FEAT_HAN;
             }
+            if (e->servqual) {
+                sc->sqtok[n_sq++] = (uint32_t)k;
+            }
         }
     }
     if (han > 0) {
         f |= FEAT_HAN;
     }
     sc->feat = f;
+    sc->n_sq = n_sq;
     sc->n_han = han;
     sc->n_latin = latin;
 }
@@ -330,6 +336,8 @@ static void structure(kb_scorer_t *sc)
 {
     uint32_t clause = 0, sent = 0;
     int clause_has = 0, sent_has = 0, pend_clause = 0, pend_sent = 0, any = 0;
+    /* without such roles contrast_role() is KB_CONTRAST_NONE throughout */
+    int roles = (sc->feat & (FEAT_CONTRAST | FEAT_SUMMARY)) != 0;
 
     sc->csent[0] = 0;
     sc->sstart[0] = 0;
@@ -349,7 +357,7 @@ static void structure(kb_scorer_t *sc)
             sc->sstart[sent] = (uint32_t)k;
         }
         if ((pend_clause && clause_has) ||
-            (contrast_role(sc, k, any) != KB_CONTRAST_NONE && clause_has)) {
+            (roles && contrast_role(sc, k, any) != KB_CONTRAST_NONE && clause_has)) {
             clause++;
             clause_has = 0;
         }
@@ -1057,28 +1065,11 @@ static void add_pattern_evidence(kb_scorer_t *sc, size_t ev0, kb_span_t sp)
     add_evidence(sc, sp);
 }
 
-/* The tokens whose entry names a dimension, in order, into sc->sqtok: the
- * evidence is gathered per dimension, and few tokens name any. Returns
- * their number. */
-static size_t servqual_tokens(kb_scorer_t *sc)
-{
-    size_t n = 0;
-
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_lex_entry_t *e = sc->tk.t[k].e;
-        if (e && e->servqual) {
-            sc->sqtok[n++] = (uint32_t)k;
-        }
-    }
-    return n;
-}
-
 static void servqual(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     double dsum[KB_SQ_COUNT] = {0};
     uint8_t any = 0;
-    size_t n_sq = 0;
 
     r->n_evidence = 0;
     for (size_t c = 0; c < sc->n_clauses; c++) {
@@ -1096,10 +1087,8 @@ static void servqual(kb_scorer_t *sc)
         if (!((any >> d) & 1)) {
             continue;
         }
-        if (n_sq == 0) {
-            n_sq = servqual_tokens(sc);
-        }
-        for (size_t i = 0; i < n_sq; i++) {
+        /* few tokens name any dimension: only those are looked at */
+        for (size_t i = 0; i < sc->n_sq; i++) {
             size_t k = sc->sqtok[i];
             if ((sc->tk.t[k].e->servqual >> d) & 1) {
                 add_evidence(sc, tok_span(sc, k));
