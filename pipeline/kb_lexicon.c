@@ -255,18 +255,19 @@ const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node)
 size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
                           const kb_lex_entry_t **e)
 {
-    uint32_t node = KB_LEX_ROOT, be = BLK_NO_ENTRY;
+    uint32_t node = n > 0 ? root_child(lx, cp[0]) : KB_LEX_NONE, be = BLK_NO_ENTRY;
     size_t best = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        node = i == 0 ? root_child(lx, cp[0]) : child(lx, node, cp[i]);
-        if (node == KB_LEX_NONE) {
-            break;
-        }
+    /* The root step is taken out of the loop, as in kb_lexicon_walk() */
+    for (size_t i = 1; node != KB_LEX_NONE; i++) {
         if (lx->blk[node + 1] != BLK_NO_ENTRY) {
-            best = i + 1;
+            best = i;
             be = lx->blk[node + 1];
         }
+        if (i == n) {
+            break;
+        }
+        node = child(lx, node, cp[i]);
     }
     *e = be != BLK_NO_ENTRY ? &lx->entries[be] : NULL;
     return best;
