@@ -952,7 +952,9 @@ static double sentence_emphasis(const kb_scorer_t *sc, uint32_t s)
 static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
-    double total = 0, pos = 0, neg = 0, neu = 0;
+    double total = 0, pos = 0, neg = 0, neu;
+    size_t n_neu = 0; /* counted whole: the same double, without a
+                         conversion and addition per token */
 
     for (size_t c = 0; c < sc->n_clauses; c++) {
         sc->csum[c] = 0;
@@ -978,10 +980,12 @@ static void sums(kb_scorer_t *sc)
             pos += v > 0 ? v : 0;
             neg += v < 0 ? -v : 0;
         }
-        neu += !has_valence(t->e) && t->type != KB_TOK_SYM;
-        if (t->e) {
-            sc->cdims[sc->clause[k]] |= t->e->servqual;
-        }
+        n_neu += !has_valence(t->e) && t->type != KB_TOK_SYM;
+    }
+    neu = (double)n_neu;
+    for (size_t i = 0; i < sc->n_sq; i++) { /* the tokens with SERVQUAL bits */
+        uint32_t k = sc->sqtok[i];
+        sc->cdims[sc->clause[k]] |= sc->tk.t[k].e->servqual;
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
