@@ -366,6 +366,7 @@ void kb_ntext_fini(kb_ntext_t *nt)
     kb_free(nt->ocp);
     kb_free(nt->omask);
     kb_free(nt->u8cp);
+    kb_free(nt->cpu8);
     kb_buf_fini(&nt->u8);
     pcre2_match_data_free(nt->md);
     kb_ntext_init(nt);
@@ -854,7 +855,7 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     size_t b = 0, n;
     unsigned char *o;
     const uint32_t *cps;
-    uint32_t *map;
+    uint32_t *map, *off;
 
     if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
         return &nt->u8;
@@ -865,10 +866,12 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     kb_buf_append(&nt->u8, "", 0);
     if (nt->n * 4 + 1 > nt->u8cap) {
         uint32_t *m = kb_realloc(nt->u8cp, (nt->n * 4 + 1) * sizeof(uint32_t));
+        uint32_t *q = kb_realloc(nt->cpu8, (nt->n * 4 + 1) * sizeof(uint32_t));
         char *p = kb_realloc(nt->u8.p, nt->n * 4 + 1);
         if (m) nt->u8cp = m;
+        if (q) nt->cpu8 = q;
         if (p) { nt->u8.p = p; nt->u8.cap = nt->n * 4 + 1; }
-        if (!m || !p) {
+        if (!m || !q || !p) {
             nt->u8.oom = 1;
             return NULL;
         }
@@ -879,9 +882,11 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
      * the compiler reload them from nt at every code point. */
     cps = nt->cp;
     map = nt->u8cp;
+    off = nt->cpu8;
     n = nt->n;
     for (size_t k = 0; k < n; k++) {
         uint32_t c = cps[k];
+        off[k] = (uint32_t)b;
         if (c < 0x80) { /* most code points of English text: one byte */
             map[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
@@ -902,5 +907,6 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     o[b] = '\0';
     nt->u8.len = b;
     nt->u8cp[b] = (uint32_t)nt->n;
+    off[n] = (uint32_t)b;
     return &nt->u8;
 }

@@ -1158,9 +1158,14 @@ static void intent(kb_scorer_t *sc)
 static void terms(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
+    const kb_buf_t *u8 = sc->tk.n > 0 ? kb_ntext_utf8(&sc->nt) : NULL;
     size_t n = 0;
 
     kb_buf_reset(&sc->term_text);
+    if (sc->tk.n > 0 && !u8) {
+        sc->oom = 1;
+        return;
+    }
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
         if (!(sc->val[k] > 0 || sc->val[k] < 0)) {
@@ -1178,9 +1183,9 @@ static void terms(kb_scorer_t *sc)
         }
         sc->terms[n].p = NULL;
         sc->terms[n].len = sc->term_text.len;
-        for (uint32_t i = t->n0; i < t->n1; i++) {
-            kb_buf_utf8(&sc->term_text, sc->nt.cp[i]);
-        }
+        /* the spelling is already in the UTF-8 form of the text */
+        kb_buf_append(&sc->term_text, u8->p + sc->nt.cpu8[t->n0],
+                      sc->nt.cpu8[t->n1] - sc->nt.cpu8[t->n0]);
         sc->terms[n].value = sc->val[k];
         n++;
     }
