@@ -142,8 +142,9 @@ typedef struct {
 static json_t *field_of(const kb_decoder_t *dec, const kb_msg_t *msg,
                         const found_t *fd, kb_field_t f)
 {
-    if (fd->valid && dec->path[f].n == 1) {
-        return fd->v[f];
+    if (fd->valid) {
+        /* A flat object has nothing below its members. */
+        return dec->path[f].n == 1 ? fd->v[f] : NULL;
     }
     return lookup(msg->root, &dec->path[f]);
 }
@@ -426,7 +427,10 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd
 /* Most messages are one flat object of strings and integers. json_loadb
  * lexes them through a character stream and was a third of the cost of
  * scoring a line, so such objects are parsed here into the same jansson
- * values json_loadb would build. Anything else (nesting, reals, \u0000,
+ * values json_loadb would build. Only the values of mapped fields are kept,
+ * owned by a json array as the message root (an object's hash table cost
+ * an allocation per member and its hashing; nothing looks members up by
+ * name once found_t has them). Anything else (nesting, reals, \u0000,
  * escaped keys, duplicates, bad UTF-8, any syntax error) returns NULL and
  * the line goes through json_loadb, which then gives its own verdict and
  * message: the fast path never decides that input is bad. */
@@ -462,18 +466,22 @@ static inline __attribute__((always_inline)) size_t fast_utf8(const unsigned cha
     unsigned c = p[0];
     size_t left = (size_t)(end - p);
 
+    /* Three bytes first (all of CJK), with both continuation bytes
+     * tested at once; only E0 and ED narrow the second byte. */
+    if ((c & 0xF0) == 0xE0) {
+        if (left < 3 || (((p[1] ^ 0x80) | (p[2] ^ 0x80)) & 0xC0) != 0) {
+            return 0;
+        }
+        if (c == 0xE0) {
+            return p[1] >= 0xA0 ? 3 : 0;
+        }
+        return c == 0xED && p[1] >= 0xA0 ? 0 : 3;
+    }
     if (c < 0xC2) {
         return 0;
     }
     if (c < 0xE0) {
         return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c < 0xF0) {
-        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
-            return 0;
-        }
-        return 3;
     }
     if (c < 0xF5) {
         if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
@@ -677,12 +685,12 @@ static json_t *fast_value(fast_t *f)
     return NULL;
 }
 
-/* Has the object a member called k already? The first keys are compared
- * here, not hashed by json_object_get(). */
-static int fast_dup(fast_t *f, json_t *obj, const char *k, size_t klen, const char *key)
+/* Has the object a member called k already? More keys than FAST_KEYS
+ * count as a duplicate, which leaves such objects to jansson. */
+static int fast_dup(fast_t *f, const char *k, size_t klen)
 {
     if (f->n_keys == FAST_KEYS) {
-        return json_object_get(obj, key) != NULL;
+        return 1;
     }
     for (int i = 0; i < f->n_keys; i++) {
         if (f->key_len[i] == klen && memcmp(f->keys[i], k, klen) == 0) {
@@ -694,26 +702,24 @@ static int fast_dup(fast_t *f, json_t *obj, const char *k, size_t klen, const ch
     return 0;
 }
 
-/* One "key": value member into @p obj; -1 to fall back. */
-static int fast_member(fast_t *f, json_t *obj)
+/* One "key": value member; its value goes to @p keep when a field is
+ * mapped to it. -1 to fall back. */
+static int fast_member(fast_t *f, json_t *keep)
 {
-    char key[128];
     const char *k;
     size_t klen;
     json_t *v;
+    int mapped = 0;
 
     if (f->p >= f->end || *f->p != '"') {
         return -1;
     }
     f->p++;
-    if (fast_string(f, &k, &klen) != 0 || klen >= sizeof(key) ||
-        k == f->tmp) { /* escaped keys are rare: jansson */
+    if (fast_string(f, &k, &klen) != 0 || k == f->tmp) { /* escaped keys are rare: jansson */
         return -1;
     }
-    memcpy(key, k, klen);
-    key[klen] = '\0';
     fast_ws(f);
-    if (f->p >= f->end || *f->p != ':' || fast_dup(f, obj, k, klen, key)) {
+    if (f->p >= f->end || *f->p != ':' || fast_dup(f, k, klen)) {
         return -1; /* duplicates are jansson's error to report */
     }
     f->p++;
@@ -724,10 +730,15 @@ static int fast_member(fast_t *f, json_t *obj)
     for (int i = 0; i < KB_F_COUNT; i++) {
         const path_t *pt = &f->dec->path[i];
         if (pt->n == 1 && pt->len0 == klen && memcmp(pt->comp[0], k, klen) == 0) {
-            f->fd->v[i] = v; /* borrowed from obj once set */
+            f->fd->v[i] = v; /* borrowed from keep once appended */
+            mapped = 1;
         }
     }
-    return json_object_set_new_nocheck(obj, key, v);
+    if (!mapped) {
+        json_decref(v);
+        return 0;
+    }
+    return json_array_append_new(keep, v);
 }
 
 static json_t *fast_load(const kb_decoder_t *dec, const char *buf, size_t len, found_t *fd)
@@ -744,7 +755,7 @@ static json_t *fast_load(const kb_decoder_t *dec, const char *buf, size_t len, f
     memset(fd, 0, sizeof(*fd));
 
     fast_ws(&f);
-    if (f.p < f.end && *f.p == '{' && (obj = json_object())) {
+    if (f.p < f.end && *f.p == '{' && (obj = json_array())) {
         f.p++;
         fast_ws(&f);
         if (f.p < f.end && *f.p == '}') {
@@ -807,7 +818,7 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
                        ? KB_BAD_UTF8 : KB_BAD_JSON;
         return KB_DECODE_BAD;
     }
-    if (!json_is_object(msg->root)) {
+    if (!fd.valid && !json_is_object(msg->root)) {
         snprintf(errstr, errstr_size, "not a JSON object");
         msg->bad = KB_BAD_NOT_OBJECT;
         return KB_DECODE_BAD;

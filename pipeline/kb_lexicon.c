@@ -83,6 +83,8 @@ struct kb_lexicon {
     size_t n_nodes, nodes_cap;
     /* frozen (queries): depth-first node blocks, see BLK_NO_ENTRY */
     uint32_t *blk;
+    uint32_t *ascii2; /* node of two ASCII code points from the root, by
+                         c0 << 7 | c1; see kb_lexicon_walk() */
     kb_lex_entry_t *entries;
     origin_t *origin; /* K_COUNT per entry; file 0xFFFF = unset */
     size_t n_entries, entries_cap;
@@ -231,7 +233,10 @@ uint32_t kb_lexicon_walk(const kb_lexicon_t *lx, uint32_t node, const uint32_t *
 {
     size_t i = 0;
 
-    if (n > 0 && node == KB_LEX_ROOT) {
+    if (n >= 2 && node == KB_LEX_ROOT && (cp[0] | cp[1]) < 128 && lx->ascii2) {
+        node = lx->ascii2[cp[0] << 7 | cp[1]];
+        i = 2;
+    } else if (n > 0 && node == KB_LEX_ROOT) {
         node = root_child(lx, cp[0]);
         i = 1;
     }
@@ -250,18 +255,19 @@ const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node)
 size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
                           const kb_lex_entry_t **e)
 {
-    uint32_t node = KB_LEX_ROOT, be = BLK_NO_ENTRY;
+    uint32_t node = n > 0 ? root_child(lx, cp[0]) : KB_LEX_NONE, be = BLK_NO_ENTRY;
     size_t best = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        node = i == 0 ? root_child(lx, cp[0]) : child(lx, node, cp[i]);
-        if (node == KB_LEX_NONE) {
-            break;
-        }
+    /* The root step is taken out of the loop, as in kb_lexicon_walk() */
+    for (size_t i = 1; node != KB_LEX_NONE; i++) {
         if (lx->blk[node + 1] != BLK_NO_ENTRY) {
-            best = i + 1;
+            best = i;
             be = lx->blk[node + 1];
         }
+        if (i == n) {
+            break;
+        }
+        node = child(lx, node, cp[i]);
     }
     *e = be != BLK_NO_ENTRY ? &lx->entries[be] : NULL;
     return best;
@@ -364,6 +370,23 @@ static void sort_group(edge_t *g, size_t n)
  * bucketed by parent and each bucket sorted by code point give every node's
  * children in label order; a preorder walk hands out block offsets, a
  * second pass fills the blocks. */
+/* The first two steps of every ASCII word in one load: the root's ASCII
+ * children have the widest fan-out of the English terms, and the
+ * tokenizer looks up every word from the root. */
+static int build_ascii2(kb_lexicon_t *lx)
+{
+    if (!(lx->ascii2 = kb_malloc(128 * 128 * sizeof(uint32_t)))) {
+        return -1;
+    }
+    for (uint32_t c0 = 0; c0 < 128; c0++) {
+        uint32_t n0 = root_child(lx, c0);
+        for (uint32_t c1 = 0; c1 < 128; c1++) {
+            lx->ascii2[c0 << 7 | c1] = n0 == KB_LEX_NONE ? KB_LEX_NONE : child(lx, n0, c1);
+        }
+    }
+    return 0;
+}
+
 static int freeze_trie(kb_lexicon_t *lx)
 {
     size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t)), words, sp = 0;
@@ -438,7 +461,7 @@ static int freeze_trie(kb_lexicon_t *lx)
     lx->hcap = lx->hcount = 0;
     kb_free(lx->node_entry);
     lx->node_entry = NULL;
-    rc = 0;
+    rc = build_ascii2(lx);
 out:
     kb_free(all);
     kb_free(newid);
@@ -935,6 +958,15 @@ static void pat_find(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k, const cha
     }
 }
 
+/* Is any of the eight run flags at p set? */
+static inline int any_of8(const uint8_t *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, sizeof(w));
+    return w != 0;
+}
+
 /* The patterns behave as one alternation, leftmost match first and, at the
  * same position, the earlier line: the hit is the pattern with the smallest
  * next start. Each pattern is compiled on its own so that PCRE2 keeps its
@@ -958,6 +990,10 @@ int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
     ps->cand_ready = 0;
     kb_prefilter_scan(lx->pf, s, len, ps->run);
     for (size_t k = 0; k < lx->n_pats; k++) {
+        if (k + 8 <= lx->n_pats && !any_of8(ps->run + k)) {
+            k += 7; /* a text leaves most patterns out */
+            continue;
+        }
         if (ps->run[k]) {
             ps->act[n_act++] = (uint32_t)k;
             pat_find(lx, ps, k, s, len, 0);
@@ -1419,6 +1455,7 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     kb_free(lx->edges);
     kb_free(lx->node_entry);
     kb_free(lx->blk);
+    kb_free(lx->ascii2);
     kb_free(lx->entries);
     kb_free(lx->origin);
     for (size_t i = 0; i < lx->n_brands; i++) kb_free(lx->brands[i]);

@@ -33,6 +33,7 @@
 #define PROP_UPPER 0x01
 #define PROP_NOBOUND 0x02 /* may combine with the previous code point */
 #define PROP_ALPHA 0x04
+#define PROP_SIMPLE 0x08  /* maps to one code point and is not '&' */
 
 /* omask values: what the URL/mention/hashtag regex made of a code point. */
 enum { OM_NONE = 0, OM_MASK, OM_DROP, OM_TAG };
@@ -255,6 +256,9 @@ static int build_map(kb_norm_t *nm, char *errstr, size_t errstr_size)
             memcpy(nm->multi + nm->n_multi, out, (size_t)n * sizeof(uint32_t));
             nm->n_multi += (size_t)n;
         }
+        if (nm->map[c] < MAP_DELETE && c != '&') {
+            nm->prop[c] |= PROP_SIMPLE;
+        }
     }
     return 0;
 }
@@ -362,6 +366,7 @@ void kb_ntext_fini(kb_ntext_t *nt)
     kb_free(nt->ocp);
     kb_free(nt->omask);
     kb_free(nt->u8cp);
+    kb_free(nt->cpu8);
     kb_buf_fini(&nt->u8);
     pcre2_match_data_free(nt->md);
     kb_ntext_init(nt);
@@ -614,6 +619,10 @@ static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
         n++;
     }
     nt->obyte[n] = (uint32_t)len;
+    /* A NUL after the last code point (there is room: ocap > len >= n)
+     * starts a new segment like any code point that cannot combine, so
+     * run_simple() may look one ahead without testing for the end. */
+    nt->ocp[n] = 0;
     nt->n_orig = n;
     return 0;
 }
@@ -732,12 +741,12 @@ static size_t run_simple(emitter_t *em, size_t i)
     src1 = nt->src1;
     flags = nt->flags;
     for (; i < n_orig; i++) {
-        uint32_t c = ocp[i], v;
-        if (c >= BMP || omask[i] != OM_NONE || c == '&' ||
-            (i + 1 < n_orig && (ocp[i + 1] >= BMP || (prop[ocp[i + 1]] & PROP_NOBOUND))) ||
-            (v = map[c]) >= MAP_DELETE) {
+        uint32_t c = ocp[i], next = ocp[i + 1], v;
+        if (c >= BMP || omask[i] != OM_NONE || !(prop[c] & PROP_SIMPLE) ||
+            next >= BMP || (prop[next] & PROP_NOBOUND)) {
             break;
         }
+        v = map[c];
         if (collapse && n >= 2 && v == cp[n - 1] && v == cp[n - 2] && is_alpha(nm, v)) {
             src1[n - 1] = (uint32_t)i + 1;
             flags[n - 1] |= KB_NF_ELONG;
@@ -846,7 +855,7 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     size_t b = 0, n;
     unsigned char *o;
     const uint32_t *cps;
-    uint32_t *map;
+    uint32_t *map, *off;
 
     if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
         return &nt->u8;
@@ -857,10 +866,12 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     kb_buf_append(&nt->u8, "", 0);
     if (nt->n * 4 + 1 > nt->u8cap) {
         uint32_t *m = kb_realloc(nt->u8cp, (nt->n * 4 + 1) * sizeof(uint32_t));
+        uint32_t *q = kb_realloc(nt->cpu8, (nt->n * 4 + 1) * sizeof(uint32_t));
         char *p = kb_realloc(nt->u8.p, nt->n * 4 + 1);
         if (m) nt->u8cp = m;
+        if (q) nt->cpu8 = q;
         if (p) { nt->u8.p = p; nt->u8.cap = nt->n * 4 + 1; }
-        if (!m || !p) {
+        if (!m || !q || !p) {
             nt->u8.oom = 1;
             return NULL;
         }
@@ -871,9 +882,11 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
      * the compiler reload them from nt at every code point. */
     cps = nt->cp;
     map = nt->u8cp;
+    off = nt->cpu8;
     n = nt->n;
     for (size_t k = 0; k < n; k++) {
         uint32_t c = cps[k];
+        off[k] = (uint32_t)b;
         if (c < 0x80) { /* most code points of English text: one byte */
             map[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
@@ -894,5 +907,6 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     o[b] = '\0';
     nt->u8.len = b;
     nt->u8cp[b] = (uint32_t)nt->n;
+    off[n] = (uint32_t)b;
     return &nt->u8;
 }

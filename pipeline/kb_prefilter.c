@@ -1238,6 +1238,21 @@ size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
 
 /* ---- scanning ----------------------------------------------------------------- */
 
+/* u[0] | u[1] << 8, the index of the start table. On a little-endian host
+ * that is one 16-bit load: the scan below does it for every byte of every
+ * text, and the two byte loads, shift and or were half of that loop. */
+static inline uint32_t pair_at(const unsigned char *u)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint16_t v;
+
+    memcpy(&v, u, sizeof(v));
+    return v;
+#else
+    return u[0] | ((uint32_t)u[1] << 8);
+#endif
+}
+
 /* Mark the sets of every literal with key @p key that occurs at @p s. */
 static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
                        size_t left, uint8_t *run)
@@ -1273,7 +1288,7 @@ static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
 static void scan_at(const kb_prefilter_t *pf, const unsigned char *u, size_t left,
                     uint8_t *run)
 {
-    uint32_t b01 = u[0] | ((uint32_t)u[1] << 8), f = pf->start[b01], k3, slot;
+    uint32_t b01 = pair_at(u), f = pf->start[b01], k3, slot;
 
     if (f & START_1) {
         hit(pf, (1u << 24) | u[0], (const char *)u, left, run);
@@ -1290,10 +1305,34 @@ static void scan_at(const kb_prefilter_t *pf, const unsigned char *u, size_t lef
     }
 }
 
+/* run[k] = (run[k] & need[k]) == need[k] for every pattern, eight at a
+ * time: x = (run & need) ^ need has a zero byte exactly where all sets
+ * are met, and the usual zero-byte test ((x & 0x7f..) + 0x7f..) | x sets
+ * the top bit of each non-zero byte without carrying into the next. */
+static void settle(uint8_t *run, const uint8_t *need, size_t n)
+{
+    const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL, ones = 0x0101010101010101ULL;
+    size_t k = 0;
+
+    for (; k + 8 <= n; k += 8) {
+        uint64_t r, m, x;
+        memcpy(&r, run + k, 8);
+        memcpy(&m, need + k, 8);
+        x = (r & m) ^ m;
+        x = ((x & lo7) + lo7) | x;
+        r = (~x >> 7) & ones;
+        memcpy(run + k, &r, 8);
+    }
+    for (; k < n; k++) {
+        run[k] = (run[k] & need[k]) == need[k];
+    }
+}
+
 void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
                        uint8_t *run)
 {
     const unsigned char *u = (const unsigned char *)s;
+    const uint8_t *start = pf->start;
 
     memset(run, 0, pf->n_pats);
     /* Every byte is looked at, continuation bytes too (no literal starts
@@ -1301,14 +1340,12 @@ void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
      * made each step wait for the load of the byte before, which on
      * English text cost more than the lookups it saved on Chinese. */
     for (size_t i = 0; i + 1 < len; i++) {
-        if (pf->start[u[i] | ((uint32_t)u[i + 1] << 8)]) {
+        if (start[pair_at(u + i)]) {
             scan_at(pf, u + i, len - i, run);
         }
     }
     if (len > 0 && (pf->start[u[len - 1]] & START_1)) {
         hit(pf, (1u << 24) | u[len - 1], s + len - 1, 1, run);
     }
-    for (size_t k = 0; k < pf->n_pats; k++) {
-        run[k] = (run[k] & pf->need[k]) == pf->need[k];
-    }
+    settle(run, pf->need, pf->n_pats);
 }

@@ -69,6 +69,8 @@ struct kb_scorer {
     uint32_t *sstart;          /* first token of each sentence */
     uint16_t *sexcl, *squest;  /* '!' and '?' per sentence */
     uint8_t *srhet;            /* per sentence: a rhetorical question */
+    uint32_t *sqtok;           /* tokens that name a SERVQUAL dimension, in
+                                  order (token_features()) */
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
@@ -81,10 +83,26 @@ struct kb_scorer {
     kb_buf_t term_text;
     kb_trace_t *trace;
     size_t trace_cap;
+    unsigned feat;             /* FEAT_* of the message's tokens */
+    size_t n_han, n_latin;     /* Han and Latin-script tokens */
+    size_t n_sq;               /* entries in sqtok */
     int explain;
     int oom;
     kb_result_t res;
 };
+
+/* What some token of the message has (token_features()): a pass that
+ * looks only for entries with a contrast role, an intent or a brand can
+ * skip the token list when none has one, as most messages have none. */
+#define FEAT_CONTRAST 0x01 /* but/although: contrast() */
+#define FEAT_INTENT 0x02
+#define FEAT_BRAND 0x04
+#define FEAT_CAPS 0x08     /* an ALL-CAPS Latin word */
+#define FEAT_NOCAPS 0x10   /* a Latin word that is not */
+#define FEAT_SUMMARY 0x20  /* a verdict or wish: summary() */
+#define FEAT_HAN 0x40      /* a token that can hold Han characters: Chinese
+                              words, and lexicon emoticons or bracket codes
+                              ([微笑]) that a symbol or emoji starts */
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -149,6 +167,7 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->sexcl);
     kb_free(sc->squest);
     kb_free(sc->srhet);
+    kb_free(sc->sqtok);
     kb_free(sc->ev);
     kb_free(sc->trace);
     kb_free(sc);
@@ -184,6 +203,7 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     GROW(sexcl, sizeof(uint16_t));
     GROW(squest, sizeof(uint16_t));
     GROW(srhet, 1);
+    GROW(sqtok, sizeof(uint32_t));
 #undef GROW
     sc->tcap = cap;
     return 0;
@@ -233,6 +253,68 @@ static float sign_of(float v)
 
 /* ---- structure ---------------------------------------------------------- */
 
+/* The passes that an entry's contrast role concerns. A scope end concerns
+ * neither; a role this does not know turns both on. */
+static unsigned contrast_features(uint8_t role)
+{
+    switch (role) {
+    case KB_CONTRAST_NONE:
+    case KB_CONTRAST_SCOPE:
+        return 0;
+    case KB_CONTRAST_BUT:
+    case KB_CONTRAST_BUT_MID:
+    case KB_CONTRAST_ALTHOUGH:
+        return FEAT_CONTRAST;
+    case KB_CONTRAST_SUMMARY:
+    case KB_CONTRAST_IRREALIS:
+        return FEAT_SUMMARY;
+    default:
+        return FEAT_CONTRAST | FEAT_SUMMARY;
+    }
+}
+
+/* sc->feat and the script counts, in one pass over the tokens. */
+static void token_features(kb_scorer_t *sc)
+{
+    unsigned f = 0;
+    size_t han = 0, latin = 0, n_sq = 0;
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        const kb_lex_entry_t *e = t->e;
+        han += t->type == KB_TOK_HAN;
+        if (t->flags & KB_TF_LATIN) {
+            latin++;
+            f |= (t->flags & KB_TF_CAPS) ? FEAT_CAPS : FEAT_NOCAPS;
+        }
+        if (e) {
+            f |= contrast_features(e->contrast) | (e->intent ? FEAT_INTENT : 0) |
+                 (e->brand >= 0 ? FEAT_BRAND : 0);
+            /* a symbol or emoji token is longer than one code point
+             * only through its entry, which may run into Han text */
+            if (t->type == KB_TOK_SYM || t->type == KB_TOK_EMOJI) {
+                f |= FEAT_HAN;
+            }
+            if (e->servqual) {
+                sc->sqtok[n_sq++] = (uint32_t)k;
+            }
+        }
+    }
+    if (han > 0) {
+        f |= FEAT_HAN;
+    }
+    sc->feat = f;
+    sc->n_sq = n_sq;
+    sc->n_han = han;
+    sc->n_latin = latin;
+}
+
+/* The number of tokens a pass that needs feat has to look at: all or none. */
+static size_t tokens_with(const kb_scorer_t *sc, unsigned feat)
+{
+    return (sc->feat & feat) ? sc->tk.n : 0;
+}
+
 /* 就是 counts as a contrast only when it opens a later clause. */
 static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
@@ -254,6 +336,8 @@ static void structure(kb_scorer_t *sc)
 {
     uint32_t clause = 0, sent = 0;
     int clause_has = 0, sent_has = 0, pend_clause = 0, pend_sent = 0, any = 0;
+    /* without such roles contrast_role() is KB_CONTRAST_NONE throughout */
+    int roles = (sc->feat & (FEAT_CONTRAST | FEAT_SUMMARY)) != 0;
 
     sc->csent[0] = 0;
     sc->sstart[0] = 0;
@@ -273,7 +357,7 @@ static void structure(kb_scorer_t *sc)
             sc->sstart[sent] = (uint32_t)k;
         }
         if ((pend_clause && clause_has) ||
-            (contrast_role(sc, k, any) != KB_CONTRAST_NONE && clause_has)) {
+            (roles && contrast_role(sc, k, any) != KB_CONTRAST_NONE && clause_has)) {
             clause++;
             clause_has = 0;
         }
@@ -312,8 +396,16 @@ static void rhetorical(kb_scorer_t *sc)
 {
     static const uint32_t nandao[] = {0x96BE, 0x9053, 0}, qi[] = {0x5C82, 0},
                           bushi[] = {0x4E0D, 0x662F, 0};
+    /* A bit per first code point, by its low six bits: a superset test */
+    const uint64_t first = 1ull << (nandao[0] & 63) | 1ull << (qi[0] & 63) |
+                           1ull << (bushi[0] & 63);
     const uint32_t *cp = sc->nt.cp;
 
+    if (!(sc->feat & FEAT_HAN)) {
+        /* Han characters only ever end up in such tokens: no markers */
+        memset(sc->srhet, 0, sc->n_sents);
+        return;
+    }
     for (size_t s = 0; s < sc->n_sents; s++) {
         size_t k0 = sc->sstart[s], k1 = sc->sstart[s + 1];
         size_t i0, i1, last = 0;
@@ -326,6 +418,9 @@ static void rhetorical(kb_scorer_t *sc)
         i0 = sc->tk.t[k0].n0;
         i1 = sc->tk.t[k1 - 1].n1;
         for (size_t i = i0; i < i1; i++) {
+            if (!((first >> (cp[i] & 63)) & 1)) {
+                continue; /* most characters start no marker: one test each */
+            }
             marker |= cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
             neg |= cp_at(cp, i, i1, bushi);
         }
@@ -384,7 +479,7 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
            has_valence(sc->tk.t[k + 1].e) && !is_boundary(&sc->tk.t[k + 1]);
 }
 
-static int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
+static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 
 /* 一点/一丝/半点 ('a little') soften (有一点贵), but with 都/也 before the
  * term they say 'not even a little' (一点也不好吃, 一点诚意都没有) and
@@ -453,16 +548,24 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     return v;
 }
 
-/* Does token k spell exactly the code points w (NUL-terminated)? */
-static int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
+/* Does token k spell exactly the code points w (NUL-terminated)? The rules
+ * ask this of nearly every token, and almost every token differs in its
+ * first code point, so that is compared first and no length is counted. */
+static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
 {
     const kb_token_t *t = &sc->tk.t[k];
-    size_t n = 0;
+    const uint32_t *cp = sc->nt.cp + t->n0;
+    size_t n = t->n1 - t->n0;
 
-    while (w[n]) {
-        n++;
+    if (n == 0 || cp[0] != w[0]) {
+        return 0;
     }
-    return t->n1 - t->n0 == n && memcmp(&sc->nt.cp[t->n0], w, n * sizeof(*w)) == 0;
+    for (size_t i = 1; i < n; i++) {
+        if (w[i] == 0 || cp[i] != w[i]) {
+            return 0;
+        }
+    }
+    return w[n] == 0;
 }
 
 /* 没有/不如/比不上/比不过/赶不上 that opens a comparison: "A没有B(的)好吃", "不如店里好吃" */
@@ -540,15 +643,7 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
 /* VADER emphasises ALL-CAPS words only when the text is not all caps. */
 static int mixed_caps(const kb_scorer_t *sc)
 {
-    int caps = 0, other = 0;
-
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        if (t->flags & KB_TF_LATIN) {
-            if (t->flags & KB_TF_CAPS) caps = 1; else other = 1;
-        }
-    }
-    return caps && other;
+    return (sc->feat & FEAT_CAPS) && (sc->feat & FEAT_NOCAPS);
 }
 
 /* 好的/好了/快了 are shielded words (好的，谢谢 'OK'; 快了 'nearly'), but right
@@ -724,11 +819,25 @@ static void topics(kb_scorer_t *sc)
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. */
+/* Has the message a positive Chinese term, the only kind questions() weighs? */
+static int any_positive_han(const kb_scorer_t *sc)
+{
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        if (sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void questions(kb_scorer_t *sc)
 {
     static const uint32_t ma[] = {0x5417, 0};
     uint16_t *q = sc->squest;
 
+    if (!any_positive_han(sc)) {
+        return; /* nothing to weigh; sums() counts squest afresh */
+    }
     for (size_t s = 0; s < sc->n_sents; s++) {
         q[s] = 0;
     }
@@ -791,7 +900,9 @@ static size_t verdict_before(const kb_scorer_t *sc, size_t k)
  * Clause-final ("solid overall, a few hiccups") it rates its own clause. */
 static void summary(kb_scorer_t *sc)
 {
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    size_t n = tokens_with(sc, FEAT_SUMMARY);
+
+    for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         size_t c0;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
@@ -822,11 +933,12 @@ static void summary(kb_scorer_t *sc)
 static void contrast(kb_scorer_t *sc)
 {
     int content_before = 0;
+    size_t n = tokens_with(sc, FEAT_CONTRAST);
 
     for (size_t k = 0; k < sc->tk.n; k++) {
         sc->weight[k] = 1.0f;
     }
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t k = 0; k < n; k++) {
         int role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
                                               : contrast_role(sc, k, content_before);
         uint32_t s = sc->sent[k];
@@ -917,7 +1029,9 @@ static double sentence_emphasis(const kb_scorer_t *sc, uint32_t s)
 static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
-    double total = 0, pos = 0, neg = 0, neu = 0;
+    double total = 0, pos = 0, neg = 0, neu;
+    size_t n_neu = 0; /* counted whole: the same double, without a
+                         conversion and addition per token */
 
     for (size_t c = 0; c < sc->n_clauses; c++) {
         sc->csum[c] = 0;
@@ -935,14 +1049,20 @@ static void sums(kb_scorer_t *sc)
             sc->squest[sc->sent[k]] += t->type == KB_TOK_QUEST;
             continue;
         }
-        sc->csum[sc->clause[k]] += v;
-        sc->ssum[sc->sent[k]] += v;
-        pos += v > 0 ? v : 0;
-        neg += v < 0 ? -v : 0;
-        neu += !has_valence(t->e) && t->type != KB_TOK_SYM;
-        if (t->e) {
-            sc->cdims[sc->clause[k]] |= t->e->servqual;
+        /* Most tokens contribute nothing, and adding zero to a sum that
+         * starts at +0 changes no bit of it. */
+        if (has_valence_f(sc->val[k])) {
+            sc->csum[sc->clause[k]] += v;
+            sc->ssum[sc->sent[k]] += v;
+            pos += v > 0 ? v : 0;
+            neg += v < 0 ? -v : 0;
         }
+        n_neu += !has_valence(t->e) && t->type != KB_TOK_SYM;
+    }
+    neu = (double)n_neu;
+    for (size_t i = 0; i < sc->n_sq; i++) { /* the tokens with SERVQUAL bits */
+        uint32_t k = sc->sqtok[i];
+        sc->cdims[sc->clause[k]] |= sc->tk.t[k].e->servqual;
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
@@ -1048,9 +1168,10 @@ static void servqual(kb_scorer_t *sc)
         if (!((any >> d) & 1)) {
             continue;
         }
-        for (size_t k = 0; k < sc->tk.n; k++) {
-            const kb_lex_entry_t *e = sc->tk.t[k].e;
-            if (e && ((e->servqual >> d) & 1)) {
+        /* few tokens name any dimension: only those are looked at */
+        for (size_t i = 0; i < sc->n_sq; i++) {
+            size_t k = sc->sqtok[i];
+            if ((sc->tk.t[k].e->servqual >> d) & 1) {
                 add_evidence(sc, tok_span(sc, k));
             }
         }
@@ -1092,8 +1213,9 @@ static void intent(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     uint8_t bits = 0;
+    size_t n = tokens_with(sc, FEAT_INTENT);
 
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         if (e && e->intent && !negated(sc, k)) {
             bits |= e->intent;
@@ -1113,9 +1235,14 @@ static void intent(kb_scorer_t *sc)
 static void terms(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
+    const kb_buf_t *u8 = sc->tk.n > 0 ? kb_ntext_utf8(&sc->nt) : NULL;
     size_t n = 0;
 
     kb_buf_reset(&sc->term_text);
+    if (sc->tk.n > 0 && !u8) {
+        sc->oom = 1;
+        return;
+    }
     for (size_t k = 0; k < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
         if (!(sc->val[k] > 0 || sc->val[k] < 0)) {
@@ -1133,9 +1260,9 @@ static void terms(kb_scorer_t *sc)
         }
         sc->terms[n].p = NULL;
         sc->terms[n].len = sc->term_text.len;
-        for (uint32_t i = t->n0; i < t->n1; i++) {
-            kb_buf_utf8(&sc->term_text, sc->nt.cp[i]);
-        }
+        /* the spelling is already in the UTF-8 form of the text */
+        kb_buf_append(&sc->term_text, u8->p + sc->nt.cpu8[t->n0],
+                      sc->nt.cpu8[t->n1] - sc->nt.cpu8[t->n0]);
         sc->terms[n].value = sc->val[k];
         n++;
     }
@@ -1156,9 +1283,10 @@ static void terms(kb_scorer_t *sc)
 static void brands(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
+    size_t n = tokens_with(sc, FEAT_BRAND);
 
     r->n_brands = 0;
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         size_t b = 0;
         if (!e || e->brand < 0) {
@@ -1178,12 +1306,8 @@ static void brands(kb_scorer_t *sc)
  * tokens and a fifth of them. */
 static void language(kb_scorer_t *sc)
 {
-    size_t zh = 0, en = 0, lo;
+    size_t zh = sc->n_han, en = sc->n_latin, lo;
 
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        zh += sc->tk.t[k].type == KB_TOK_HAN;
-        en += (sc->tk.t[k].flags & KB_TF_LATIN) != 0;
-    }
     lo = zh < en ? zh : en;
     if (zh + en == 0) {
         sc->res.lang = KB_LANG_UND;
@@ -1208,6 +1332,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
+    token_features(sc);
     structure(sc);
     contrast(sc);
     summary(sc);

@@ -31,16 +31,17 @@ typedef struct {
     const uint8_t *cls; /* BMP classes of nm, looked up once per code point */
     const kb_ntext_t *nt;
     kb_tokens_t *tk;
+    size_t n_words; /* word and number tokens pushed (merge_phrases()) */
     int oom;
     const char *icu_err;
 } tok_ctx_t;
 
-static inline kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
-                        const kb_lex_entry_t *e)
+/* Push a token whose code points' KB_NF_* flags, or-ed, are fl. */
+static inline kb_token_t *push_fl(tok_ctx_t *x, size_t n0, size_t n1, int type,
+                                  const kb_lex_entry_t *e, uint8_t fl)
 {
     kb_tokens_t *tk = x->tk;
     kb_token_t *t;
-    uint8_t fl = 0;
 
     if (tk->n == tk->cap) {
         size_t cap = tk->cap ? tk->cap * 2 : 64;
@@ -51,9 +52,6 @@ static inline kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
         }
         tk->t = nt;
         tk->cap = cap;
-    }
-    for (size_t k = n0; k < n1; k++) {
-        fl |= x->nt->flags[k];
     }
     t = &tk->t[tk->n++];
     t->n0 = (uint32_t)n0;
@@ -66,6 +64,17 @@ static inline kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
     t->flags = (uint8_t)(((fl & KB_NF_ELONG) ? KB_TF_ELONG : 0) |
                          ((fl & KB_NF_HASHTAG) ? KB_TF_HASHTAG : 0));
     return t;
+}
+
+static inline kb_token_t *push(tok_ctx_t *x, size_t n0, size_t n1, int type,
+                               const kb_lex_entry_t *e)
+{
+    uint8_t fl = 0;
+
+    for (size_t k = n0; k < n1; k++) {
+        fl |= x->nt->flags[k];
+    }
+    return push_fl(x, n0, n1, type, e, fl);
 }
 
 static kb_cpclass_t cls_at(const tok_ctx_t *x, size_t i)
@@ -142,12 +151,12 @@ static void push_word(tok_ctx_t *x, size_t i, size_t j, int latin)
 {
     const kb_ntext_t *nt = x->nt;
     size_t letters = 0, upper = 0, digits = 0;
-    kb_token_t *t = push(x, i, j, KB_TOK_WORD, NULL);
+    uint8_t fl = 0;
+    kb_token_t *t;
 
-    if (!t) {
-        return;
-    }
+    /* one pass for the counts and the token's flags */
     for (size_t k = i; k < j; k++) {
+        fl |= nt->flags[k];
         if (is_digit(nt->cp[k])) {
             digits++;
         } else if (nt->cp[k] != '\'' && nt->cp[k] != '.') {
@@ -155,6 +164,10 @@ static void push_word(tok_ctx_t *x, size_t i, size_t j, int latin)
             upper += (nt->flags[k] & KB_NF_UPPER) != 0;
         }
     }
+    if (!(t = push_fl(x, i, j, KB_TOK_WORD, NULL, fl))) {
+        return;
+    }
+    x->n_words++;
     if (letters == 0 && digits > 0) {
         t->type = KB_TOK_NUM;
     }
@@ -185,11 +198,11 @@ static int abbreviation(const uint32_t *cp, size_t i, size_t j)
 /* ASCII word per UAX #29: letters/digits/'_', with ' or . between letters
  * and . or , between digits kept inside. A dotted word that is neither in
  * the lexicon nor an abbreviation ("great.the", a missing space) is split at
- * the dots. Returns the end. */
-static size_t ascii_word(tok_ctx_t *x, size_t i)
+ * the dots. cp[i + 1, j) are known letters/digits/'_'. Returns the end. */
+static size_t ascii_word(tok_ctx_t *x, size_t i, size_t j)
 {
     const uint32_t *cp = x->nt->cp;
-    size_t n = x->nt->n, j = i + 1, dots = 0;
+    size_t n = x->nt->n, dots = 0;
 
     while (j < n) {
         uint32_t c = cp[j];
@@ -226,16 +239,22 @@ static size_t icu_words(tok_ctx_t *x, size_t i, int complex);
 static size_t alnum_word(tok_ctx_t *x, size_t i)
 {
     const uint32_t *cp = x->nt->cp;
-    size_t j = i, n = x->nt->n;
+    size_t j0 = i + 1, j, n = x->nt->n;
     kb_cpclass_t c;
 
+    /* The part of the run that ascii_word() would step over first, then
+     * the rest of the class run (capitals, which it does not take) */
+    while (j0 < n && is_ascii_alnum(cp[j0])) {
+        j0++;
+    }
+    j = j0;
     /* cls_at() in a loop with the bounds and arrays in locals */
     while (j < n && cp[j] < 0x10000 && x->cls[cp[j]] == KB_CC_ALNUM) {
         j++;
     }
     c = cls_at(x, j);
     return (c == KB_CC_LETTER || c == KB_CC_COMPLEX) ? icu_words(x, i, 0)
-                                                     : ascii_word(x, i);
+                                                     : ascii_word(x, i, j0);
 }
 
 /* A run of non-ASCII letters (or kana, Thai...): ICU word break. */
@@ -360,13 +379,35 @@ static size_t symbol(tok_ctx_t *x, size_t i, kb_cpclass_t c)
 
 /* English terms of several words: extend a word token over the following
  * adjacent words while the trie continues; keep the longest full term. */
+static int is_word_tok(const kb_token_t *t)
+{
+    return t->type == KB_TOK_WORD || t->type == KB_TOK_NUM;
+}
+
+/* The first token that is a word followed by a word, or tk->n. Tokens
+ * before it stay as they are, and Chinese text has hardly any words. */
+static size_t first_word_pair(const tok_ctx_t *x)
+{
+    const kb_tokens_t *tk = x->tk;
+
+    if (x->n_words < 2) {
+        return tk->n;
+    }
+    for (size_t r = 0; r + 1 < tk->n; r++) {
+        if (is_word_tok(&tk->t[r]) && is_word_tok(&tk->t[r + 1])) {
+            return r;
+        }
+    }
+    return tk->n;
+}
+
 static void merge_phrases(tok_ctx_t *x)
 {
     kb_tokens_t *tk = x->tk;
     const uint32_t *cp = x->nt->cp;
-    size_t w = 0;
+    size_t w = first_word_pair(x);
 
-    for (size_t r = 0; r < tk->n; r++) {
+    for (size_t r = w; r < tk->n; r++) {
         kb_token_t *t = &tk->t[r];
         size_t best = r, k = r;
         const kb_lex_entry_t *be = t->e;
@@ -411,7 +452,7 @@ int kb_tokenize(const kb_lexicon_t *lx, const kb_norm_t *nm,
                 const kb_ntext_t *nt, kb_tokens_t *tk, char *errstr,
                 size_t errstr_size)
 {
-    tok_ctx_t x = {lx, nm, kb_norm_class_table(nm), nt, tk, 0, NULL};
+    tok_ctx_t x = {lx, nm, kb_norm_class_table(nm), nt, tk, 0, 0, NULL};
     size_t i = 0;
 
     tk->n = 0;
