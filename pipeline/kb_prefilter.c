@@ -10,9 +10,13 @@
  * only keeps conditions that hold for all matches, and anything unknown
  * makes the whole pattern unconditional.
  *
- * Scan: literals are keyed by their first one, two or three bytes; a bitmap
- * per length (8 KiB each, stays in L1) rejects almost every text position
- * with one load, the rest binary-search a sorted key array and compare.
+ * Scan: literals are keyed by their first one, two or three bytes, and
+ * non-ASCII literals of six bytes or more by a hash of their first six (a
+ * Chinese character is three bytes, and dozens of words open with a
+ * frequent one: keyed by it, every occurrence compared them all; English
+ * text would pay the second probe at most letter pairs); a bitmap per length
+ * (8 KiB each, stays in L1) rejects almost every text position with one
+ * load, the rest find their literals with one hash probe and compare.
  */
 #include "kb_prefilter.h"
 
@@ -55,7 +59,7 @@ typedef struct {
 
 /* One literal of one pattern's set, keyed for the scan. */
 typedef struct {
-    uint32_t key; /* (key length << 24) | first 1..3 bytes */
+    uint32_t key; /* (key length << 24) | first 1..3 bytes, or KEY6 */
     uint32_t pat;
     uint32_t skip; /* index past the last entry of this key, pat and bit */
     uint8_t bit;
@@ -84,12 +88,19 @@ struct kb_prefilter {
     size_t range_cap;
     uint8_t *start;     /* by first two bytes (b0 | b1 << 8): START_* bits */
     uint64_t bm3[1024]; /* 65536-bit filter on hashed three-byte keys */
+    uint64_t bm6[1024]; /* the same for KEY6_CLASS keys */
 };
 
 /* What may start at a text position, by its first two bytes. */
 #define START_1 1u /* a one-byte literal b0 */
 #define START_2 2u /* a two-byte literal b0 b1 */
 #define START_3 4u /* a literal of three or more bytes opening b0 b1 */
+#define START_6 8u /* a literal with a KEY6_CLASS key opening b0 b1 */
+
+/* Literals of six bytes or more that start with a non-ASCII character are
+ * keyed (6 << 24) | a 24-bit hash of their first six bytes; a key equal
+ * for other bytes costs a compare. */
+#define KEY6_CLASS (6u << 24)
 
 /* ---- literal sets ------------------------------------------------------- */
 
@@ -1032,11 +1043,22 @@ void kb_prefilter_free(kb_prefilter_t *pf)
     }
 }
 
+static uint32_t key6_of(const unsigned char *b)
+{
+    uint32_t lo = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16;
+    uint32_t hi = b[3] | (uint32_t)b[4] << 8 | (uint32_t)b[5] << 16;
+
+    return KEY6_CLASS | ((lo ^ ((hi * 0x9E3779B1u) >> 8)) & 0xFFFFFFu);
+}
+
 static uint32_t key_of(const char *b, size_t len)
 {
     size_t k = len < 3 ? len : 3;
     uint32_t key = (uint32_t)k << 24;
 
+    if (len >= 6 && (unsigned char)b[0] >= 0x80) {
+        return key6_of((const unsigned char *)b);
+    }
     for (size_t i = 0; i < k; i++) {
         key |= (uint32_t)(unsigned char)b[i] << (8 * i);
     }
@@ -1196,6 +1218,7 @@ int kb_prefilter_build(kb_prefilter_t *pf)
         return -1;
     }
     memset(pf->bm3, 0, sizeof(pf->bm3));
+    memset(pf->bm6, 0, sizeof(pf->bm6));
     for (size_t i = 0; i < pf->n_ents; i++) {
         uint32_t key = pf->ents[i].key, slot = key_slot(key);
         if (pf->ents[i].len == 1) {
@@ -1205,8 +1228,10 @@ int kb_prefilter_build(kb_prefilter_t *pf)
         } else if (pf->ents[i].len == 2) {
             pf->start[key & 0xFFFFu] |= START_2;
         } else {
-            pf->start[key & 0xFFFFu] |= START_3;
-            pf->bm3[slot >> 6] |= 1ull << (slot & 63);
+            const unsigned char *b = (const unsigned char *)pf->ents[i].b;
+            uint64_t *bm = (key >> 24) == (KEY6_CLASS >> 24) ? pf->bm6 : pf->bm3;
+            pf->start[b[0] | b[1] << 8] |= bm == pf->bm6 ? START_6 : START_3;
+            bm[slot >> 6] |= 1ull << (slot & 63);
         }
     }
     return build_ranges(pf);
@@ -1253,9 +1278,22 @@ static inline uint32_t pair_at(const unsigned char *u)
 #endif
 }
 
+/* Does literal e occur at s (left bytes)? hashed: e is keyed by a hash
+ * of six bytes, which says nothing for sure. */
+static inline int lit_at(const entry_t *e, const char *s, size_t left, int hashed)
+{
+    if (hashed) {
+        return e->len <= left && memcmp(e->b, s, e->len) == 0;
+    }
+    /* The key holds the first three bytes, so only longer literals need
+     * comparing, and only past them. */
+    return e->len <= 3 || (e->len <= left && e->b[3] == s[3] &&
+                           memcmp(e->b + 4, s + 4, e->len - 4u) == 0);
+}
+
 /* Mark the sets of every literal with key @p key that occurs at @p s. */
 static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
-                       size_t left, uint8_t *run)
+                       size_t left, uint8_t *run, int hashed)
 {
     size_t h = range_home(key, pf->range_cap);
 
@@ -1268,12 +1306,8 @@ static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
     for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
         const entry_t *e = &pf->ents[i];
         /* A set that is met needs no look at its other literals under this
-         * key. The key holds the first three bytes, so only longer literals
-         * need comparing, and only past them; the fourth byte alone turns
-         * most of them down (a frequent Han character opens dozens). */
-        if (!(run[e->pat] & e->bit) &&
-            (e->len <= 3 || (e->len <= left && e->b[3] == s[3] &&
-                             memcmp(e->b + 4, s + 4, e->len - 4u) == 0))) {
+         * key. */
+        if (!(run[e->pat] & e->bit) && lit_at(e, s, left, hashed)) {
             run[e->pat] |= e->bit;
         }
         if (run[e->pat] & e->bit) {
@@ -1290,17 +1324,28 @@ static void scan_at(const kb_prefilter_t *pf, const unsigned char *u, size_t lef
 {
     uint32_t b01 = pair_at(u), f = pf->start[b01], k3, slot;
 
-    if (f & START_1) {
-        hit(pf, (1u << 24) | u[0], (const char *)u, left, run);
-    }
-    if (f & START_2) {
-        hit(pf, (2u << 24) | b01, (const char *)u, left, run);
-    }
+    /* three-byte keys first: most positions that pass have only those */
     if ((f & START_3) && left >= 3) {
         k3 = (3u << 24) | b01 | ((uint32_t)u[2] << 16);
         slot = key_slot(k3);
         if ((pf->bm3[slot >> 6] >> (slot & 63)) & 1) {
-            hit(pf, k3, (const char *)u, left, run);
+            hit(pf, k3, (const char *)u, left, run, 0);
+        }
+    }
+    if (!(f & ~START_3)) {
+        return;
+    }
+    if (f & START_1) {
+        hit(pf, (1u << 24) | u[0], (const char *)u, left, run, 0);
+    }
+    if (f & START_2) {
+        hit(pf, (2u << 24) | b01, (const char *)u, left, run, 0);
+    }
+    if ((f & START_6) && left >= 6) {
+        k3 = key6_of(u);
+        slot = key_slot(k3);
+        if ((pf->bm6[slot >> 6] >> (slot & 63)) & 1) {
+            hit(pf, k3, (const char *)u, left, run, 1);
         }
     }
 }
@@ -1345,7 +1390,7 @@ void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
         }
     }
     if (len > 0 && (pf->start[u[len - 1]] & START_1)) {
-        hit(pf, (1u << 24) | u[len - 1], s + len - 1, 1, run);
+        hit(pf, (1u << 24) | u[len - 1], s + len - 1, 1, run, 0);
     }
     settle(run, pf->need, pf->n_pats);
 }
