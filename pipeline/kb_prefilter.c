@@ -393,6 +393,28 @@ static long class_char(rx_t *rx)
     return (long)read_char(rx);
 }
 
+/* One item of a [...] class: a character or a range lo-hi (lo = hi for a
+ * single character; lo < 0 for an escape class such as \d that stands for
+ * many). Returns -1 and marks rx bad on a malformed item or a POSIX class. */
+static int class_item(rx_t *rx, long *lo, long *hi)
+{
+    *lo = class_char(rx);
+    if (*lo == -2 || rx->bad) {
+        rx->bad = 1;
+        return -1;
+    }
+    *hi = *lo;
+    if (*lo >= 0 && rx->p + 1 < rx->end && rx->p[0] == '-' && rx->p[1] != ']') {
+        rx->p++;
+        *hi = class_char(rx);
+        if (*hi < 0 || *hi < *lo) {
+            rx->bad = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* [...] after the '[': an exact set of up to CLASS_MAX characters, else any. */
 static void parse_class(rx_t *rx, info_t *out)
 {
@@ -406,20 +428,10 @@ static void parse_class(rx_t *rx, info_t *out)
         rx->p++;
     }
     while (!rx->bad && rx->p < rx->end && (first || *rx->p != ']')) {
-        long lo = class_char(rx), hi;
+        long lo, hi;
         first = 0;
-        if (lo == -2 || rx->bad) {
-            rx->bad = 1;
+        if (class_item(rx, &lo, &hi) != 0) {
             return;
-        }
-        hi = lo;
-        if (lo >= 0 && rx->p + 1 < rx->end && rx->p[0] == '-' && rx->p[1] != ']') {
-            rx->p++;
-            hi = class_char(rx);
-            if (hi < 0 || hi < lo) {
-                rx->bad = 1;
-                return;
-            }
         }
         if (lo < 0 || hi - lo >= CLASS_MAX) {
             many = 1;
@@ -807,20 +819,10 @@ static void first_class(rx_t *rx, first_t *out)
         rx->p++;
     }
     while (!rx->bad && rx->p < rx->end && (first || *rx->p != ']')) {
-        long lo = class_char(rx), hi;
+        long lo, hi;
         first = 0;
-        if (lo == -2 || rx->bad) {
-            rx->bad = 1;
+        if (class_item(rx, &lo, &hi) != 0) {
             return;
-        }
-        hi = lo;
-        if (lo >= 0 && rx->p + 1 < rx->end && rx->p[0] == '-' && rx->p[1] != ']') {
-            rx->p++;
-            hi = class_char(rx);
-            if (hi < 0 || hi < lo) {
-                rx->bad = 1;
-                return;
-            }
         }
         if (lo < 0 || hi - lo >= FIRST_MAX) {
             out->any = 1;
