@@ -669,6 +669,34 @@ static const kb_lex_entry_t *degree_particle(const kb_scorer_t *sc, size_t k)
                                                                                        : NULL;
 }
 
+/* 快 right before a quantity means "nearly" (快2点了, 快十天了, 快一年),
+ * not "fast": it is no opinion there. */
+static int nearly_quantity(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t kuai[] = {0x5FEB, 0};
+    static const uint32_t numerals[] = {0x4E00, 0x4E8C, 0x4E24, 0x4E09, 0x56DB, 0x4E94,
+                                        0x516D, 0x4E03, 0x516B, 0x4E5D, 0x5341, 0x534A,
+                                        0x51E0, 0x767E, 0};
+    const kb_token_t *n;
+
+    if (k + 1 >= sc->tk.n || !tok_is(sc, k, kuai)) {
+        return 0;
+    }
+    n = &sc->tk.t[k + 1];
+    if (n->type == KB_TOK_NUM) {
+        return 1;
+    }
+    if (n->type != KB_TOK_HAN) {
+        return 0;
+    }
+    for (const uint32_t *c = numerals; *c; c++) {
+        if (sc->nt.cp[n->n0] == *c) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int negated(const kb_scorer_t *sc, size_t k);
 
 /* Does token u stop a resolver's reach: a clause boundary, a contrast
@@ -729,7 +757,7 @@ static void valence(kb_scorer_t *sc)
         if (!has_valence(e) && !(e = degree_particle(sc, k))) {
             continue;
         }
-        if (e == t->e && acts_as_degree(sc, k)) {
+        if (e == t->e && (acts_as_degree(sc, k) || nearly_quantity(sc, k))) {
             continue;
         }
         v = e->valence;
