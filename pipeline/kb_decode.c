@@ -578,7 +578,15 @@ static size_t plain_run(fast_t *f, int wide)
     while (p < end) {
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t k = fast_utf8(p, end);
+            size_t k;
+            /* Most of Chinese: lead E1..EC or EE..EF, which take any two
+             * continuation bytes (E0 and ED restrict the second one) */
+            if (c - 0xE1u <= 0xEFu - 0xE1u && c != 0xED && end - p >= 3 &&
+                ((p[1] ^ 0x80u) | (p[2] ^ 0x80u)) < 0x40u) {
+                p += 3;
+                continue;
+            }
+            k = fast_utf8(p, end);
             if (k == 0) {
                 rc = 2;
                 break;
