@@ -648,6 +648,8 @@ static int parse_contrast(kb_lexicon_t *lx, const char *s, uint8_t *role)
         *role = KB_CONTRAST_SUMMARY;
     } else if (strcmp(s, "irrealis") == 0) {
         *role = KB_CONTRAST_IRREALIS;
+    } else if (strcmp(s, "counterfactual") == 0) {
+        *role = KB_CONTRAST_COUNTERFACTUAL;
     } else {
         problem(lx, "unknown contrast role '%s'", s);
         return -1;

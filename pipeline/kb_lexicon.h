@@ -43,8 +43,11 @@ typedef enum {
                              (不是A就B, 不是A而是B): no clause weighting */
     KB_CONTRAST_SUMMARY,  /* opens the verdict (总的来说, overall): its
                              sentence weighs more, what came before less */
-    KB_CONTRAST_IRREALIS  /* opens a wish or supposition (希望, 如果, hope):
+    KB_CONTRAST_IRREALIS, /* opens a wish or supposition (希望, 如果, hope):
                              its clause says nothing about what happened */
+    KB_CONTRAST_COUNTERFACTUAL /* opens an expectation that was not met
+                             (本以为, should have been, expected): praise in
+                             its clause names what was missing */
 } kb_contrast_t;
 
 /** Everything known about one normalised term. Transparent, read-only. */

@@ -41,6 +41,7 @@
 #define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
+#define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.3f      /* praise inside a Chinese question */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
@@ -267,6 +268,7 @@ static unsigned contrast_features(uint8_t role)
         return FEAT_CONTRAST;
     case KB_CONTRAST_SUMMARY:
     case KB_CONTRAST_IRREALIS:
+    case KB_CONTRAST_COUNTERFACTUAL:
         return FEAT_SUMMARY;
     default:
         return FEAT_CONTRAST | FEAT_SUMMARY;
@@ -905,6 +907,20 @@ static void irrealis(kb_scorer_t *sc, size_t k)
     }
 }
 
+/* 本以为/原以为/should have been/supposed to be/expected: the clause names
+ * an expectation that was not met, so its praise says what was missing
+ * (本以为是好店, "should have been better", "I expected better") and
+ * counts COUNTER_POS; a feared fault (本以为会很难吃) weighs IRREALIS_W,
+ * like a supposition. */
+static void counterfactual(kb_scorer_t *sc, size_t k)
+{
+    for (size_t q = k + 1; q < sc->tk.n && q <= k + IRREALIS_SPAN &&
+                           sc->clause[q] == sc->clause[k]; q++) {
+        const kb_lex_entry_t *e = sc->tk.t[q].e;
+        sc->weight[q] *= (e && e->valence > 0) ? COUNTER_POS : IRREALIS_W;
+    }
+}
+
 /* A summary marker that closes its clause after some words ("pretty solid
  * overall,", "good on the whole.") rates that clause: the verdict is before
  * it. Returns the clause's first token, or k when the marker opens the
@@ -935,6 +951,8 @@ static void summary(kb_scorer_t *sc)
         size_t c0;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
             irrealis(sc, k);
+        } else if (e && e->contrast == KB_CONTRAST_COUNTERFACTUAL) {
+            counterfactual(sc, k);
         }
         if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
             continue;

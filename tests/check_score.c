@@ -68,6 +68,10 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"irrealis", "希望好吃", 2 * 0.3},
     {"irrealis", "差，希望好吃", -2.5 + 2 * 0.3},  /* only its own clause */
     {"irrealis", "if good", 2 * 0.3},
+    {"counterfactual", "本以为好吃", 2 * -0.5},     /* unmet: praise says what was missing */
+    {"counterfactual", "本以为差", -2.5 * 0.3},     /* a feared fault: a supposition */
+    {"counterfactual", "差，本以为好吃", -2.5 + 2 * -0.5}, /* only its own clause */
+    {"counterfactual", "should have been good", 2 * -0.5},
     {"comparative", "没有那家店里的好吃", 2 * -0.74},   /* 没有 five tokens back */
     {"comparative", "没有，那家店里的好吃", 2},        /* not across a comma */
     {"question", "好吃吗", 2 * 0.3},                /* praise in a question */
