@@ -744,6 +744,28 @@ static size_t resolver_of(const kb_scorer_t *sc, size_t k)
     return k;
 }
 
+/* In a rhetorical question a negator does not flip (apply_scope), and a
+ * term that is itself a negation (不好, 不划算, 没意思) is read without it:
+ * 难道不好吃吗 says it is good. Only when no negator token stands before
+ * it in its sentence: in 这不是不负责任吗 that negator (不是) carries the
+ * question and the term is asserted as it is. */
+static int rhetorical_negated_term(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    uint32_t c = sc->nt.cp[t->n0];
+
+    if (!sc->srhet[sc->sent[k]] || t->type != KB_TOK_HAN || t->n1 - t->n0 < 2 ||
+        !(c == 0x4E0D || c == 0x6CA1) || !t->e || t->e->valence >= 0) {
+        return 0;
+    }
+    for (size_t j = sc->sstart[sc->sent[k]]; j < k; j++) {
+        if (sc->tk.t[j].e && sc->tk.t[j].e->negator < 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -785,6 +807,10 @@ static void valence(kb_scorer_t *sc)
             trace_mod(tr, KB_MOD_ELONGATION, sg * ELONG_INCR, span_of(sc, 0, 0));
         }
         v = apply_scope(sc, k, v, tr);
+        if (rhetorical_negated_term(sc, k)) {
+            v *= NEGATOR_DEFAULT;
+            trace_mod(tr, KB_MOD_RHETORICAL, NEGATOR_DEFAULT, tok_span(sc, k));
+        }
         if (t->type == KB_TOK_HAN && (j = post_negator(sc, k)) != k) {
             v *= sc->tk.t[j].e->negator;
             trace_mod(tr, KB_MOD_NEGATION, sc->tk.t[j].e->negator, tok_span(sc, j));

@@ -77,6 +77,9 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"question", "好吃吗", 2 * 0.3},                /* praise in a question */
     {"question", "差吗", -2.5},                      /* complaints stay */
     {"question", "好吃？差。", 2 * 0.3 - 2.5},        /* only its sentence */
+    {"rhetorical", "难道没意思吗", -2 * -0.74},     /* a negated term read without it */
+    {"rhetorical", "这不是没意思吗", -2},           /* 不是 carries the question */
+    {"rhetorical", "没意思吗", -2},                 /* a plain question: kept */
     {"topic", "性价比很差", -2.5 * 1.5},            /* 性价比 names the topic */
     {"topic", "性价比好", 0.5 + 2},                /* same sign: both count */
     {"topic", "贵好吃", -1.5 + 2},                 /* a negative one stays */
