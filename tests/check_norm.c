@@ -130,6 +130,32 @@ START_TEST(t_term)
 }
 END_TEST
 
+/* The tables linked in at build time are ICU's: the snapshot of a
+ * normaliser built from them equals, byte for byte, that of one built from
+ * ICU in this process, so a stale or damaged snapshot cannot go unnoticed. */
+START_TEST(t_snapshot_is_icu)
+{
+    char err[256];
+    kb_norm_t *linked = kb_norm_new(err, sizeof(err));
+    kb_norm_t *icu = kb_norm_new_icu(err, sizeof(err));
+    kb_buf_t a, b;
+
+    ck_assert_ptr_nonnull(linked);
+    ck_assert_ptr_nonnull(icu);
+    kb_buf_init(&a);
+    kb_buf_init(&b);
+    ck_assert_int_eq(kb_norm_snapshot(linked, &a), 0);
+    ck_assert_int_eq(kb_norm_snapshot(icu, &b), 0);
+    ck_assert_uint_gt(a.len, 1000);
+    ck_assert_uint_eq(a.len, b.len);
+    ck_assert(memcmp(a.p, b.p, a.len) == 0);
+    kb_buf_fini(&a);
+    kb_buf_fini(&b);
+    kb_norm_free(linked);
+    kb_norm_free(icu);
+}
+END_TEST
+
 Suite *kb_norm_suite(void)
 {
     Suite *s = suite_create("norm");
@@ -147,6 +173,9 @@ Suite *kb_norm_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("classes");
     tcase_add_test(tc, t_classes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("snapshot");
+    tcase_add_test(tc, t_snapshot_is_icu);
     suite_add_tcase(s, tc);
     return s;
 }
