@@ -995,17 +995,13 @@ static void contrast(kb_scorer_t *sc)
  * token it starts in. */
 static int patterns(kb_scorer_t *sc)
 {
-    const kb_buf_t *u8;
     int n;
 
     sc->n_hits = 0;
     if (sc->tk.n == 0) {
         return 0;
     }
-    if (!(u8 = kb_ntext_utf8(&sc->nt))) {
-        return -1;
-    }
-    n = kb_lexicon_patterns(sc->lx, u8->p, u8->len, &sc->pat_md, sc->hits, MAX_HITS);
+    n = kb_lexicon_patterns(sc->lx, &sc->nt, &sc->pat_md, sc->hits, MAX_HITS);
     if (n < 0) {
         return -1;
     }
