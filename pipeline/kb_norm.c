@@ -557,7 +557,6 @@ void kb_ntext_fini(kb_ntext_t *nt)
     kb_free(nt->obyte);
     kb_free(nt->ocp);
     kb_free(nt->omask);
-    kb_free(nt->u8cp);
     kb_free(nt->cpu8);
     kb_buf_fini(&nt->u8);
     pcre2_match_data_free(nt->md);
@@ -1066,7 +1065,7 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     size_t b = 0, n;
     unsigned char *o;
     const uint32_t *cps;
-    uint32_t *map, *off;
+    uint32_t *off;
 
     if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
         return &nt->u8;
@@ -1076,13 +1075,11 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     kb_buf_reset(&nt->u8);
     kb_buf_append(&nt->u8, "", 0);
     if (nt->n * 4 + 1 > nt->u8cap) {
-        uint32_t *m = kb_realloc(nt->u8cp, (nt->n * 4 + 1) * sizeof(uint32_t));
-        uint32_t *q = kb_realloc(nt->cpu8, (nt->n * 4 + 1) * sizeof(uint32_t));
+        uint32_t *q = kb_realloc(nt->cpu8, (nt->n + 1) * sizeof(uint32_t));
         char *p = kb_realloc(nt->u8.p, nt->n * 4 + 1);
-        if (m) nt->u8cp = m;
         if (q) nt->cpu8 = q;
         if (p) { nt->u8.p = p; nt->u8.cap = nt->n * 4 + 1; }
-        if (!m || !q || !p) {
+        if (!q || !p) {
             nt->u8.oom = 1;
             return NULL;
         }
@@ -1092,32 +1089,39 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     /* Arrays in locals: the byte stores may alias anything, and would make
      * the compiler reload them from nt at every code point. */
     cps = nt->cp;
-    map = nt->u8cp;
     off = nt->cpu8;
     n = nt->n;
     for (size_t k = 0; k < n; k++) {
         uint32_t c = cps[k];
         off[k] = (uint32_t)b;
         if (c < 0x80) { /* most code points of English text: one byte */
-            map[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
         } else if (c >= 0x800 && c < 0x10000) { /* and of Chinese: three */
-            map[b] = map[b + 1] = map[b + 2] = (uint32_t)k;
             o[b] = (unsigned char)(0xE0 | (c >> 12));
             o[b + 1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
             o[b + 2] = (unsigned char)(0x80 | (c & 0x3F));
             b += 3;
         } else {
-            size_t b0 = b;
             b += kb_utf8_put(c, (char *)o + b);
-            while (b0 < b) {
-                map[b0++] = (uint32_t)k;
-            }
         }
     }
     o[b] = '\0';
     nt->u8.len = b;
-    nt->u8cp[b] = (uint32_t)nt->n;
     off[n] = (uint32_t)b;
     return &nt->u8;
+}
+
+size_t kb_ntext_cp_at(const kb_ntext_t *nt, size_t b)
+{
+    size_t lo = 0, hi = nt->n; /* the last k with cpu8[k] <= b */
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (nt->cpu8[mid] <= b) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
 }

@@ -58,7 +58,6 @@ typedef struct kb_ntext {
     const char *orig; /* borrowed: the text of the last kb_norm_run() */
     size_t orig_len;
     kb_buf_t u8;      /* UTF-8 form of cp[], see kb_ntext_utf8() */
-    uint32_t *u8cp;   /* byte offset in u8 -> index into cp[] */
     uint32_t *cpu8;   /* index into cp[] -> byte offset in u8 (n + 1) */
     size_t u8cap;
     void *md;         /* PCRE2 match data, created on first use */
@@ -100,8 +99,12 @@ kb_cpclass_t kb_norm_class(const kb_norm_t *nm, uint32_t cp);
 const uint8_t *kb_norm_class_table(const kb_norm_t *nm);
 
 /** UTF-8 rendering of nt->cp (built on first call per message) with the
- *  byte -> code point index map in nt->u8cp and the code point -> byte
- *  offset map in nt->cpu8. Returns NULL when out of memory. */
+ *  code point -> byte offset map in nt->cpu8. Returns NULL when out of
+ *  memory. */
 const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt);
+/** Index into nt->cp of the code point whose UTF-8 form holds byte @p b of
+ *  the kb_ntext_utf8() view (which must be built; b < its length). A binary
+ *  search: only pattern hits need it, so no per-byte map is kept. */
+size_t kb_ntext_cp_at(const kb_ntext_t *nt, size_t b);
 
 #endif /* KB_NORM_H */

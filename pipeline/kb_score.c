@@ -1006,7 +1006,7 @@ static int patterns(kb_scorer_t *sc)
         return -1;
     }
     for (int h = 0; h < n; h++) {
-        uint32_t c0 = sc->nt.u8cp[sc->hits[h].b0];
+        uint32_t c0 = (uint32_t)kb_ntext_cp_at(&sc->nt, sc->hits[h].b0);
         size_t q = 0;
         while (q + 1 < sc->tk.n && sc->tk.t[q].n1 <= c0) {
             q++;
@@ -1019,8 +1019,8 @@ static int patterns(kb_scorer_t *sc)
 
 static kb_span_t hit_span(const kb_scorer_t *sc, size_t h)
 {
-    uint32_t c0 = sc->nt.u8cp[sc->hits[h].b0];
-    uint32_t c1 = sc->nt.u8cp[sc->hits[h].b1 - 1];
+    uint32_t c0 = (uint32_t)kb_ntext_cp_at(&sc->nt, sc->hits[h].b0);
+    uint32_t c1 = (uint32_t)kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1);
 
     return span_of(sc, sc->nt.src0[c0], sc->nt.src1[c1]);
 }

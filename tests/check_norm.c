@@ -130,6 +130,26 @@ START_TEST(t_term)
 }
 END_TEST
 
+/* Every byte of the UTF-8 view maps back to the code point it encodes. */
+START_TEST(t_cp_at)
+{
+    static const char text[] = "a好\xf0\x9f\x98\x80" "b\xc3\xa9";
+    static const size_t want[] = {0, 1, 1, 1, 2, 2, 2, 2, 3, 4, 4};
+    kb_ntext_t nt;
+    const kb_buf_t *u8;
+    char err[128];
+
+    kb_ntext_init(&nt);
+    ck_assert_int_eq(kb_norm_run(nm(), text, strlen(text), &nt, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(u8 = kb_ntext_utf8(&nt));
+    ck_assert_uint_eq(u8->len, sizeof(want) / sizeof(want[0]));
+    for (size_t b = 0; b < u8->len; b++) {
+        ck_assert_uint_eq(kb_ntext_cp_at(&nt, b), want[b]);
+    }
+    kb_ntext_fini(&nt);
+}
+END_TEST
+
 /* The tables linked in at build time are ICU's: the snapshot of a
  * normaliser built from them equals, byte for byte, that of one built from
  * ICU in this process, so a stale or damaged snapshot cannot go unnoticed. */
@@ -167,6 +187,7 @@ Suite *kb_norm_suite(void)
     tcase_add_test(tc, t_offsets);
     tcase_add_test(tc, t_upper_flag);
     tcase_add_test(tc, t_term);
+    tcase_add_test(tc, t_cp_at);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_loop_test(tc, t_invalid_utf8, 0, 4);
