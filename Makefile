@@ -34,7 +34,11 @@ KB_CFLAGS   = $(WARN) $(OPT_$(FLAVOUR)) -Ipipeline -Icmd $(PKG_CFLAGS) \
 KB_LDFLAGS  = $(OPT_$(FLAVOUR))
 
 LIB_SRC   := $(wildcard pipeline/*.c)
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/kb_normtab.o
+# The normaliser's ICU tables, generated once per build (kb_normtab.h) by a
+# program made of the few modules it needs.
+GEN_OBJ   := $(BUILD)/tools/gen_normtab.o $(BUILD)/pipeline/kb_norm.o \
+             $(BUILD)/pipeline/kb_buf.o $(BUILD)/pipeline/kb_mem.o
 CMD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/*.c))
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
@@ -52,6 +56,19 @@ all: $(BUILD)/koubei
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(KB_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen_normtab: $(GEN_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(KB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/gen/kb_normtab.c: $(BUILD)/gen_normtab
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BUILD)/gen_normtab $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/kb_normtab.o: $(BUILD)/gen/kb_normtab.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(KB_CFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -112,10 +129,10 @@ accuracy: $(BUILD)/koubei
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --inline-suppr -Ipipeline pipeline cmd tests bench
+	  --inline-suppr -Ipipeline pipeline cmd tests bench tools
 
 format:
-	$(Q)clang-format -i pipeline/*.[ch] cmd/*.c tests/*.c $(wildcard bench/*.c)
+	$(Q)clang-format -i pipeline/*.[ch] cmd/*.c tests/*.c tools/*.c $(wildcard bench/*.c)
 
 clean:
 	rm -rf build

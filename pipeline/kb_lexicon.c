@@ -811,6 +811,7 @@ typedef struct {
     uint8_t *cslot;
     size_t n_cand, cand_cap;
     int cand_ready;
+    const kb_ntext_t *nt; /* borrowed: the text being matched */
 } pat_scan_t;
 
 #define NO_MATCH ((PCRE2_SIZE)-1)
@@ -859,41 +860,33 @@ static pat_scan_t *pat_scan(void **slot, size_t n)
 
 /* Record in ps where s has a code point that starts an anchored twin.
  * Returns -1 when out of memory. */
-static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps, const char *s,
-                           size_t len)
+static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = 0;
+    const kb_ntext_t *nt = ps->nt;
+    const uint32_t *cp = nt->cp, *cpu8 = nt->cpu8;
+    size_t n = 0, n_cp = nt->n;
 
-    if (ps->cand_cap < len) {
-        uint32_t *p = kb_realloc(ps->cpos, len * sizeof(*p));
+    if (ps->cand_cap < n_cp) {
+        uint32_t *p = kb_realloc(ps->cpos, n_cp * sizeof(*p));
         uint8_t *q;
         if (!p) {
             return -1;
         }
         ps->cpos = p;
-        if (!(q = kb_realloc(ps->cslot, len))) {
+        if (!(q = kb_realloc(ps->cslot, n_cp))) {
             return -1;
         }
         ps->cslot = q;
-        ps->cand_cap = len;
+        ps->cand_cap = n_cp;
     }
-    for (size_t i = 0; i < len;) {
-        uint32_t c = u[i];
-        size_t l = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        if (i + l > len) {
-            break;
-        }
-        if (l == 2) {
-            c = (c & 0x1Fu) << 6 | (u[i + 1] & 0x3Fu);
-        } else if (l == 3) {
-            c = (c & 0x0Fu) << 12 | (u[i + 1] & 0x3Fu) << 6 | (u[i + 2] & 0x3Fu);
-        }
-        if (l < 4 && lx->fslot[c]) {
-            ps->cpos[n] = (uint32_t)i;
+    /* The normaliser's code points and their UTF-8 offsets: the text is
+     * not decoded a second time. Only the BMP has slots. */
+    for (size_t k = 0; k < n_cp; k++) {
+        uint32_t c = cp[k];
+        if (c < 0x10000 && lx->fslot[c]) {
+            ps->cpos[n] = cpu8[k];
             ps->cslot[n++] = lx->fslot[c];
         }
-        i += l;
     }
     ps->n_cand = n;
     ps->cand_ready = 1;
@@ -910,7 +903,7 @@ static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ps->md);
 
-    if (!ps->cand_ready && find_candidates(lx, ps, s, len) != 0) {
+    if (!ps->cand_ready && find_candidates(lx, ps) != 0) {
         return -1;
     }
     ps->start[k] = ps->end[k] = NO_MATCH;
@@ -977,19 +970,24 @@ static inline int any_of8(const uint8_t *p)
  * again only when the scan has passed its cached match. A pattern the
  * prefilter rules out (a literal every match needs is missing from the text)
  * starts with no match, which is what PCRE2 would find, only much sooner. */
-int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
-                        void **md, kb_pattern_hit_t *hits, size_t max)
+int kb_lexicon_patterns(const kb_lexicon_t *lx, kb_ntext_t *nt, void **md,
+                        kb_pattern_hit_t *hits, size_t max)
 {
+    const kb_buf_t *u8;
+    const char *s;
     pat_scan_t *ps;
-    size_t n = 0, off = 0, n_act = 0;
+    size_t n = 0, off = 0, n_act = 0, len;
 
-    if (lx->n_pats == 0 || len == 0) {
+    if (lx->n_pats == 0 || nt->n == 0) {
         return 0;
     }
-    if (!(ps = pat_scan(md, lx->n_pats))) {
+    if (!(u8 = kb_ntext_utf8(nt)) || !(ps = pat_scan(md, lx->n_pats))) {
         return -1;
     }
+    s = u8->p;
+    len = u8->len;
     ps->cand_ready = 0;
+    ps->nt = nt;
     kb_prefilter_scan(lx->pf, s, len, ps->run);
     for (size_t k = 0; k < lx->n_pats; k++) {
         if (k + 8 <= lx->n_pats && !any_of8(ps->run + k)) {

@@ -111,9 +111,10 @@ const char *kb_lexicon_brand_name(const kb_lexicon_t *lx, int32_t id);
 /** Name of SERVQUAL dimension @p d ("tangibles", ...). */
 const char *kb_servqual_name(int d);
 
-/** Run the pattern set over @p s (UTF-8, normalised text). For each hit,
- *  stores byte offsets and tags (borrowed) in @p hits; returns the number of
- *  hits (at most @p max). @p md is match state owned by the caller's
+/** Run the pattern set over the UTF-8 form of @p nt (borrowed, normalised
+ *  text; its kb_ntext_utf8() view is built if need be). For each hit,
+ *  stores byte offsets into that view and tags (borrowed) in @p hits;
+ *  returns the number of hits (at most @p max). @p md is match state owned by the caller's
  *  workspace (created when *md is NULL). -1 when out of memory. */
 typedef struct kb_pattern_hit {
     size_t b0, b1;
@@ -121,7 +122,7 @@ typedef struct kb_pattern_hit {
 } kb_pattern_hit_t;
 /** Free match state created by kb_lexicon_patterns() (NULL ok). */
 void kb_lexicon_match_free(void *md);
-int kb_lexicon_patterns(const kb_lexicon_t *lx, const char *s, size_t len,
+int kb_lexicon_patterns(const kb_lexicon_t *lx, kb_ntext_t *nt,
                         void **md, kb_pattern_hit_t *hits, size_t max);
 
 #endif /* KB_LEXICON_H */

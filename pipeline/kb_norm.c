@@ -25,6 +25,7 @@
 #include <unicode/utrans.h>
 
 #include "kb_mem.h"
+#include "kb_normtab.h"
 
 #define BMP 0x10000
 #define MAP_DELETE 0x110000u /* the code point normalises to nothing */
@@ -291,7 +292,174 @@ static int build_mask_re(kb_norm_t *nm, char *errstr, size_t errstr_size)
     return 0;
 }
 
-kb_norm_t *kb_norm_new(char *errstr, size_t errstr_size)
+/* ---- build-time snapshot ------------------------------------------------ */
+
+/* The tables above cost ~290M instructions to build, most of it opening the
+ * transliterator (ICU's registry and rule compiler), which is several times
+ * what a short run spends on its messages. So the build runs the same code
+ * once (tools/gen_normtab.c) and links the result in; kb_norm_new() uses it
+ * when the ICU and Unicode versions at run time are those it was made with
+ * and builds from ICU otherwise. Format: "KBNT1", ICU version, Unicode
+ * version (4 bytes each), then map, prop, cls and ts for the BMP as runs
+ * of (length, value) and multi[] as a count and values, all LEB128. */
+static const char snap_magic[5] = {'K', 'B', 'N', 'T', '1'};
+
+static void put_varint(kb_buf_t *b, uint32_t v)
+{
+    unsigned char o[5];
+    size_t n = 0;
+
+    do {
+        o[n] = (unsigned char)(v & 0x7F);
+        v >>= 7;
+        o[n] |= v ? 0x80 : 0;
+        n++;
+    } while (v);
+    kb_buf_append(b, o, n);
+}
+
+static int get_varint(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    uint32_t x = 0;
+
+    for (int shift = 0; shift < 35; shift += 7) {
+        if (*p >= end) {
+            return -1;
+        }
+        x |= (uint32_t)(**p & 0x7F) << shift;
+        if (!(*(*p)++ & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* map[] values as runs: a code point that maps to c + d keys on d (so case
+ * pairs and identity runs repeat one key); deletion and multi[] entries on
+ * their own value. */
+static uint32_t map_key(uint32_t c, uint32_t v)
+{
+    int32_t d;
+
+    if (v >= MAP_DELETE) {
+        return (v - MAP_DELETE) << 1 | 1;
+    }
+    d = (int32_t)v - (int32_t)c;
+    return (uint32_t)(d < 0 ? (-(int64_t)d << 1) - 1 : (int64_t)d << 1) << 1;
+}
+
+static uint32_t map_unkey(uint32_t c, uint32_t k)
+{
+    uint32_t z = k >> 1;
+
+    if (k & 1) {
+        return z + MAP_DELETE;
+    }
+    return (z & 1) ? c - ((z + 1) >> 1) : c + (z >> 1);
+}
+
+/* @a or @b (one of them NULL) as runs of equal keys. */
+static void put_runs(kb_buf_t *out, const uint32_t *a, const uint8_t *b, int keyed)
+{
+    uint32_t c = 0;
+
+    while (c < BMP) {
+        uint32_t v = a ? a[c] : b[c], k = keyed ? map_key(c, v) : v, e = c + 1;
+        while (e < BMP && (keyed ? map_key(e, a[e]) : a ? a[e] : b[e]) == k) {
+            e++;
+        }
+        put_varint(out, e - c);
+        put_varint(out, k);
+        c = e;
+    }
+}
+
+static int get_runs(const unsigned char **p, const unsigned char *end, uint32_t *a,
+                    uint8_t *b, int keyed)
+{
+    uint32_t c = 0, n, k;
+
+    while (c < BMP) {
+        if (get_varint(p, end, &n) != 0 || get_varint(p, end, &k) != 0 ||
+            n == 0 || n > BMP - c || (b && k > 0xFF)) {
+            return -1;
+        }
+        for (uint32_t e = c + n; c < e; c++) {
+            if (b) {
+                b[c] = (uint8_t)k;
+            } else {
+                a[c] = keyed ? map_unkey(c, k) : k;
+            }
+        }
+    }
+    return 0;
+}
+
+int kb_norm_snapshot(const kb_norm_t *nm, kb_buf_t *out)
+{
+    UVersionInfo icu, uni;
+
+    u_getVersion(icu);
+    u_getUnicodeVersion(uni);
+    kb_buf_append(out, snap_magic, sizeof(snap_magic));
+    kb_buf_append(out, icu, sizeof(icu));
+    kb_buf_append(out, uni, sizeof(uni));
+    put_runs(out, nm->map, NULL, 1);
+    put_runs(out, NULL, nm->prop, 0);
+    put_runs(out, NULL, nm->cls, 0);
+    put_runs(out, nm->ts, NULL, 0);
+    put_varint(out, (uint32_t)nm->n_multi);
+    for (size_t i = 0; i < nm->n_multi; i++) {
+        put_varint(out, nm->multi[i]);
+    }
+    return out->oom ? -1 : 0;
+}
+
+/* Fill the tables from a snapshot. Returns -1 when it does not apply (other
+ * ICU or Unicode version) or is damaged; the caller then builds from ICU. */
+static int load_snapshot(kb_norm_t *nm, const unsigned char *p, size_t len)
+{
+    const unsigned char *end = p + len;
+    UVersionInfo icu, uni;
+    uint32_t n;
+
+    u_getVersion(icu);
+    u_getUnicodeVersion(uni);
+    if (len < sizeof(snap_magic) + sizeof(icu) + sizeof(uni) ||
+        memcmp(p, snap_magic, sizeof(snap_magic)) != 0 ||
+        memcmp(p + sizeof(snap_magic), icu, sizeof(icu)) != 0 ||
+        memcmp(p + sizeof(snap_magic) + sizeof(icu), uni, sizeof(uni)) != 0) {
+        return -1;
+    }
+    p += sizeof(snap_magic) + sizeof(icu) + sizeof(uni);
+    if (get_runs(&p, end, nm->map, NULL, 1) != 0 ||
+        get_runs(&p, end, NULL, nm->prop, 0) != 0 ||
+        get_runs(&p, end, NULL, nm->cls, 0) != 0 ||
+        get_runs(&p, end, nm->ts, NULL, 0) != 0 ||
+        get_varint(&p, end, &n) != 0 || n > (size_t)(end - p) ||
+        !(nm->multi = kb_malloc(((size_t)n + 1) * sizeof(uint32_t)))) {
+        return -1;
+    }
+    for (nm->n_multi = 0; nm->n_multi < n; nm->n_multi++) {
+        if (get_varint(&p, end, &nm->multi[nm->n_multi]) != 0) {
+            return -1;
+        }
+    }
+    /* every multi[] reference must stay inside it */
+    for (uint32_t c = 0; c < BMP; c++) {
+        if (nm->map[c] >= MAP_MULTI &&
+            (nm->map[c] - MAP_MULTI >= n ||
+             nm->multi[nm->map[c] - MAP_MULTI] > n - (nm->map[c] - MAP_MULTI) - 1)) {
+            return -1;
+        }
+    }
+    return p == end ? 0 : -1;
+}
+
+/* The tables from @blob when it applies, else from ICU. */
+static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
+                           char *errstr, size_t errstr_size)
 {
     UErrorCode err = U_ZERO_ERROR;
     kb_norm_t *nm = kb_calloc(1, sizeof(*nm));
@@ -313,15 +481,39 @@ kb_norm_t *kb_norm_new(char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    if (build_ts(nm, errstr, errstr_size) != 0 ||
-        build_map(nm, errstr, errstr_size) != 0 ||
-        build_mask_re(nm, errstr, errstr_size) != 0) {
+    if (!blob || load_snapshot(nm, blob, blob_len) != 0) {
+        /* start again from the state build_ts()/build_map() expect */
+        kb_free(nm->multi);
+        nm->multi = NULL;
+        nm->n_multi = 0;
+        memset(nm->prop, 0, BMP);
+        memset(nm->cls, 0, BMP);
+        memset(nm->ts, 0, BMP * sizeof(uint32_t));
+        if (build_ts(nm, errstr, errstr_size) != 0 ||
+            build_map(nm, errstr, errstr_size) != 0) {
+            goto fail;
+        }
+    }
+    if (build_mask_re(nm, errstr, errstr_size) != 0) {
         goto fail;
     }
     return nm;
 fail:
     kb_norm_free(nm);
     return NULL;
+}
+
+kb_norm_t *kb_norm_new(char *errstr, size_t errstr_size)
+{
+    size_t len = 0;
+    const unsigned char *blob = kb_normtab_blob(&len);
+
+    return norm_new(blob, len, errstr, errstr_size);
+}
+
+kb_norm_t *kb_norm_new_icu(char *errstr, size_t errstr_size)
+{
+    return norm_new(NULL, 0, errstr, errstr_size);
 }
 
 void kb_norm_free(kb_norm_t *nm)
@@ -365,7 +557,6 @@ void kb_ntext_fini(kb_ntext_t *nt)
     kb_free(nt->obyte);
     kb_free(nt->ocp);
     kb_free(nt->omask);
-    kb_free(nt->u8cp);
     kb_free(nt->cpu8);
     kb_buf_fini(&nt->u8);
     pcre2_match_data_free(nt->md);
@@ -844,8 +1035,51 @@ int kb_norm_run(const kb_norm_t *nm, const char *s, size_t len,
     return 0;
 }
 
+/* Is every code point of the term one that run_simple() would map on its
+ * own: a BMP code point with a single-code-point mapping (not '&') that the
+ * next one cannot combine with? Invalid UTF-8 is not. */
+static int term_is_simple(const kb_norm_t *nm, const char *s, size_t len)
+{
+    int32_t i = 0, n = (int32_t)len;
+    UChar32 c, next = 0;
+
+    if (len > INT32_MAX) {
+        return 0;
+    }
+    if (n > 0) {
+        U8_NEXT(s, i, n, next);
+    }
+    while (i > 0 && next >= 0) {
+        c = next;
+        next = 0; /* the end, which combines with nothing */
+        if (i < n) {
+            U8_NEXT(s, i, n, next);
+        } else {
+            i = 0;
+        }
+        if (c >= BMP || !(nm->prop[c] & PROP_SIMPLE) ||
+            (next > 0 && (next >= BMP || (nm->prop[next] & PROP_NOBOUND)))) {
+            return 0;
+        }
+    }
+    return next >= 0;
+}
+
 int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
 {
+    /* Most lexicon terms take the tables alone, and then need no workspace,
+     * whose arrays were allocated and freed per term: about half the cost
+     * of normalising the lexicons' ~22k terms at start-up. */
+    if (term_is_simple(nm, s, len)) {
+        int32_t i = 0, n = (int32_t)len;
+        while (i < n) {
+            UChar32 c;
+            U8_NEXT_UNSAFE(s, i, c);
+            kb_buf_utf8(out, nm->map[c]);
+        }
+        return out->oom ? -1 : 0;
+    }
+
     kb_ntext_t nt;
     emitter_t em;
     char err[64];
@@ -874,7 +1108,7 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     size_t b = 0, n;
     unsigned char *o;
     const uint32_t *cps;
-    uint32_t *map, *off;
+    uint32_t *off;
 
     if (!nt->u8.oom && (nt->u8.len > 0 || nt->n == 0)) {
         return &nt->u8;
@@ -884,13 +1118,11 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     kb_buf_reset(&nt->u8);
     kb_buf_append(&nt->u8, "", 0);
     if (nt->n * 4 + 1 > nt->u8cap) {
-        uint32_t *m = kb_realloc(nt->u8cp, (nt->n * 4 + 1) * sizeof(uint32_t));
-        uint32_t *q = kb_realloc(nt->cpu8, (nt->n * 4 + 1) * sizeof(uint32_t));
+        uint32_t *q = kb_realloc(nt->cpu8, (nt->n + 1) * sizeof(uint32_t));
         char *p = kb_realloc(nt->u8.p, nt->n * 4 + 1);
-        if (m) nt->u8cp = m;
         if (q) nt->cpu8 = q;
         if (p) { nt->u8.p = p; nt->u8.cap = nt->n * 4 + 1; }
-        if (!m || !q || !p) {
+        if (!q || !p) {
             nt->u8.oom = 1;
             return NULL;
         }
@@ -900,32 +1132,39 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
     /* Arrays in locals: the byte stores may alias anything, and would make
      * the compiler reload them from nt at every code point. */
     cps = nt->cp;
-    map = nt->u8cp;
     off = nt->cpu8;
     n = nt->n;
     for (size_t k = 0; k < n; k++) {
         uint32_t c = cps[k];
         off[k] = (uint32_t)b;
         if (c < 0x80) { /* most code points of English text: one byte */
-            map[b] = (uint32_t)k;
             o[b++] = (unsigned char)c;
         } else if (c >= 0x800 && c < 0x10000) { /* and of Chinese: three */
-            map[b] = map[b + 1] = map[b + 2] = (uint32_t)k;
             o[b] = (unsigned char)(0xE0 | (c >> 12));
             o[b + 1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
             o[b + 2] = (unsigned char)(0x80 | (c & 0x3F));
             b += 3;
         } else {
-            size_t b0 = b;
             b += kb_utf8_put(c, (char *)o + b);
-            while (b0 < b) {
-                map[b0++] = (uint32_t)k;
-            }
         }
     }
     o[b] = '\0';
     nt->u8.len = b;
-    nt->u8cp[b] = (uint32_t)nt->n;
     off[n] = (uint32_t)b;
     return &nt->u8;
+}
+
+size_t kb_ntext_cp_at(const kb_ntext_t *nt, size_t b)
+{
+    size_t lo = 0, hi = nt->n; /* the last k with cpu8[k] <= b */
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (nt->cpu8[mid] <= b) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
 }

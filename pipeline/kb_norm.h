@@ -58,15 +58,24 @@ typedef struct kb_ntext {
     const char *orig; /* borrowed: the text of the last kb_norm_run() */
     size_t orig_len;
     kb_buf_t u8;      /* UTF-8 form of cp[], see kb_ntext_utf8() */
-    uint32_t *u8cp;   /* byte offset in u8 -> index into cp[] */
     uint32_t *cpu8;   /* index into cp[] -> byte offset in u8 (n + 1) */
     size_t u8cap;
     void *md;         /* PCRE2 match data, created on first use */
 } kb_ntext_t;
 
-/** Build the tables. Returns NULL and fills errstr on failure (ICU or PCRE2
- *  error, out of memory). Caller frees with kb_norm_free(). Takes ~50 ms. */
+/** Build the tables. They come from the snapshot of ICU's tables taken at
+ *  build time (kb_normtab.h) when the ICU and Unicode versions at run time
+ *  match it, else from ICU directly (~80 ms). Returns NULL and fills errstr
+ *  on failure (ICU or PCRE2 error, out of memory). Caller frees with
+ *  kb_norm_free(). */
 kb_norm_t *kb_norm_new(char *errstr, size_t errstr_size);
+/** Like kb_norm_new(), but always builds the tables from ICU: for the
+ *  generator of the snapshot and the test that compares the two. */
+kb_norm_t *kb_norm_new_icu(char *errstr, size_t errstr_size);
+/** Append the tables of @p nm (borrowed) to @p out in the snapshot format
+ *  that kb_norm_new() reads (with the ICU and Unicode versions they were
+ *  made with). Returns 0, or -1 when out of memory. */
+int kb_norm_snapshot(const kb_norm_t *nm, kb_buf_t *out);
 void kb_norm_free(kb_norm_t *nm);
 
 void kb_ntext_init(kb_ntext_t *nt);
@@ -90,8 +99,12 @@ kb_cpclass_t kb_norm_class(const kb_norm_t *nm, uint32_t cp);
 const uint8_t *kb_norm_class_table(const kb_norm_t *nm);
 
 /** UTF-8 rendering of nt->cp (built on first call per message) with the
- *  byte -> code point index map in nt->u8cp and the code point -> byte
- *  offset map in nt->cpu8. Returns NULL when out of memory. */
+ *  code point -> byte offset map in nt->cpu8. Returns NULL when out of
+ *  memory. */
 const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt);
+/** Index into nt->cp of the code point whose UTF-8 form holds byte @p b of
+ *  the kb_ntext_utf8() view (which must be built; b < its length). A binary
+ *  search: only pattern hits need it, so no per-byte map is kept. */
+size_t kb_ntext_cp_at(const kb_ntext_t *nt, size_t b);
 
 #endif /* KB_NORM_H */

@@ -1039,22 +1039,18 @@ static void contrast(kb_scorer_t *sc)
  * token it starts in. */
 static int patterns(kb_scorer_t *sc)
 {
-    const kb_buf_t *u8;
     int n;
 
     sc->n_hits = 0;
     if (sc->tk.n == 0) {
         return 0;
     }
-    if (!(u8 = kb_ntext_utf8(&sc->nt))) {
-        return -1;
-    }
-    n = kb_lexicon_patterns(sc->lx, u8->p, u8->len, &sc->pat_md, sc->hits, MAX_HITS);
+    n = kb_lexicon_patterns(sc->lx, &sc->nt, &sc->pat_md, sc->hits, MAX_HITS);
     if (n < 0) {
         return -1;
     }
     for (int h = 0; h < n; h++) {
-        uint32_t c0 = sc->nt.u8cp[sc->hits[h].b0];
+        uint32_t c0 = (uint32_t)kb_ntext_cp_at(&sc->nt, sc->hits[h].b0);
         size_t q = 0;
         while (q + 1 < sc->tk.n && sc->tk.t[q].n1 <= c0) {
             q++;
@@ -1067,8 +1063,8 @@ static int patterns(kb_scorer_t *sc)
 
 static kb_span_t hit_span(const kb_scorer_t *sc, size_t h)
 {
-    uint32_t c0 = sc->nt.u8cp[sc->hits[h].b0];
-    uint32_t c1 = sc->nt.u8cp[sc->hits[h].b1 - 1];
+    uint32_t c0 = (uint32_t)kb_ntext_cp_at(&sc->nt, sc->hits[h].b0);
+    uint32_t c1 = (uint32_t)kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1);
 
     return span_of(sc, sc->nt.src0[c0], sc->nt.src1[c1]);
 }

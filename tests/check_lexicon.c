@@ -430,7 +430,7 @@ START_TEST(t_patterns_reference)
         ck_assert_int_eq(kb_norm_run(kb_engine_norm(en), pattern_texts[t],
                                      strlen(pattern_texts[t]), &nt, err, sizeof(err)), 0);
         ck_assert_ptr_nonnull(u8 = kb_ntext_utf8(&nt));
-        n = kb_lexicon_patterns(lx, u8->p, u8->len, &md, hits, 64);
+        n = kb_lexicon_patterns(lx, &nt, &md, hits, 64);
         n_ref = reference_hits(re, n_re, u8->p, u8->len, b0, b1, pat, 64);
         ck_assert_msg(n >= 0 && (size_t)n == n_ref, "'%s': %d hits, reference %zu",
                       pattern_texts[t], n, n_ref);

@@ -130,6 +130,52 @@ START_TEST(t_term)
 }
 END_TEST
 
+/* Every byte of the UTF-8 view maps back to the code point it encodes. */
+START_TEST(t_cp_at)
+{
+    static const char text[] = "a好\xf0\x9f\x98\x80" "b\xc3\xa9";
+    static const size_t want[] = {0, 1, 1, 1, 2, 2, 2, 2, 3, 4, 4};
+    kb_ntext_t nt;
+    const kb_buf_t *u8;
+    char err[128];
+
+    kb_ntext_init(&nt);
+    ck_assert_int_eq(kb_norm_run(nm(), text, strlen(text), &nt, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(u8 = kb_ntext_utf8(&nt));
+    ck_assert_uint_eq(u8->len, sizeof(want) / sizeof(want[0]));
+    for (size_t b = 0; b < u8->len; b++) {
+        ck_assert_uint_eq(kb_ntext_cp_at(&nt, b), want[b]);
+    }
+    kb_ntext_fini(&nt);
+}
+END_TEST
+
+/* The tables linked in at build time are ICU's: the snapshot of a
+ * normaliser built from them equals, byte for byte, that of one built from
+ * ICU in this process, so a stale or damaged snapshot cannot go unnoticed. */
+START_TEST(t_snapshot_is_icu)
+{
+    char err[256];
+    kb_norm_t *linked = kb_norm_new(err, sizeof(err));
+    kb_norm_t *icu = kb_norm_new_icu(err, sizeof(err));
+    kb_buf_t a, b;
+
+    ck_assert_ptr_nonnull(linked);
+    ck_assert_ptr_nonnull(icu);
+    kb_buf_init(&a);
+    kb_buf_init(&b);
+    ck_assert_int_eq(kb_norm_snapshot(linked, &a), 0);
+    ck_assert_int_eq(kb_norm_snapshot(icu, &b), 0);
+    ck_assert_uint_gt(a.len, 1000);
+    ck_assert_uint_eq(a.len, b.len);
+    ck_assert(memcmp(a.p, b.p, a.len) == 0);
+    kb_buf_fini(&a);
+    kb_buf_fini(&b);
+    kb_norm_free(linked);
+    kb_norm_free(icu);
+}
+END_TEST
+
 Suite *kb_norm_suite(void)
 {
     Suite *s = suite_create("norm");
@@ -141,12 +187,16 @@ Suite *kb_norm_suite(void)
     tcase_add_test(tc, t_offsets);
     tcase_add_test(tc, t_upper_flag);
     tcase_add_test(tc, t_term);
+    tcase_add_test(tc, t_cp_at);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_loop_test(tc, t_invalid_utf8, 0, 4);
     suite_add_tcase(s, tc);
     tc = tcase_create("classes");
     tcase_add_test(tc, t_classes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("snapshot");
+    tcase_add_test(tc, t_snapshot_is_icu);
     suite_add_tcase(s, tc);
     return s;
 }
