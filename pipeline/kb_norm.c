@@ -297,7 +297,7 @@ static int build_mask_re(kb_norm_t *nm, char *errstr, size_t errstr_size)
 /* The tables above cost ~290M instructions to build, most of it opening the
  * transliterator (ICU's registry and rule compiler), which is several times
  * what a short run spends on its messages. So the build runs the same code
- * once (tools/gen_normtab.c) and links the result in; kb_norm_new() uses it
+ * once (cmd/gen_normtab.c) and links the result in; kb_norm_new() uses it
  * when the ICU and Unicode versions at run time are those it was made with
  * and builds from ICU otherwise. Format: "KBNT1", ICU version, Unicode
  * version (4 bytes each), then map, prop, cls and ts for the BMP as runs

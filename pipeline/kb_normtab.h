@@ -1,6 +1,6 @@
 /* kb_normtab.h -- the normaliser's ICU tables as taken at build time.
  *
- * tools/gen_normtab.c runs kb_norm_new_icu() and kb_norm_snapshot() during
+ * cmd/gen_normtab.c runs kb_norm_new_icu() and kb_norm_snapshot() during
  * the build and writes the result as C source (build/<flavour>/gen/
  * kb_normtab.c), which libkb.a links. kb_norm_new() reads it instead of
  * asking ICU again, as long as the ICU it runs with is the one it was made
