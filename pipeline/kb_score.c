@@ -61,6 +61,8 @@ struct kb_scorer {
     void *pat_md;
     /* per token, tcap entries */
     float *val, *weight;
+    uint8_t *counter;          /* inside an unmet expectation (counterfactual()) */
+    uint32_t *trix;            /* the token's trace entry, TRIX_NONE without */
     uint32_t *clause, *sent;
     size_t tcap;
     /* per clause / sentence, tcap + 1 entries */
@@ -95,6 +97,8 @@ struct kb_scorer {
 /* What some token of the message has (token_features()): a pass that
  * looks only for entries with a contrast role, an intent or a brand can
  * skip the token list when none has one, as most messages have none. */
+#define TRIX_NONE UINT32_MAX
+
 #define FEAT_CONTRAST 0x01 /* but/although: contrast() */
 #define FEAT_INTENT 0x02
 #define FEAT_BRAND 0x04
@@ -120,7 +124,7 @@ const char *kb_mod_name(kb_mod_t m)
 {
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
-        "elongation", "topic", "rhetorical", "resolved"};
+        "elongation", "topic", "rhetorical", "resolved", "question"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -194,6 +198,8 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     } while (0)
     GROW(val, sizeof(float));
     GROW(weight, sizeof(float));
+    GROW(counter, 1);
+    GROW(trix, sizeof(uint32_t));
     GROW(clause, sizeof(uint32_t));
     GROW(sent, sizeof(uint32_t));
     GROW(csum, sizeof(double));
@@ -700,6 +706,7 @@ static int nearly_quantity(const kb_scorer_t *sc, size_t k)
 }
 
 static int negated(const kb_scorer_t *sc, size_t k);
+static float counter_weight(const kb_scorer_t *sc, size_t k, double v);
 
 /* Does token u stop a resolver's reach: a clause boundary, a contrast
  * marker or a negator ("fixed no problems" is not a fix of them)? */
@@ -774,10 +781,11 @@ static void valence(kb_scorer_t *sc)
         const kb_token_t *t = &sc->tk.t[k];
         const kb_lex_entry_t *e = t->e;
         kb_trace_t *tr;
-        float v, sg;
+        float v, sg, w;
         size_t j;
 
         sc->val[k] = 0.0f;
+        sc->trix[k] = TRIX_NONE;
         if (!has_valence(e) && !(e = degree_particle(sc, k))) {
             continue;
         }
@@ -790,6 +798,7 @@ static void valence(kb_scorer_t *sc)
         if (tr) {
             tr->span = tok_span(sc, k);
             tr->base = v;
+            sc->trix[k] = (uint32_t)(tr - sc->trace);
         }
         if (v < 0 && (j = resolver_of(sc, k)) != k) {
             trace_mod(tr, KB_MOD_RESOLVED, 0.0f, tok_span(sc, j));
@@ -819,9 +828,10 @@ static void valence(kb_scorer_t *sc)
             v *= NEGATOR_DEFAULT;
             trace_mod(tr, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j));
         }
-        if (sc->weight[k] < 1.0f || sc->weight[k] > 1.0f) {
-            v *= sc->weight[k];
-            trace_mod(tr, KB_MOD_CONTRAST, sc->weight[k], span_of(sc, 0, 0));
+        w = counter_weight(sc, k, v);
+        if (w < 1.0f || w > 1.0f) {
+            v *= w;
+            trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
         }
         sc->val[k] = v;
         if (tr) {
@@ -853,8 +863,6 @@ static size_t next_opinion(const kb_scorer_t *sc, size_t k)
  * (贵得值, 辣得过瘾). English is not topic-prominent ("cheap, tasty"). */
 static void topics(kb_scorer_t *sc)
 {
-    size_t tr = 0;
-
     for (size_t k = 0; k < sc->tk.n; k++) {
         size_t j;
         if (!has_valence_f(sc->val[k])) {
@@ -863,12 +871,11 @@ static void topics(kb_scorer_t *sc)
         j = sc->tk.t[k].type == KB_TOK_HAN ? next_opinion(sc, k) : 0;
         if (j && sc->tk.t[j].type == KB_TOK_HAN && sc->val[k] > 0 && sc->val[j] < 0) {
             sc->val[k] = 0.0f;
-            if (sc->explain && tr < sc->res.n_trace) {
-                trace_mod(&sc->trace[tr], KB_MOD_TOPIC, 0.0f, tok_span(sc, j));
-                sc->trace[tr].value = 0.0f;
+            if (sc->trix[k] != TRIX_NONE) {
+                trace_mod(&sc->trace[sc->trix[k]], KB_MOD_TOPIC, 0.0f, tok_span(sc, j));
+                sc->trace[sc->trix[k]].value = 0.0f;
             }
         }
-        tr++;
     }
 }
 
@@ -904,6 +911,11 @@ static void questions(kb_scorer_t *sc)
         if (q[sc->sent[k]] && !sc->srhet[sc->sent[k]] && sc->val[k] > 0 &&
             sc->tk.t[k].type == KB_TOK_HAN) {
             sc->val[k] *= QUEST_POS;
+            if (sc->trix[k] != TRIX_NONE) {
+                trace_mod(&sc->trace[sc->trix[k]], KB_MOD_QUESTION, QUEST_POS,
+                          span_of(sc, 0, 0));
+                sc->trace[sc->trix[k]].value = sc->val[k];
+            }
         }
     }
 }
@@ -934,17 +946,27 @@ static void irrealis(kb_scorer_t *sc, size_t k)
 }
 
 /* 本以为/原以为/should have been/supposed to be/expected: the clause names
- * an expectation that was not met, so its praise says what was missing
- * (本以为是好店, "should have been better", "I expected better") and
- * counts COUNTER_POS; a feared fault (本以为会很难吃) weighs IRREALIS_W,
- * like a supposition. */
+ * an expectation that was not met. Its tokens are only marked here: what
+ * they weigh depends on their sign in context (counter_weight()). */
 static void counterfactual(kb_scorer_t *sc, size_t k)
 {
     for (size_t q = k + 1; q < sc->tk.n && q <= k + IRREALIS_SPAN &&
                            sc->clause[q] == sc->clause[k]; q++) {
-        const kb_lex_entry_t *e = sc->tk.t[q].e;
-        sc->weight[q] *= (e && e->valence > 0) ? COUNTER_POS : IRREALIS_W;
+        sc->counter[q] = 1;
     }
+}
+
+/* The clause weight of token k for a contribution v: inside an unmet
+ * expectation, praise says what was missing (本以为是好店, "should have
+ * been better") and counts COUNTER_POS; a feared fault, also a negated
+ * praise word ("I expected it to be not good"), weighs IRREALIS_W like a
+ * supposition. The sign is v's after negation, not the lexicon's. */
+static float counter_weight(const kb_scorer_t *sc, size_t k, double v)
+{
+    if (!sc->counter[k]) {
+        return sc->weight[k];
+    }
+    return sc->weight[k] * (v > 0 ? COUNTER_POS : IRREALIS_W);
 }
 
 /* A summary marker that closes its clause after some words ("pretty solid
@@ -1009,6 +1031,7 @@ static void contrast(kb_scorer_t *sc)
 
     for (size_t k = 0; k < sc->tk.n; k++) {
         sc->weight[k] = 1.0f;
+        sc->counter[k] = 0;
     }
     for (size_t k = 0; k < n; k++) {
         int role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
@@ -1134,7 +1157,8 @@ static void sums(kb_scorer_t *sc)
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
-        double v = sc->hits[h].tags->valence * sc->weight[q];
+        double v = sc->hits[h].tags->valence *
+                   counter_weight(sc, q, sc->hits[h].tags->valence);
         kb_trace_t *tr;
         sc->csum[sc->clause[q]] += v;
         sc->ssum[sc->sent[q]] += v;

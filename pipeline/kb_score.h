@@ -46,6 +46,8 @@ typedef enum {
                             (这不是坑人吗) that does not flip */
     KB_MOD_RESOLVED,     /* value: 0, a completed fix governs the problem
                             word ("fixed the lag", 问题解决了) */
+    KB_MOD_QUESTION,     /* value: weight of praise inside a Chinese
+                            question (能准时送达吗？) */
     KB_MOD_COUNT
 } kb_mod_t;
 

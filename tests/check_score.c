@@ -72,6 +72,9 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"counterfactual", "本以为差", -2.5 * 0.3},     /* a feared fault: a supposition */
     {"counterfactual", "差，本以为好吃", -2.5 + 2 * -0.5}, /* only its own clause */
     {"counterfactual", "should have been good", 2 * -0.5},
+    {"counterfactual", "本以为不好吃", 2 * -0.74 * 0.3}, /* negated praise: a fault */
+    {"resolver", "fixed problems", 0},              /* the fix governs the problem */
+    {"resolver", "problems not fixed", -1.5},       /* a negated fix leaves it */
     {"comparative", "没有那家店里的好吃", 2 * -0.74},   /* 没有 five tokens back */
     {"comparative", "没有，那家店里的好吃", 2},        /* not across a comma */
     {"question", "好吃吗", 2 * 0.3},                /* praise in a question */
@@ -230,6 +233,29 @@ START_TEST(t_trace)
 }
 END_TEST
 
+/* Modifiers applied after valence() land on the right trace entry even when
+ * an earlier entry ended at 0, and every entry's value is what was summed. */
+START_TEST(t_trace_entries)
+{
+    kb_scorer_t *sc = sc_new(kb_test_fixture());
+    const kb_result_t *r = run(sc, "fixed problems. 性价比很差");
+
+    ck_assert_uint_eq(r->n_trace, 3);
+    ck_assert_int_eq(r->trace[0].mods[0].kind, KB_MOD_RESOLVED);
+    ck_assert_float_eq_tol(r->trace[0].value, 0.0f, 1e-6f);
+    ck_assert_uint_eq(r->trace[1].span.start, 16); /* 性价比 */
+    ck_assert_uint_eq(r->trace[1].n_mods, 1);
+    ck_assert_int_eq(r->trace[1].mods[0].kind, KB_MOD_TOPIC);
+    ck_assert_float_eq_tol(r->trace[1].value, 0.0f, 1e-6f);
+    ck_assert_uint_eq(r->trace[2].n_mods, 1); /* 很差: the degree word only */
+    r = run(sc, "好吃吗");
+    ck_assert_uint_eq(r->n_trace, 1);
+    ck_assert_int_eq(r->trace[0].mods[r->trace[0].n_mods - 1].kind, KB_MOD_QUESTION);
+    ck_assert_float_eq_tol(r->trace[0].value, 0.6f, 1e-5f);
+    kb_scorer_free(sc);
+}
+END_TEST
+
 START_TEST(t_invalid_utf8)
 {
     kb_scorer_t *sc = sc_new(kb_test_fixture());
@@ -276,6 +302,7 @@ Suite *kb_score_suite(void)
     tcase_add_loop_test(tc, t_rule, 0, sizeof(rule_cases) / sizeof(rule_cases[0]));
     tcase_add_test(tc, t_labels);
     tcase_add_test(tc, t_trace);
+    tcase_add_test(tc, t_trace_entries);
     suite_add_tcase(s, tc);
     tc = tcase_create("servqual");
     tcase_add_test(tc, t_servqual_clauses);
