@@ -89,7 +89,10 @@ void kb_lexicon_free(kb_lexicon_t *lx);
  *  Returns the number of problems (0 = clean) or -1 when it cannot run. */
 int kb_lexicon_check(const kb_norm_t *nm, const char *dir, FILE *out);
 
-/** Trie walk: the child of @p node for code point @p cp, or KB_LEX_NONE. */
+/** Trie walk: the child of @p node for code point @p cp, or KB_LEX_NONE.
+ *  @p node must be KB_LEX_ROOT or a node a walk returned, never
+ *  KB_LEX_NONE (the walk reads the node's block without a check: it is the
+ *  tokenizer's inner loop). The same holds for kb_lexicon_entry(). */
 uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp);
 /** kb_lexicon_step() over @p n code points at @p cp (borrowed) in one call:
  *  the node reached from @p node, or KB_LEX_NONE as soon as a step fails. */

@@ -48,6 +48,7 @@ struct kb_norm {
     uint8_t *cls;                /* BMP code point -> kb_cpclass_t */
     uint32_t *ts;                /* BMP Han -> Simplified (0 = unchanged) */
     pcre2_code *mask_re;         /* URLs, mentions, hashtags */
+    int from_snapshot;           /* the tables came from the linked snapshot */
 };
 
 /* ---- table construction ------------------------------------------------ */
@@ -481,7 +482,8 @@ static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
     }
-    if (!blob || load_snapshot(nm, blob, blob_len) != 0) {
+    nm->from_snapshot = blob && load_snapshot(nm, blob, blob_len) == 0;
+    if (!nm->from_snapshot) {
         /* start again from the state build_ts()/build_map() expect */
         kb_free(nm->multi);
         nm->multi = NULL;
@@ -501,6 +503,11 @@ static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
 fail:
     kb_norm_free(nm);
     return NULL;
+}
+
+int kb_norm_from_snapshot(const kb_norm_t *nm)
+{
+    return nm->from_snapshot;
 }
 
 kb_norm_t *kb_norm_new(char *errstr, size_t errstr_size)

@@ -72,6 +72,10 @@ kb_norm_t *kb_norm_new(char *errstr, size_t errstr_size);
 /** Like kb_norm_new(), but always builds the tables from ICU: for the
  *  generator of the snapshot and the test that compares the two. */
 kb_norm_t *kb_norm_new_icu(char *errstr, size_t errstr_size);
+/** 1 when @p nm's tables came from the snapshot linked in at build time, 0
+ *  when kb_norm_new() fell back to ICU (other ICU/Unicode version, or a
+ *  snapshot that does not load). */
+int kb_norm_from_snapshot(const kb_norm_t *nm);
 /** Append the tables of @p nm (borrowed) to @p out in the snapshot format
  *  that kb_norm_new() reads (with the ICU and Unicode versions they were
  *  made with). Returns 0, or -1 when out of memory. */

@@ -851,7 +851,12 @@ static void first_escape(rx_t *rx, first_t *out)
         return;
     }
     c = *rx->p++;
-    if (strchr("bBAzZG", c)) {
+    if (c == 'G') {
+        out->any = 1; /* \G holds only at the search start: an anchored twin
+                         started at each candidate would match it anywhere */
+        return;
+    }
+    if (strchr("bBAzZ", c)) {
         out->nullable = 1; /* assertions consume nothing */
         return;
     }

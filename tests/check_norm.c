@@ -162,6 +162,9 @@ START_TEST(t_snapshot_is_icu)
 
     ck_assert_ptr_nonnull(linked);
     ck_assert_ptr_nonnull(icu);
+    /* built with this ICU: the snapshot must load, not fall back */
+    ck_assert_int_eq(kb_norm_from_snapshot(linked), 1);
+    ck_assert_int_eq(kb_norm_from_snapshot(icu), 0);
     kb_buf_init(&a);
     kb_buf_init(&b);
     ck_assert_int_eq(kb_norm_snapshot(linked, &a), 0);
