@@ -343,6 +343,7 @@ static uint32_t add_edge(kb_lexicon_t *lx, uint32_t node, uint32_t cp)
         return (uint32_t)id;
     }
     if ((lx->hcount + 1) * 2 > lx->hcap && hash_grow(lx) != 0) {
+        lx->n_nodes--; /* no edge leads to it: freeze_trie() must not see it */
         return KB_LEX_NONE;
     }
     lx->hcount += (size_t)hash_put(lx->edges, lx->hcap,
