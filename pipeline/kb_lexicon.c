@@ -4,9 +4,9 @@
  * a direct 64K table because every lookup starts there and most fail there.
  * While loading, deeper edges live in one open-addressing hash keyed by
  * (node, code point), which takes insertions cheaply. Once loading is done
- * the trie is frozen: nodes are renumbered breadth-first so that the children
- * of a node have consecutive ids, and a node's edges become a sorted run of
- * code points in one label array. A lookup then reads a few adjacent words
+ * the trie is frozen into one array of node blocks in depth-first order:
+ * each block holds the node's entry and its edges as a sorted run of code
+ * points with their children's offsets. A lookup then reads a few adjacent words
  * instead of a random slot of a megabyte table (English words step through
  * that hash once per letter, a fifth of the time on English text).
  * Loading is single-threaded; the loaded structure is read-only.
