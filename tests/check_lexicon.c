@@ -399,6 +399,7 @@ START_TEST(t_patterns_reference)
     const kb_lexicon_t *lx = kb_engine_lexicon(en);
     const char *dir = getenv("KB_LEXICONS");
     pcre2_code *re[256];
+    float val[256]; /* each pattern's valence tag, to check which one won */
     size_t n_re = 0;
     char line[8192];
     void *md = NULL;
@@ -414,6 +415,8 @@ START_TEST(t_patterns_reference)
             continue;
         }
         *tab = '\0';
+        val[n_re] = strstr(tab + 1, "valence=") ? strtof(strstr(tab + 1, "valence=") + 8, NULL)
+                                                : 0.0f;
         ck_assert_ptr_nonnull(re[n_re] = pcre2_compile((PCRE2_SPTR)line, PCRE2_ZERO_TERMINATED,
                                                        PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL));
         n_re++;
@@ -437,6 +440,7 @@ START_TEST(t_patterns_reference)
         for (size_t h = 0; h < n_ref; h++) {
             ck_assert_uint_eq(hits[h].b0, b0[h]);
             ck_assert_uint_eq(hits[h].b1, b1[h]);
+            ck_assert_float_eq(hits[h].tags->valence, val[pat[h]]); /* earlier line wins */
         }
         kb_ntext_fini(&nt);
     }
