@@ -37,9 +37,10 @@ LIB_SRC   := $(wildcard pipeline/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/kb_normtab.o
 # The normaliser's ICU tables, generated once per build (kb_normtab.h) by a
 # program made of the few modules it needs.
-GEN_OBJ   := $(BUILD)/tools/gen_normtab.o $(BUILD)/pipeline/kb_norm.o \
+GEN_OBJ   := $(BUILD)/cmd/gen_normtab.o $(BUILD)/pipeline/kb_norm.o \
              $(BUILD)/pipeline/kb_buf.o $(BUILD)/pipeline/kb_mem.o
-CMD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/*.c))
+# cmd/gen_normtab.c is the build-time table generator, not part of koubei.
+CMD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cmd/gen_normtab.c,$(wildcard cmd/*.c)))
 TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -132,7 +133,7 @@ lint:
 	  --inline-suppr -Ipipeline pipeline cmd tests bench tools
 
 format:
-	$(Q)clang-format -i pipeline/*.[ch] cmd/*.c tests/*.c tools/*.c $(wildcard bench/*.c)
+	$(Q)clang-format -i pipeline/*.[ch] cmd/*.c tests/*.c $(wildcard bench/*.c)
 
 clean:
 	rm -rf build
