@@ -300,18 +300,14 @@ static unsigned contrast_features(uint8_t role)
     }
 }
 
-/* The feature bits, role and counts of token k (the first part of
- * token_pass()). */
-static inline unsigned token_feature(kb_scorer_t *sc, size_t k)
+/* The FEAT_* bits that token t gives the message, but FEAT_HAN of a Han
+ * token (token_pass() counts those). */
+static inline unsigned feat_of(const kb_token_t *t)
 {
-    const kb_token_t *t = &sc->tk.t[k];
     const kb_lex_entry_t *e = t->e;
     unsigned f = 0;
-    uint8_t role = 0;
 
-    sc->n_han += t->type == KB_TOK_HAN;
     if (t->flags & KB_TF_LATIN) {
-        sc->n_latin++;
         f |= (t->flags & KB_TF_CAPS) ? FEAT_CAPS : FEAT_NOCAPS;
     }
     if (e) {
@@ -322,20 +318,52 @@ static inline unsigned token_feature(kb_scorer_t *sc, size_t k)
         if (t->type == KB_TOK_SYM || t->type == KB_TOK_EMOJI) {
             f |= FEAT_HAN;
         }
-        if (e->servqual) {
-            sc->sqtok[sc->n_sq++] = (uint32_t)k;
-        }
-        role = (uint8_t)((has_valence(e) ? R_VAL : 0) | (e->degree > 0 ? R_DEG : 0));
     }
-    sc->role[k] = role;
-    /* a valence candidate: an opinion word, or a shielded word right after
-     * a degree word (degree_particle()) */
-    if ((role & R_VAL) || (k > 0 && (sc->role[k - 1] & R_DEG))) {
-        sc->vtok[sc->n_vtok++] = (uint32_t)k;
-    }
-    sc->val[k] = 0.0f;
-    sc->weight[k] = 1.0f;
     return f;
+}
+
+static inline uint8_t role_of(const kb_lex_entry_t *e)
+{
+    return e ? (uint8_t)((has_valence(e) ? R_VAL : 0) | (e->degree > 0 ? R_DEG : 0)) : 0;
+}
+
+/* The per-token part of token_pass(): sc->feat bits, role, script counts,
+ * SERVQUAL tokens and valence candidates of every token, and their value
+ * and weight set to the defaults. Counters and pointers live in locals:
+ * the byte stores to role[] could alias any field of sc. */
+static unsigned token_roles(kb_scorer_t *sc)
+{
+    const kb_token_t *tok = sc->tk.t;
+    uint8_t *role = sc->role;
+    uint32_t *vtok = sc->vtok, *sqtok = sc->sqtok;
+    float *val = sc->val, *weight = sc->weight;
+    size_t n_v = 0, n_sq = 0, han = 0, latin = 0;
+    unsigned f = 0;
+    uint8_t prev = 0;
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_token_t *t = &tok[k];
+        uint8_t r = role_of(t->e);
+        f |= feat_of(t);
+        han += t->type == KB_TOK_HAN;
+        latin += (t->flags & KB_TF_LATIN) != 0;
+        if (t->e && t->e->servqual) {
+            sqtok[n_sq++] = (uint32_t)k;
+        }
+        /* a candidate: an opinion word, or a shielded word right after a
+         * degree word (degree_particle()) */
+        if ((r & R_VAL) || (prev & R_DEG)) {
+            vtok[n_v++] = (uint32_t)k;
+        }
+        role[k] = prev = r;
+        val[k] = 0.0f;
+        weight[k] = 1.0f;
+    }
+    sc->n_vtok = n_v;
+    sc->n_sq = n_sq;
+    sc->n_han = han;
+    sc->n_latin = latin;
+    return han > 0 ? f | FEAT_HAN : f;
 }
 
 /* 就是 counts as a contrast only when it opens a later clause. */
@@ -388,26 +416,25 @@ static int is_ma(const kb_scorer_t *sc, size_t k)
     return t->n1 - t->n0 == 1 && sc->nt.cp[t->n0] == 0x5417;
 }
 
-/* One walk over the tokens for everything that needs only the tokens
- * before it: the features (sc->feat, roles, script counts, SERVQUAL
- * tokens, valence candidates), clause and sentence ids, the sentences'
- * '!'/'?' counts and question flags, and the zeroed sums and weights.
- * A contrast marker opens a clause. */
-static void token_pass(kb_scorer_t *sc)
+/* Clause and sentence ids, the sentences' '!'/'?' counts and question
+ * flags, the neutral tokens, and zeroed sums, in one walk over the tokens
+ * (after token_roles()). A contrast marker opens a clause. */
+static void structure(kb_scorer_t *sc)
 {
+    const kb_token_t *tok = sc->tk.t;
+    const uint8_t *role = sc->role;
+    uint32_t *cl = sc->clause, *se = sc->sent;
     uint32_t clause = 0, sent = 0;
     int clause_has = 0, sent_has = 0, pend_clause = 0, pend_sent = 0, any = 0;
-    unsigned f = 0;
+    size_t neu = 0;
 
-    sc->n_sq = sc->n_han = sc->n_latin = sc->n_vtok = sc->n_neu = 0;
     open_sentence(sc, 0, 0);
     open_clause(sc, 0, 0);
     for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        f |= token_feature(sc, k);
+        const kb_token_t *t = &tok[k];
+        cl[k] = clause;
+        se[k] = sent;
         if (is_boundary(t)) {
-            sc->clause[k] = clause;
-            sc->sent[k] = sent;
             boundary_token(sc, k, sent);
             pend_clause = 1;
             pend_sent |= is_sentence_end(t);
@@ -422,19 +449,25 @@ static void token_pass(kb_scorer_t *sc)
             clause_has = 0;
         }
         pend_clause = pend_sent = 0;
-        sc->clause[k] = clause;
-        sc->sent[k] = sent;
-        sc->sflag[sent] |= is_ma(sc, k) ? SF_QUESTION : 0;
-        sc->n_neu += !(sc->role[k] & R_VAL) && t->type != KB_TOK_SYM;
+        cl[k] = clause;
+        se[k] = sent;
+        if (is_ma(sc, k)) {
+            sc->sflag[sent] |= SF_QUESTION;
+        }
+        neu += !(role[k] & R_VAL) && t->type != KB_TOK_SYM;
         clause_has = sent_has = any = 1;
     }
-    if (sc->n_han > 0) {
-        f |= FEAT_HAN;
-    }
-    sc->feat = f;
+    sc->n_neu = neu;
     sc->n_clauses = clause + 1;
     sc->n_sents = sent + 1;
     sc->sstart[sc->n_sents] = (uint32_t)sc->tk.n;
+}
+
+/* Everything that needs only the tokens before it, in two tight walks. */
+static void token_pass(kb_scorer_t *sc)
+{
+    sc->feat = token_roles(sc);
+    structure(sc);
 }
 
 /* The number of tokens a pass that needs feat has to look at: all or none. */
