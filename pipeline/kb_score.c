@@ -80,6 +80,9 @@ struct kb_scorer {
                                   candidates (token_pass()), then those
                                   with a value (valence()) */
     size_t n_vtok;
+    uint32_t *ctok;            /* tokens with a contrast role, in order */
+    size_t n_ctok;
+    size_t first_content;      /* the first token that is no boundary */
     size_t n_neu;              /* content tokens without valence */
     int pos_han;               /* a positive Chinese term (topics()) */
     size_t n_clauses, n_sents;
@@ -191,6 +194,7 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->sflag);
     kb_free(sc->role);
     kb_free(sc->vtok);
+    kb_free(sc->ctok);
     kb_free(sc->sqtok);
     kb_free(sc->ev);
     kb_free(sc->trace);
@@ -229,6 +233,7 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     GROW(sflag, 1);
     GROW(role, 1);
     GROW(vtok, sizeof(uint32_t));
+    GROW(ctok, sizeof(uint32_t));
     GROW(sqtok, sizeof(uint32_t));
 #undef GROW
     sc->tcap = cap;
@@ -335,9 +340,9 @@ static unsigned token_roles(kb_scorer_t *sc)
 {
     const kb_token_t *tok = sc->tk.t;
     uint8_t *role = sc->role;
-    uint32_t *vtok = sc->vtok, *sqtok = sc->sqtok;
+    uint32_t *vtok = sc->vtok, *sqtok = sc->sqtok, *ctok = sc->ctok;
     float *val = sc->val, *weight = sc->weight;
-    size_t n_v = 0, n_sq = 0, han = 0, latin = 0;
+    size_t n_v = 0, n_sq = 0, n_c = 0, han = 0, latin = 0;
     unsigned f = 0;
     uint8_t prev = 0;
 
@@ -350,6 +355,9 @@ static unsigned token_roles(kb_scorer_t *sc)
         if (t->e && t->e->servqual) {
             sqtok[n_sq++] = (uint32_t)k;
         }
+        if (t->e && contrast_features(t->e->contrast)) {
+            ctok[n_c++] = (uint32_t)k; /* for contrast() and summary() */
+        }
         /* a candidate: an opinion word, or a shielded word right after a
          * degree word (degree_particle()) */
         if ((r & R_VAL) || (prev & R_DEG)) {
@@ -360,6 +368,7 @@ static unsigned token_roles(kb_scorer_t *sc)
         weight[k] = 1.0f;
     }
     sc->n_vtok = n_v;
+    sc->n_ctok = n_c;
     sc->n_sq = n_sq;
     sc->n_han = han;
     sc->n_latin = latin;
@@ -428,6 +437,7 @@ static void structure(kb_scorer_t *sc)
     int clause_has = 0, sent_has = 0, pend_clause = 0, pend_sent = 0, any = 0;
     size_t neu = 0;
 
+    sc->first_content = sc->tk.n;
     open_sentence(sc, 0, 0);
     open_clause(sc, 0, 0);
     for (size_t k = 0; k < sc->tk.n; k++) {
@@ -451,6 +461,9 @@ static void structure(kb_scorer_t *sc)
         pend_clause = pend_sent = 0;
         cl[k] = clause;
         se[k] = sent;
+        if (!any) {
+            sc->first_content = k;
+        }
         if (is_ma(sc, k)) {
             sc->sflag[sent] |= SF_QUESTION;
         }
@@ -1071,9 +1084,9 @@ static size_t verdict_before(const kb_scorer_t *sc, size_t k)
  * Clause-final ("solid overall, a few hiccups") it rates its own clause. */
 static void summary(kb_scorer_t *sc)
 {
-    size_t n = tokens_with(sc, FEAT_SUMMARY);
-
-    for (size_t k = 0; k < n; k++) {
+    /* only tokens with a contrast role can be markers */
+    for (size_t i = 0; i < sc->n_ctok; i++) {
+        size_t k = sc->ctok[i];
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         size_t c0;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
@@ -1105,14 +1118,13 @@ static void summary(kb_scorer_t *sc)
  * Later markers override earlier ones. */
 static void contrast(kb_scorer_t *sc)
 {
-    int content_before = 0;
-    size_t n = tokens_with(sc, FEAT_CONTRAST);
-
-    for (size_t k = 0; k < n; k++) { /* token_pass() set every weight to 1 */
+    /* token_pass() set every weight to 1; only tokens with a contrast role
+     * can be markers */
+    for (size_t i = 0; i < sc->n_ctok; i++) {
+        size_t k = sc->ctok[i];
         int role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
-                                              : contrast_role(sc, k, content_before);
+                                              : contrast_role(sc, k, sc->first_content < k);
         uint32_t s = sc->sent[k];
-        content_before |= !is_boundary(&sc->tk.t[k]);
         if (role == KB_CONTRAST_ALTHOUGH) {
             for (size_t q = sc->sstart[s]; q < sc->sstart[s + 1]; q++) {
                 sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;
