@@ -1,11 +1,13 @@
 /* kb_score.c -- sentiment, SERVQUAL, complaint and effort for one text.
  *
  * Passes over the token list, each a small function:
- *   structure  clause and sentence ids (contrast markers open a clause)
+ *   token_pass features, token roles, clause and sentence ids (contrast
+ *              markers open a clause), '!'/'?' counts, valence candidates
  *   contrast   clause weights around but/但是 and although/虽然
  *   summary    weights of verdicts (总的来说, overall) and of wishes and
  *              suppositions (希望, 如果, if)
- *   rhetorical sentences that are rhetorical questions (难道…, 不是…吗)
+ *   rhet       whether a sentence is a rhetorical question (难道…, 不是…吗),
+ *              worked out for the few sentences that ask
  *   valence    per sentiment token: prior valence, emphasis, then the
  *              negators (not in a rhetorical question) and degree words
  *              in the three tokens before it,
@@ -14,6 +16,7 @@
  *              topic (卫生很差), not an opinion
  *   questions  praise inside a Chinese question is not asserted
  *   sums       per sentence (with '!'/'?' emphasis) and per clause
+ * From valence on, the passes walk only the tokens with a value (sc->vtok).
  *   servqual   each dimension takes the sentiment of its own clauses
  *   intent     complaint / effort terms that are not negated
  * Constants follow VADER where it has one (see the README's scoring section).
@@ -71,9 +74,19 @@ struct kb_scorer {
     uint32_t *csent;
     uint32_t *sstart;          /* first token of each sentence */
     uint16_t *sexcl, *squest;  /* '!' and '?' per sentence */
-    uint8_t *srhet;            /* per sentence: a rhetorical question */
+    uint8_t *sflag;            /* per sentence: SF_* */
     uint32_t *sqtok;           /* tokens that name a SERVQUAL dimension, in
-                                  order (token_features()) */
+                                  order (token_pass()) */
+    uint8_t *role;             /* per token: R_* */
+    uint32_t *vtok;            /* tokens that may carry valence, in order:
+                                  candidates (token_pass()), then those
+                                  with a value (valence()) */
+    size_t n_vtok;
+    uint32_t *ctok;            /* tokens with a contrast role, in order */
+    size_t n_ctok;
+    size_t first_content;      /* the first token that is no boundary */
+    size_t n_neu;              /* content tokens without valence */
+    int pos_han;               /* a positive Chinese term (topics()) */
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
@@ -94,7 +107,7 @@ struct kb_scorer {
     kb_result_t res;
 };
 
-/* What some token of the message has (token_features()): a pass that
+/* What some token of the message has (token_pass()): a pass that
  * looks only for entries with a contrast role, an intent or a brand can
  * skip the token list when none has one, as most messages have none. */
 #define TRIX_NONE UINT32_MAX
@@ -108,6 +121,17 @@ struct kb_scorer {
 #define FEAT_HAN 0x40      /* a token that can hold Han characters: Chinese
                               words, and lexicon emoticons or bracket codes
                               ([微笑]) that a symbol or emoji starts */
+
+/* Per token (sc->role): what later passes test of most tokens, read from
+ * one byte instead of through the entry pointer. */
+#define R_VAL 0x01         /* has_valence(e) */
+#define R_DEG 0x02         /* a degree word */
+
+/* Per sentence (sc->sflag). Whether a sentence is a rhetorical question is
+ * only asked of a few, so it is worked out on first use (rhet()). */
+#define SF_QUESTION 0x01   /* holds a '?' or 吗 */
+#define SF_RHET_KNOWN 0x02
+#define SF_RHET 0x04
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -171,7 +195,10 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->sstart);
     kb_free(sc->sexcl);
     kb_free(sc->squest);
-    kb_free(sc->srhet);
+    kb_free(sc->sflag);
+    kb_free(sc->role);
+    kb_free(sc->vtok);
+    kb_free(sc->ctok);
     kb_free(sc->sqtok);
     kb_free(sc->ev);
     kb_free(sc->trace);
@@ -209,7 +236,10 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     GROW(sstart, sizeof(uint32_t));
     GROW(sexcl, sizeof(uint16_t));
     GROW(squest, sizeof(uint16_t));
-    GROW(srhet, 1);
+    GROW(sflag, 1);
+    GROW(role, 1);
+    GROW(vtok, sizeof(uint32_t));
+    GROW(ctok, sizeof(uint32_t));
     GROW(sqtok, sizeof(uint32_t));
 #undef GROW
     sc->tcap = cap;
@@ -281,46 +311,75 @@ static unsigned contrast_features(uint8_t role)
     }
 }
 
-/* sc->feat and the script counts, in one pass over the tokens. */
-static void token_features(kb_scorer_t *sc)
+/* The FEAT_* bits that token t gives the message, but FEAT_HAN of a Han
+ * token (token_pass() counts those). */
+static inline unsigned feat_of(const kb_token_t *t)
 {
+    const kb_lex_entry_t *e = t->e;
     unsigned f = 0;
-    size_t han = 0, latin = 0, n_sq = 0;
+
+    if (t->flags & KB_TF_LATIN) {
+        f |= (t->flags & KB_TF_CAPS) ? FEAT_CAPS : FEAT_NOCAPS;
+    }
+    if (e) {
+        f |= contrast_features(e->contrast) | (e->intent ? FEAT_INTENT : 0) |
+             (e->brand >= 0 ? FEAT_BRAND : 0);
+        /* a symbol or emoji token is longer than one code point
+         * only through its entry, which may run into Han text */
+        if (t->type == KB_TOK_SYM || t->type == KB_TOK_EMOJI) {
+            f |= FEAT_HAN;
+        }
+    }
+    return f;
+}
+
+static inline uint8_t role_of(const kb_lex_entry_t *e)
+{
+    return e ? (uint8_t)((has_valence(e) ? R_VAL : 0) | (e->degree > 0 ? R_DEG : 0)) : 0;
+}
+
+/* The per-token part of token_pass(): sc->feat bits, role, script counts,
+ * SERVQUAL tokens and valence candidates of every token, and their value,
+ * weight and counterfactual mark set to the defaults. Counters and pointers live in locals:
+ * the byte stores to role[] could alias any field of sc. */
+static unsigned token_roles(kb_scorer_t *sc)
+{
+    const kb_token_t *tok = sc->tk.t;
+    uint8_t *role = sc->role, *counter = sc->counter;
+    uint32_t *vtok = sc->vtok, *sqtok = sc->sqtok, *ctok = sc->ctok;
+    float *val = sc->val, *weight = sc->weight;
+    size_t n_v = 0, n_sq = 0, n_c = 0, han = 0, latin = 0;
+    unsigned f = 0;
+    uint8_t prev = 0;
 
     for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        const kb_lex_entry_t *e = t->e;
+        const kb_token_t *t = &tok[k];
+        uint8_t r = role_of(t->e);
+        f |= feat_of(t);
         han += t->type == KB_TOK_HAN;
-        if (t->flags & KB_TF_LATIN) {
-            latin++;
-            f |= (t->flags & KB_TF_CAPS) ? FEAT_CAPS : FEAT_NOCAPS;
+        latin += (t->flags & KB_TF_LATIN) != 0;
+        if (t->e && t->e->servqual) {
+            sqtok[n_sq++] = (uint32_t)k;
         }
-        if (e) {
-            f |= contrast_features(e->contrast) | (e->intent ? FEAT_INTENT : 0) |
-                 (e->brand >= 0 ? FEAT_BRAND : 0);
-            /* a symbol or emoji token is longer than one code point
-             * only through its entry, which may run into Han text */
-            if (t->type == KB_TOK_SYM || t->type == KB_TOK_EMOJI) {
-                f |= FEAT_HAN;
-            }
-            if (e->servqual) {
-                sc->sqtok[n_sq++] = (uint32_t)k;
-            }
+        if (t->e && contrast_features(t->e->contrast)) {
+            ctok[n_c++] = (uint32_t)k; /* for contrast() and summary() */
         }
+        /* a candidate: an opinion word, or a shielded word right after a
+         * degree word (degree_particle()) */
+        if ((r & R_VAL) || (prev & R_DEG)) {
+            vtok[n_v++] = (uint32_t)k;
+        }
+        role[k] = prev = r;
+        val[k] = 0.0f;
+        weight[k] = 1.0f;
+        counter[k] = 0;
     }
-    if (han > 0) {
-        f |= FEAT_HAN;
-    }
-    sc->feat = f;
+    sc->n_vtok = n_v;
+    sc->n_ctok = n_c;
     sc->n_sq = n_sq;
     sc->n_han = han;
     sc->n_latin = latin;
-}
-
-/* The number of tokens a pass that needs feat has to look at: all or none. */
-static size_t tokens_with(const kb_scorer_t *sc, unsigned feat)
-{
-    return (sc->feat & feat) ? sc->tk.n : 0;
+    return han > 0 ? f | FEAT_HAN : f;
 }
 
 /* 就是 counts as a contrast only when it opens a later clause. */
@@ -338,48 +397,103 @@ static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_bef
     return t->e->contrast;
 }
 
-/* Assign clause and sentence ids. A boundary token belongs to the clause it
- * closes, so "!!!" counts for the sentence it ends. */
+/* A sentence or clause starts: its sums and counts start at zero. */
+static void open_sentence(kb_scorer_t *sc, uint32_t s, size_t k)
+{
+    sc->sstart[s] = (uint32_t)k;
+    sc->ssum[s] = 0;
+    sc->sexcl[s] = sc->squest[s] = 0;
+    sc->sflag[s] = 0;
+}
+
+static void open_clause(kb_scorer_t *sc, uint32_t c, uint32_t s)
+{
+    sc->csent[c] = s;
+    sc->csum[c] = 0;
+    sc->cdims[c] = 0;
+}
+
+/* A boundary token belongs to the clause and sentence it closes, so "!!!"
+ * counts for the sentence it ends. */
+static void boundary_token(kb_scorer_t *sc, size_t k, uint32_t sent)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    sc->sexcl[sent] += t->type == KB_TOK_EXCL;
+    sc->squest[sent] += t->type == KB_TOK_QUEST;
+    sc->sflag[sent] |= t->type == KB_TOK_QUEST ? SF_QUESTION : 0;
+}
+
+/* Is token k the particle 吗 (a question, questions())? */
+static int is_ma(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    return t->n1 - t->n0 == 1 && sc->nt.cp[t->n0] == 0x5417;
+}
+
+/* Clause and sentence ids, the sentences' '!'/'?' counts and question
+ * flags, the neutral tokens, and zeroed sums, in one walk over the tokens
+ * (after token_roles()). A contrast marker opens a clause. */
 static void structure(kb_scorer_t *sc)
 {
+    const kb_token_t *tok = sc->tk.t;
+    const uint8_t *role = sc->role;
+    uint32_t *cl = sc->clause, *se = sc->sent;
     uint32_t clause = 0, sent = 0;
     int clause_has = 0, sent_has = 0, pend_clause = 0, pend_sent = 0, any = 0;
-    /* without such roles contrast_role() is KB_CONTRAST_NONE throughout */
-    int roles = (sc->feat & (FEAT_CONTRAST | FEAT_SUMMARY)) != 0;
+    size_t neu = 0;
 
-    sc->csent[0] = 0;
-    sc->sstart[0] = 0;
-
+    sc->first_content = sc->tk.n;
+    open_sentence(sc, 0, 0);
+    open_clause(sc, 0, 0);
     for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
+        const kb_token_t *t = &tok[k];
+        cl[k] = clause;
+        se[k] = sent;
         if (is_boundary(t)) {
-            sc->clause[k] = clause;
-            sc->sent[k] = sent;
+            boundary_token(sc, k, sent);
             pend_clause = 1;
             pend_sent |= is_sentence_end(t);
             continue;
         }
         if (pend_sent && sent_has) {
-            sent++;
+            open_sentence(sc, ++sent, k);
             sent_has = 0;
-            sc->sstart[sent] = (uint32_t)k;
         }
-        if ((pend_clause && clause_has) ||
-            (roles && contrast_role(sc, k, any) != KB_CONTRAST_NONE && clause_has)) {
-            clause++;
+        if (clause_has && (pend_clause || contrast_role(sc, k, any) != KB_CONTRAST_NONE)) {
+            open_clause(sc, ++clause, sent);
             clause_has = 0;
         }
         pend_clause = pend_sent = 0;
-        sc->clause[k] = clause;
-        sc->sent[k] = sent;
-        if (!clause_has) {
-            sc->csent[clause] = sent;
+        cl[k] = clause;
+        se[k] = sent;
+        if (!any) {
+            sc->first_content = k;
         }
+        if (is_ma(sc, k)) {
+            sc->sflag[sent] |= SF_QUESTION;
+        }
+        neu += !(role[k] & R_VAL) && t->type != KB_TOK_SYM;
         clause_has = sent_has = any = 1;
     }
+    sc->n_neu = neu;
     sc->n_clauses = clause + 1;
     sc->n_sents = sent + 1;
     sc->sstart[sc->n_sents] = (uint32_t)sc->tk.n;
+}
+
+/* Everything that needs only the tokens before it, in two tight walks. */
+static void token_pass(kb_scorer_t *sc)
+{
+    sc->feat = token_roles(sc);
+    structure(sc);
+}
+
+/* The number of tokens a pass that needs feat has to look at: all or none. */
+static size_t tokens_with(const kb_scorer_t *sc, unsigned feat)
+{
+    return (sc->feat & feat) ? sc->tk.n : 0;
 }
 
 /* ---- rhetorical questions ------------------------------------------------ */
@@ -395,12 +509,27 @@ static int cp_at(const uint32_t *cp, size_t i, size_t end, const uint32_t *w)
     return 1;
 }
 
+/* The last code point of the last Chinese word of sentence [k0, k1)
+ * (which text i0 starts), or 0 when it has none. */
+static uint32_t last_han_cp(const kb_scorer_t *sc, size_t k0, size_t k1, size_t i0)
+{
+    for (size_t k = k1; k-- > k0;) {
+        if (sc->tk.t[k].type == KB_TOK_HAN) {
+            size_t last = sc->tk.t[k].n1;
+            return last > i0 ? sc->nt.cp[last - 1] : 0;
+        }
+    }
+    return 0;
+}
+
 /* A Chinese rhetorical question asserts what it seems to negate: 这不是坑人吗
  * says it is a rip-off, 难道不好吗 and 岂不是更好 say it is good. A sentence
  * is one when it holds 难道 or 岂, or holds 不是 and ends in 吗/嘛 (before any
  * closing punctuation). Its negators then do not flip (apply_scope) and its
- * praise is asserted, not asked (questions). */
-static void rhetorical(kb_scorer_t *sc)
+ * praise is asserted, not asked (questions). Only sentences with a negator
+ * before an opinion or with asked praise need to know: worked out once, on
+ * first use. */
+static int rhet(kb_scorer_t *sc, uint32_t s)
 {
     static const uint32_t nandao[] = {0x96BE, 0x9053, 0}, qi[] = {0x5C82, 0},
                           bushi[] = {0x4E0D, 0x662F, 0};
@@ -408,38 +537,33 @@ static void rhetorical(kb_scorer_t *sc)
     const uint64_t first = 1ull << (nandao[0] & 63) | 1ull << (qi[0] & 63) |
                            1ull << (bushi[0] & 63);
     const uint32_t *cp = sc->nt.cp;
+    size_t k0 = sc->sstart[s], k1 = sc->sstart[s + 1], i0, i1;
+    uint32_t last;
+    int marker = 0, neg = 0;
 
-    if (!(sc->feat & FEAT_HAN)) {
-        /* Han characters only ever end up in such tokens: no markers */
-        memset(sc->srhet, 0, sc->n_sents);
-        return;
+    if (sc->sflag[s] & SF_RHET_KNOWN) {
+        return (sc->sflag[s] & SF_RHET) != 0;
     }
-    for (size_t s = 0; s < sc->n_sents; s++) {
-        size_t k0 = sc->sstart[s], k1 = sc->sstart[s + 1];
-        size_t i0, i1, last = 0;
-        int marker = 0, neg = 0;
-
-        sc->srhet[s] = 0;
-        if (k0 >= k1) {
-            continue;
-        }
-        i0 = sc->tk.t[k0].n0;
-        i1 = sc->tk.t[k1 - 1].n1;
-        for (size_t i = i0; i < i1; i++) {
-            if (!((first >> (cp[i] & 63)) & 1)) {
-                continue; /* most characters start no marker: one test each */
-            }
-            marker |= cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
-            neg |= cp_at(cp, i, i1, bushi);
-        }
-        for (size_t k = k0; k < k1; k++) {
-            if (sc->tk.t[k].type == KB_TOK_HAN) {
-                last = sc->tk.t[k].n1;
-            }
-        }
-        sc->srhet[s] = marker ||
-                       (neg && last > i0 && (cp[last - 1] == 0x5417 || cp[last - 1] == 0x561B));
+    sc->sflag[s] |= SF_RHET_KNOWN;
+    /* Han characters only ever end up in FEAT_HAN tokens: no markers */
+    if (!(sc->feat & FEAT_HAN) || k0 >= k1) {
+        return 0;
     }
+    i0 = sc->tk.t[k0].n0;
+    i1 = sc->tk.t[k1 - 1].n1;
+    for (size_t i = i0; i < i1 && !marker; i++) {
+        if (!((first >> (cp[i] & 63)) & 1)) {
+            continue; /* most characters start no marker: one test each */
+        }
+        marker = cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
+        neg |= cp_at(cp, i, i1, bushi);
+    }
+    if (!marker && neg) {
+        last = last_han_cp(sc, k0, k1, i0);
+        marker = last == 0x5417 || last == 0x561B;
+    }
+    sc->sflag[s] |= marker ? SF_RHET : 0;
+    return marker;
 }
 
 /* ---- valence ------------------------------------------------------------ */
@@ -531,7 +655,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
         if (!e) {
             continue;
         }
-        if (e->negator < 0 && sc->srhet[sc->sent[k]] && u->type == KB_TOK_HAN) {
+        if (e->negator < 0 && u->type == KB_TOK_HAN && rhet(sc, sc->sent[k])) {
             trace_mod(tr, KB_MOD_RHETORICAL, 1.0f, tok_span(sc, j));
             deg_prod = 1.0f;
         } else if (e->negator < 0) {
@@ -756,13 +880,13 @@ static size_t resolver_of(const kb_scorer_t *sc, size_t k)
  * 难道不好吃吗 says it is good. Only when no negator token stands before
  * it in its sentence: in 这不是不负责任吗 that negator (不是) carries the
  * question and the term is asserted as it is. */
-static int rhetorical_negated_term(const kb_scorer_t *sc, size_t k)
+static int rhetorical_negated_term(kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
     uint32_t c = sc->nt.cp[t->n0];
 
-    if (!sc->srhet[sc->sent[k]] || t->type != KB_TOK_HAN || t->n1 - t->n0 < 2 ||
-        !(c == 0x4E0D || c == 0x6CA1) || !t->e || t->e->valence >= 0) {
+    if (t->type != KB_TOK_HAN || t->n1 - t->n0 < 2 || !(c == 0x4E0D || c == 0x6CA1) ||
+        !t->e || t->e->valence >= 0 || !rhet(sc, sc->sent[k])) {
         return 0;
     }
     for (size_t j = sc->sstart[sc->sent[k]]; j < k; j++) {
@@ -773,20 +897,23 @@ static int rhetorical_negated_term(const kb_scorer_t *sc, size_t k)
     return 1;
 }
 
+/* The value of each candidate token (token_pass() zeroed the others);
+ * sc->vtok keeps those that have one. */
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
+    size_t n_v = 0;
 
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
         const kb_token_t *t = &sc->tk.t[k];
         const kb_lex_entry_t *e = t->e;
         kb_trace_t *tr;
         float v, sg, w;
         size_t j;
 
-        sc->val[k] = 0.0f;
         sc->trix[k] = TRIX_NONE;
-        if (!has_valence(e) && !(e = degree_particle(sc, k))) {
+        if (!(sc->role[k] & R_VAL) && !(e = degree_particle(sc, k))) {
             continue;
         }
         if (e == t->e && (acts_as_degree(sc, k) || nearly_quantity(sc, k))) {
@@ -834,10 +961,14 @@ static void valence(kb_scorer_t *sc)
             trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
         }
         sc->val[k] = v;
+        if (has_valence_f(v)) {
+            sc->vtok[n_v++] = (uint32_t)k;
+        }
         if (tr) {
             tr->value = v;
         }
     }
+    sc->n_vtok = n_v;
 }
 
 /* The next token after k in its clause that carries an opinion, within
@@ -863,8 +994,9 @@ static size_t next_opinion(const kb_scorer_t *sc, size_t k)
  * (贵得值, 辣得过瘾). English is not topic-prominent ("cheap, tasty"). */
 static void topics(kb_scorer_t *sc)
 {
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        size_t j;
+    sc->pos_han = 0;
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i], j;
         if (!has_valence_f(sc->val[k])) {
             continue;
         }
@@ -876,40 +1008,23 @@ static void topics(kb_scorer_t *sc)
                 sc->trace[sc->trix[k]].value = 0.0f;
             }
         }
+        sc->pos_han |= sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN;
     }
 }
 
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. */
-/* Has the message a positive Chinese term, the only kind questions() weighs? */
-static int any_positive_han(const kb_scorer_t *sc)
-{
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        if (sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void questions(kb_scorer_t *sc)
 {
-    static const uint32_t ma[] = {0x5417, 0};
-    uint16_t *q = sc->squest;
-
-    if (!any_positive_han(sc)) {
-        return; /* nothing to weigh; sums() counts squest afresh */
+    if (!sc->pos_han) {
+        return; /* nothing to weigh */
     }
-    for (size_t s = 0; s < sc->n_sents; s++) {
-        q[s] = 0;
-    }
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        q[sc->sent[k]] |= sc->tk.t[k].type == KB_TOK_QUEST || tok_is(sc, k, ma);
-    }
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        if (q[sc->sent[k]] && !sc->srhet[sc->sent[k]] && sc->val[k] > 0 &&
-            sc->tk.t[k].type == KB_TOK_HAN) {
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        uint32_t s = sc->sent[k];
+        if ((sc->sflag[s] & SF_QUESTION) && sc->val[k] > 0 &&
+            sc->tk.t[k].type == KB_TOK_HAN && !rhet(sc, s)) {
             sc->val[k] *= QUEST_POS;
             if (sc->trix[k] != TRIX_NONE) {
                 trace_mod(&sc->trace[sc->trix[k]], KB_MOD_QUESTION, QUEST_POS,
@@ -992,9 +1107,9 @@ static size_t verdict_before(const kb_scorer_t *sc, size_t k)
  * Clause-final ("solid overall, a few hiccups") it rates its own clause. */
 static void summary(kb_scorer_t *sc)
 {
-    size_t n = tokens_with(sc, FEAT_SUMMARY);
-
-    for (size_t k = 0; k < n; k++) {
+    /* only tokens with a contrast role can be markers */
+    for (size_t i = 0; i < sc->n_ctok; i++) {
+        size_t k = sc->ctok[i];
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         size_t c0;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
@@ -1026,18 +1141,13 @@ static void summary(kb_scorer_t *sc)
  * Later markers override earlier ones. */
 static void contrast(kb_scorer_t *sc)
 {
-    int content_before = 0;
-    size_t n = tokens_with(sc, FEAT_CONTRAST);
-
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        sc->weight[k] = 1.0f;
-        sc->counter[k] = 0;
-    }
-    for (size_t k = 0; k < n; k++) {
+    /* token_pass() set every weight to 1; only tokens with a contrast role
+     * can be markers */
+    for (size_t i = 0; i < sc->n_ctok; i++) {
+        size_t k = sc->ctok[i];
         int role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
-                                              : contrast_role(sc, k, content_before);
+                                              : contrast_role(sc, k, sc->first_content < k);
         uint32_t s = sc->sent[k];
-        content_before |= !is_boundary(&sc->tk.t[k]);
         if (role == KB_CONTRAST_ALTHOUGH) {
             for (size_t q = sc->sstart[s]; q < sc->sstart[s + 1]; q++) {
                 sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;
@@ -1121,23 +1231,14 @@ static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     double total = 0, pos = 0, neg = 0, neu;
-    size_t n_neu = 0; /* counted whole: the same double, without a
-                         conversion and addition per token */
 
-    for (size_t c = 0; c < sc->n_clauses; c++) {
-        sc->csum[c] = 0;
-        sc->cdims[c] = 0;
-    }
-    for (size_t s = 0; s < sc->n_sents; s++) {
-        sc->ssum[s] = 0;
-        sc->sexcl[s] = sc->squest[s] = 0;
-    }
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
+    /* token_pass() zeroed the sums and counted '!', '?' and the neutral
+     * tokens (counted whole: the same double, without a conversion and
+     * addition per token) */
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
         double v = sc->val[k];
-        if (is_boundary(t)) {
-            sc->sexcl[sc->sent[k]] += t->type == KB_TOK_EXCL;
-            sc->squest[sc->sent[k]] += t->type == KB_TOK_QUEST;
+        if (is_boundary(&sc->tk.t[k])) {
             continue;
         }
         /* Most tokens contribute nothing, and adding zero to a sum that
@@ -1148,9 +1249,8 @@ static void sums(kb_scorer_t *sc)
             pos += v > 0 ? v : 0;
             neg += v < 0 ? -v : 0;
         }
-        n_neu += !has_valence(t->e) && t->type != KB_TOK_SYM;
     }
-    neu = (double)n_neu;
+    neu = (double)sc->n_neu;
     for (size_t i = 0; i < sc->n_sq; i++) { /* the tokens with SERVQUAL bits */
         uint32_t k = sc->sqtok[i];
         sc->cdims[sc->clause[k]] |= sc->tk.t[k].e->servqual;
@@ -1246,7 +1346,11 @@ static void servqual(kb_scorer_t *sc)
 
     r->n_evidence = 0;
     for (size_t c = 0; c < sc->n_clauses; c++) {
-        double o = sc->cdims[c] ? clause_opinion(sc, c) : 0;
+        double o;
+        if (!sc->cdims[c]) {
+            continue; /* most clauses name no dimension */
+        }
+        o = clause_opinion(sc, c);
         any |= sc->cdims[c];
         for (int d = 0; d < KB_SQ_COUNT; d++) {
             if ((sc->cdims[c] >> d) & 1) {
@@ -1335,7 +1439,8 @@ static void terms(kb_scorer_t *sc)
         sc->oom = 1;
         return;
     }
-    for (size_t k = 0; k < sc->tk.n; k++) {
+    for (size_t i = 0; i < sc->n_vtok; i++) { /* the tokens with a value */
+        size_t k = sc->vtok[i];
         const kb_token_t *t = &sc->tk.t[k];
         if (!(sc->val[k] > 0 || sc->val[k] < 0)) {
             continue;
@@ -1424,11 +1529,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
-    token_features(sc);
-    structure(sc);
+    token_pass(sc);
     contrast(sc);
     summary(sc);
-    rhetorical(sc);
     valence(sc);
     topics(sc);
     questions(sc);
