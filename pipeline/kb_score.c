@@ -184,6 +184,8 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_lexicon_match_free(sc->pat_md);
     kb_free(sc->val);
     kb_free(sc->weight);
+    kb_free(sc->counter);
+    kb_free(sc->trix);
     kb_free(sc->clause);
     kb_free(sc->sent);
     kb_free(sc->csum);
