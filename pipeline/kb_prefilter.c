@@ -492,42 +492,61 @@ static void parse_escape(rx_t *rx, info_t *out)
     }
 }
 
-/* "(..." after the '(': groups keep their content's info, lookarounds
- * match the empty string; other (?...) forms are not handled. */
-static void parse_group(rx_t *rx, info_t *out)
+/* The head of a group after its '(': plain and atomic groups and the four
+ * lookarounds are understood; sets *look for a lookaround. Anything else
+ * (verbs, options, named groups, comments, recursion ...) marks rx bad. */
+static int group_head(rx_t *rx, int *look)
 {
-    int look = 0;
     const char *p = rx->p;
     size_t left = (size_t)(rx->end - p);
 
+    *look = 0;
     if (left >= 1 && p[0] == '*') {
-        rx->bad = 1; /* verbs */
-        return;
+        rx->bad = 1;
+        return -1;
     }
     if (left >= 1 && p[0] == '?') {
         if (left >= 2 && (p[1] == ':' || p[1] == '>')) {
             rx->p += 2;
         } else if (left >= 2 && (p[1] == '=' || p[1] == '!')) {
             rx->p += 2;
-            look = 1;
+            *look = 1;
         } else if (left >= 3 && p[1] == '<' && (p[2] == '=' || p[2] == '!')) {
             rx->p += 3;
-            look = 1;
+            *look = 1;
         } else {
-            rx->bad = 1; /* options, named groups, comments, recursion ... */
-            return;
+            rx->bad = 1;
+            return -1;
         }
     }
-    parse_alt(rx, out);
+    return 0;
+}
+
+/* The ')' that closes a group whose content was just read. */
+static int group_close(rx_t *rx)
+{
     if (rx->bad || rx->oom) {
-        return;
+        return -1;
     }
     if (rx->p >= rx->end || *rx->p != ')') {
         rx->bad = 1;
-        return;
+        return -1;
     }
     rx->p++;
-    if (look) {
+    return 0;
+}
+
+/* "(..." after the '(': groups keep their content's info, lookarounds
+ * match the empty string; other (?...) forms are not handled. */
+static void parse_group(rx_t *rx, info_t *out)
+{
+    int look;
+
+    if (group_head(rx, &look) != 0) {
+        return;
+    }
+    parse_alt(rx, out);
+    if (group_close(rx) == 0 && look) {
         info_empty(out);
     }
 }
@@ -883,38 +902,13 @@ static void first_escape(rx_t *rx, first_t *out)
  * consume nothing (they only ever rule starts out, never in). */
 static void first_group(rx_t *rx, first_t *out)
 {
-    int look = 0;
-    const char *p = rx->p;
-    size_t left = (size_t)(rx->end - p);
+    int look;
 
-    if (left >= 1 && p[0] == '*') {
-        rx->bad = 1;
+    if (group_head(rx, &look) != 0) {
         return;
-    }
-    if (left >= 1 && p[0] == '?') {
-        if (left >= 2 && (p[1] == ':' || p[1] == '>')) {
-            rx->p += 2;
-        } else if (left >= 2 && (p[1] == '=' || p[1] == '!')) {
-            rx->p += 2;
-            look = 1;
-        } else if (left >= 3 && p[1] == '<' && (p[2] == '=' || p[2] == '!')) {
-            rx->p += 3;
-            look = 1;
-        } else {
-            rx->bad = 1;
-            return;
-        }
     }
     first_alt(rx, out);
-    if (rx->bad || rx->oom) {
-        return;
-    }
-    if (rx->p >= rx->end || *rx->p != ')') {
-        rx->bad = 1;
-        return;
-    }
-    rx->p++;
-    if (look) {
+    if (group_close(rx) == 0 && look) {
         first_none(out, 1);
     }
 }
