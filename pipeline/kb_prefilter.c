@@ -455,40 +455,68 @@ static void parse_class(rx_t *rx, info_t *out)
     }
 }
 
-/* "\..." outside a class, after the backslash. */
-static void parse_escape(rx_t *rx, info_t *out)
+/* What "\..." outside a class stands for, read after the backslash. */
+typedef enum {
+    ESC_BAD,    /* malformed: rx is marked bad */
+    ESC_EMPTY,  /* an assertion that consumes nothing (\b \B \A \z \Z) */
+    ESC_START,  /* \G: holds only where the search starts */
+    ESC_ANY,    /* a class or sequence of many characters (\d, \R, \X ...) */
+    ESC_CHAR    /* one literal code point, in *cp */
+} esc_t;
+
+static esc_t read_escape(rx_t *rx, long *cp)
 {
-    char c, b[4];
-    long cp;
+    char c;
 
     if (rx->p >= rx->end) {
         rx->bad = 1;
-        return;
+        return ESC_BAD;
     }
     c = *rx->p++;
-    if (strchr("bBAzZG", c)) {
-        info_empty(out); /* assertions consume nothing */
-        return;
+    if (c == 'G') {
+        return ESC_START;
+    }
+    if (strchr("bBAzZ", c)) {
+        return ESC_EMPTY;
     }
     if (strchr("RX", c)) {
-        info_any(out);
-        return;
+        return ESC_ANY;
     }
     if ((unsigned char)c >= 0x80) {
         rx->p--;
-        cp = (long)read_char(rx);
+        *cp = (long)read_char(rx);
     } else {
-        cp = escape_char(rx, c);
+        *cp = escape_char(rx, c);
     }
-    if (cp == -2) {
+    if (*cp == -2) {
         rx->bad = 1;
-    } else if (cp == -1) {
+        return ESC_BAD;
+    }
+    return *cp == -1 ? ESC_ANY : ESC_CHAR;
+}
+
+/* "\..." outside a class, after the backslash. */
+static void parse_escape(rx_t *rx, info_t *out)
+{
+    char b[4];
+    long cp = 0;
+
+    switch (read_escape(rx, &cp)) {
+    case ESC_EMPTY:
+    case ESC_START:
+        info_empty(out); /* assertions consume nothing */
+        break;
+    case ESC_ANY:
         info_any(out);
-    } else {
+        break;
+    case ESC_CHAR:
         out->exact = 1;
         out->ex.n = 0;
         out->n_req = 0;
         (void)set_add(&out->ex, b, kb_utf8_put((uint32_t)cp, b));
+        break;
+    case ESC_BAD:
+        break;
     }
 }
 
@@ -861,40 +889,23 @@ static void first_class(rx_t *rx, first_t *out)
 /* "\..." outside a class, after the backslash. */
 static void first_escape(rx_t *rx, first_t *out)
 {
-    char c;
-    long cp;
+    long cp = 0;
 
     first_none(out, 0);
-    if (rx->p >= rx->end) {
-        rx->bad = 1;
-        return;
-    }
-    c = *rx->p++;
-    if (c == 'G') {
-        out->any = 1; /* \G holds only at the search start: an anchored twin
-                         started at each candidate would match it anywhere */
-        return;
-    }
-    if (strchr("bBAzZ", c)) {
+    switch (read_escape(rx, &cp)) {
+    case ESC_EMPTY:
         out->nullable = 1; /* assertions consume nothing */
-        return;
-    }
-    if (strchr("RX", c)) {
+        break;
+    case ESC_START: /* an anchored twin started at each candidate would
+                       match \G anywhere */
+    case ESC_ANY:
         out->any = 1;
-        return;
-    }
-    if ((unsigned char)c >= 0x80) {
-        rx->p--;
-        cp = (long)read_char(rx);
-    } else {
-        cp = escape_char(rx, c);
-    }
-    if (cp == -2) {
-        rx->bad = 1;
-    } else if (cp == -1) {
-        out->any = 1;
-    } else {
+        break;
+    case ESC_CHAR:
         first_add(out, (uint32_t)cp);
+        break;
+    case ESC_BAD:
+        break;
     }
 }
 
