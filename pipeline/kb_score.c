@@ -148,7 +148,7 @@ const char *kb_mod_name(kb_mod_t m)
 {
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
-        "elongation", "topic", "rhetorical", "resolved", "question"};
+        "elongation", "topic", "rhetorical", "resolved", "question", "pattern"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -1204,6 +1204,31 @@ static kb_span_t hit_span(const kb_scorer_t *sc, size_t h)
     return span_of(sc, sc->nt.src0[c0], sc->nt.src1[c1]);
 }
 
+/* A pattern values a whole phrase (等了两个小时, 晚了半个小时, "waited
+ * two hours"); the lexicon terms inside it (等了, 晚了) are part of what it
+ * values, so they count no more on their own: counting both would weigh
+ * one complaint twice. */
+static void subsume(kb_scorer_t *sc)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        if (!has_valence_f(sc->hits[h].tags->valence)) {
+            continue;
+        }
+        size_t c0 = kb_ntext_cp_at(&sc->nt, sc->hits[h].b0);
+        size_t c1 = kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1) + 1;
+        for (size_t k = sc->hit_tok[h]; k < sc->tk.n && sc->tk.t[k].n0 < c1; k++) {
+            if (sc->tk.t[k].n0 < c0 || sc->tk.t[k].n1 > c1 || !has_valence_f(sc->val[k])) {
+                continue;
+            }
+            sc->val[k] = 0.0f;
+            if (sc->trix[k] != TRIX_NONE) {
+                trace_mod(&sc->trace[sc->trix[k]], KB_MOD_PATTERN, 0.0f, hit_span(sc, h));
+                sc->trace[sc->trix[k]].value = 0.0f;
+            }
+        }
+    }
+}
+
 /* ---- sums ------------------------------------------------------------------ */
 
 static double normalize(double x)
@@ -1537,6 +1562,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     valence(sc);
     topics(sc);
     questions(sc);
+    subsume(sc);
     sums(sc);
     servqual(sc);
     intent(sc);

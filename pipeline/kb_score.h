@@ -48,6 +48,8 @@ typedef enum {
                             word ("fixed the lag", 问题解决了) */
     KB_MOD_QUESTION,     /* value: weight of praise inside a Chinese
                             question (能准时送达吗？) */
+    KB_MOD_PATTERN,      /* value: 0, the term lies inside a pattern hit
+                            that values the whole phrase (等了两个小时) */
     KB_MOD_COUNT
 } kb_mod_t;
 

@@ -5,6 +5,7 @@
  * effort). Each line is one test. Relational cases check that rules move
  * scores the right way whatever the exact lexicon values are.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,40 @@ START_TEST(t_order)
 }
 END_TEST
 
+/* A pattern that values a whole phrase (晚了一个小时) replaces the lexicon
+ * term inside it (晚了): one complaint counts once, and the trace says so. */
+START_TEST(t_pattern_subsumes)
+{
+    const kb_engine_t *en = kb_test_product();
+    const kb_result_t *r;
+    char err[128];
+    kb_scorer_t *sc = kb_scorer_new(kb_engine_lexicon(en), kb_engine_norm(en), err, sizeof(err));
+    double sum = 0;
+    size_t n_pat = 0, n_zero = 0;
+
+    ck_assert_ptr_nonnull(sc);
+    ck_assert_int_eq(kb_scorer_run(sc, "这次晚了一个小时", strlen("这次晚了一个小时"), 1, &r,
+                                   err, sizeof(err)), 0);
+    for (size_t i = 0; i < r->n_trace; i++) {
+        const kb_trace_t *t = &r->trace[i];
+        sum += t->value;
+        if (t->is_pattern) {
+            n_pat++;
+            ck_assert_float_eq_tol(t->value, t->base, 1e-6f);
+        } else {
+            ck_assert_uint_ge(t->n_mods, 1);
+            ck_assert_int_eq(t->mods[t->n_mods - 1].kind, KB_MOD_PATTERN);
+            ck_assert_float_eq_tol(t->value, 0.0f, 1e-6f);
+            n_zero++;
+        }
+    }
+    ck_assert_uint_eq(n_pat, 1);
+    ck_assert_uint_eq(n_zero, 1); /* 晚了 was read, then subsumed */
+    ck_assert_double_eq_tol(r->score, sum / sqrt(sum * sum + 15.0), 1e-4);
+    kb_scorer_free(sc);
+}
+END_TEST
+
 Suite *kb_cases_suite(void)
 {
     Suite *s = suite_create("cases");
@@ -174,6 +209,9 @@ Suite *kb_cases_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("traditional");
     tcase_add_loop_test(tc, t_traditional, 0, sizeof(trad_pairs) / sizeof(trad_pairs[0]));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pattern");
+    tcase_add_test(tc, t_pattern_subsumes);
     suite_add_tcase(s, tc);
     tc = tcase_create("order");
     tcase_add_loop_test(tc, t_order, 0, sizeof(order) / sizeof(order[0]));
