@@ -46,6 +46,7 @@
 #define IRREALIS_SPAN 8
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.3f      /* praise inside a Chinese question */
+#define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
 #define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
@@ -638,6 +639,37 @@ static int emphatic_minimum(const kb_scorer_t *sc, size_t j, size_t k)
     return 0;
 }
 
+/* 没吃过这么难吃的, 从来没见过如此好的服务: a negated experience of "such"
+ * a thing says it is the most extreme one had, so the negator (at j)
+ * intensifies the term (at k) instead of flipping it, like VADER's "never
+ * so". Needs the experiential 过 and then 这么/这样/如此/那么/这种/这般
+ * between them; 没有这么好 (no 过) is a plain comparison and still flips. */
+static int never_such(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t such[][3] = {{0x8FD9, 0x4E48, 0}, {0x8FD9, 0x6837, 0},
+                                       {0x5982, 0x6B64, 0}, {0x90A3, 0x4E48, 0},
+                                       {0x8FD9, 0x79CD, 0}, {0x8FD9, 0x822C, 0},
+                                       {0x90A3, 0x6837, 0}, {0x8FD9, 0x4E2A, 0}};
+    int guo = 0;
+
+    if (sc->tk.t[j].type != KB_TOK_HAN) {
+        return 0;
+    }
+    for (size_t q = j + 1; q < k; q++) {
+        const kb_token_t *t = &sc->tk.t[q];
+        if (t->type == KB_TOK_HAN && t->n1 > t->n0 && sc->nt.cp[t->n1 - 1] == 0x8FC7) {
+            guo = 1; /* 吃过, 见过, 过 */
+            continue;
+        }
+        for (size_t w = 0; guo && w < sizeof(such) / sizeof(such[0]); w++) {
+            if (tok_is(sc, q, such[w])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Apply the negators and degree words among the SCOPE tokens before token
  * k. Nearest first: a degree word between the negator and the term ("not
  * very good", 不是很好) is undone and inverted, because negating an
@@ -660,6 +692,9 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
         if (e->negator < 0 && u->type == KB_TOK_HAN && rhet(sc, sc->sent[k])) {
             trace_mod(tr, KB_MOD_RHETORICAL, 1.0f, tok_span(sc, j));
             deg_prod = 1.0f;
+        } else if (e->negator < 0 && never_such(sc, j, k)) {
+            v *= NEVER_SUCH;
+            trace_mod(tr, KB_MOD_DEGREE, NEVER_SUCH, tok_span(sc, j));
         } else if (e->negator < 0) {
             if (deg_prod > 1.0f) {
                 v /= deg_prod * deg_prod;
@@ -729,7 +764,7 @@ static size_t comparative_before(const kb_scorer_t *sc, size_t k)
             return k;
         }
         if (is_comparative(sc, j) && (dist >= SCOPE || !(u->e && u->e->negator < 0))) {
-            return j;
+            return never_such(sc, j, k) ? k : j;
         }
         if (has_valence(u->e) || (u->e && u->e->negator < 0)) {
             return k;
@@ -803,14 +838,14 @@ static const kb_lex_entry_t *degree_particle(const kb_scorer_t *sc, size_t k)
                                                                                        : NULL;
 }
 
-/* 快 right before a quantity means "nearly" (快2点了, 快十天了, 快一年),
+/* 快 right before a quantity means "nearly" (快2点了, 快十天了, 快一年, 快俩小时),
  * not "fast": it is no opinion there. */
 static int nearly_quantity(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t kuai[] = {0x5FEB, 0};
     static const uint32_t numerals[] = {0x4E00, 0x4E8C, 0x4E24, 0x4E09, 0x56DB, 0x4E94,
                                         0x516D, 0x4E03, 0x516B, 0x4E5D, 0x5341, 0x534A,
-                                        0x51E0, 0x767E, 0};
+                                        0x51E0, 0x767E, 0x4FE9, 0x4EE8, 0}; /* ..俩 仨 */
     const kb_token_t *n;
 
     if (k + 1 >= sc->tk.n || !tok_is(sc, k, kuai)) {
