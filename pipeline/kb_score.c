@@ -149,7 +149,8 @@ const char *kb_mod_name(kb_mod_t m)
 {
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
-        "elongation", "topic", "rhetorical", "resolved", "question", "pattern"};
+        "elongation", "topic", "rhetorical", "resolved", "question", "pattern",
+        "scare_quotes"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -643,14 +644,16 @@ static int emphatic_minimum(const kb_scorer_t *sc, size_t j, size_t k)
  * a thing says it is the most extreme one had, so the negator (at j)
  * intensifies the term (at k) instead of flipping it, like VADER's "never
  * so". Needs the experiential 过 and then 这么/这样/如此/那么/这种/这般
- * between them; 没有这么好 (no 过) is a plain comparison and still flips. */
+ * between them, or 这么 between them and 过 right after the term (从来没有
+ *这么满意过); 没有这么好 (no 过) is a plain comparison and still flips. */
 static int never_such(const kb_scorer_t *sc, size_t j, size_t k)
 {
     static const uint32_t such[][3] = {{0x8FD9, 0x4E48, 0}, {0x8FD9, 0x6837, 0},
                                        {0x5982, 0x6B64, 0}, {0x90A3, 0x4E48, 0},
                                        {0x8FD9, 0x79CD, 0}, {0x8FD9, 0x822C, 0},
                                        {0x90A3, 0x6837, 0}, {0x8FD9, 0x4E2A, 0}};
-    int guo = 0;
+    static const uint32_t guo_tok[] = {0x8FC7, 0};
+    int guo = k + 1 < sc->tk.n && tok_is(sc, k + 1, guo_tok); /* 没这么满意过 */
 
     if (sc->tk.t[j].type != KB_TOK_HAN) {
         return 0;
@@ -737,16 +740,18 @@ static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
     return w[n] == 0;
 }
 
-/* 没有/不如/比不上/比不过/赶不上 that opens a comparison: "A没有B(的)好吃", "不如店里好吃" */
+/* 没有/不如/比不上/比不过/赶不上/不比 that opens a comparison: "A没有B(的)好吃",
+ * "不如店里好吃", "不比大饭店差" */
 static int is_comparative(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t meiyou[] = {0x6CA1, 0x6709, 0}, mei[] = {0x6CA1, 0},
                           buru[] = {0x4E0D, 0x5982, 0}, haiburu[] = {0x8FD8, 0x4E0D, 0x5982, 0},
                           bibushang[] = {0x6BD4, 0x4E0D, 0x4E0A, 0},
                           bibuguo[] = {0x6BD4, 0x4E0D, 0x8FC7, 0},
-                          ganbushang[] = {0x8D76, 0x4E0D, 0x4E0A, 0};
+                          ganbushang[] = {0x8D76, 0x4E0D, 0x4E0A, 0},
+                          bubi[] = {0x4E0D, 0x6BD4, 0};
 
-    return tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
+    return tok_is(sc, k, bubi) || tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
            tok_is(sc, k, haiburu) || tok_is(sc, k, bibushang) || tok_is(sc, k, bibuguo) ||
            tok_is(sc, k, ganbushang);
 }
@@ -860,6 +865,36 @@ static int nearly_quantity(const kb_scorer_t *sc, size_t k)
     }
     for (const uint32_t *c = numerals; *c; c++) {
         if (sc->nt.cp[n->n0] == *c) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Praise standing alone between quotes right after a degree word (真是太"好"
+ * 了, 服务很‘好’, 实在是“感谢”) is held at arm's length: the writer does not
+ * mean it. Only that shape: on the dev sets a quoted word without the
+ * degree word is as often a quoted verdict ("差"就一个字, 心情用两个字形容
+ * "惊喜"), a menu item or, in English, a title ('Cherish') as it is irony. */
+static int scare_quoted(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t open[] = {0x22, 0x27, 0x201C, 0x2018, 0x300C, 0x300E, 0},
+                          close[] = {0x22, 0x27, 0x201D, 0x2019, 0x300D, 0x300F, 0};
+    const kb_token_t *t = &sc->tk.t[k], *d;
+    size_t j = k;
+
+    if (t->type != KB_TOK_HAN || t->n0 == 0 || t->n1 >= sc->nt.n || k == 0) {
+        return 0;
+    }
+    if (sc->tk.t[j - 1].n0 + 1 == t->n0 && sc->tk.t[j - 1].n1 == t->n0 && --j == 0) {
+        return 0; /* the opening quote is a token of its own */
+    }
+    d = &sc->tk.t[j - 1];
+    if (!d->e || !(d->e->degree > 1.0f) || d->n1 + 1 != t->n0) {
+        return 0;
+    }
+    for (size_t i = 0; open[i]; i++) {
+        if (sc->nt.cp[t->n0 - 1] == open[i] && sc->nt.cp[t->n1] == close[i]) {
             return 1;
         }
     }
@@ -991,6 +1026,10 @@ static void valence(kb_scorer_t *sc)
         if (t->type == KB_TOK_HAN && (j = comparative_before(sc, k)) != k) {
             v *= NEGATOR_DEFAULT;
             trace_mod(tr, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j));
+        }
+        if (v > 0 && scare_quoted(sc, k)) {
+            v *= NEGATOR_DEFAULT;
+            trace_mod(tr, KB_MOD_SCARE_QUOTES, NEGATOR_DEFAULT, span_of(sc, 0, 0));
         }
         w = counter_weight(sc, k, v);
         if (w < 1.0f || w > 1.0f) {

@@ -50,6 +50,8 @@ typedef enum {
                             question (能准时送达吗？) */
     KB_MOD_PATTERN,      /* value: 0, the term lies inside a pattern hit
                             that values the whole phrase (等了两个小时) */
+    KB_MOD_SCARE_QUOTES, /* value: factor applied, the term alone in quotes
+                            is doubted (真是太"好"了, the "best" pizza) */
     KB_MOD_COUNT
 } kb_mod_t;
 
