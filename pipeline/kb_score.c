@@ -45,7 +45,7 @@
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
-#define QUEST_POS 0.3f      /* praise inside a Chinese question */
+#define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
