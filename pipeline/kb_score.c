@@ -1137,10 +1137,12 @@ static void summary(kb_scorer_t *sc)
     }
 }
 
-/* Is token k the last of its clause ("a bit pricey though.")? */
+/* Is English token k the last of its clause ("a bit pricey though.")?
+ * Chinese 虽然， opens its concession after the comma: not asked here. */
 static int closes_clause(const kb_scorer_t *sc, size_t k)
 {
-    return k + 1 >= sc->tk.n || is_boundary(&sc->tk.t[k + 1]);
+    return sc->tk.t[k].type == KB_TOK_WORD &&
+           (k + 1 >= sc->tk.n || is_boundary(&sc->tk.t[k + 1]));
 }
 
 /* but/但是: what comes before it (in its sentence, or in the previous one
