@@ -1211,6 +1211,14 @@ static void summary(kb_scorer_t *sc)
     }
 }
 
+/* Is English token k the last of its clause ("a bit pricey though.")?
+ * Chinese 虽然， opens its concession after the comma: not asked here. */
+static int closes_clause(const kb_scorer_t *sc, size_t k)
+{
+    return sc->tk.t[k].type == KB_TOK_WORD &&
+           (k + 1 >= sc->tk.n || is_boundary(&sc->tk.t[k + 1]));
+}
+
 /* but/但是: what comes before it (in its sentence, or in the previous one
  * when it opens a sentence) weighs 0.5, the rest of its sentence 1.5.
  * although/虽然: its own clause weighs 0.5, the rest of the sentence 1.5.
@@ -1224,6 +1232,9 @@ static void contrast(kb_scorer_t *sc)
         int role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
                                               : contrast_role(sc, k, sc->first_content < k);
         uint32_t s = sc->sent[k];
+        if (role == KB_CONTRAST_ALTHOUGH && closes_clause(sc, k)) {
+            continue; /* clause-final "pricey though": an afterthought, no concession clause */
+        }
         if (role == KB_CONTRAST_ALTHOUGH) {
             for (size_t q = sc->sstart[s]; q < sc->sstart[s + 1]; q++) {
                 sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;

@@ -63,6 +63,9 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"contrast", "The food was good. But the waiter was rude.", 2 * 0.5 - 2 * 1.5},
     {"contrast", "虽然贵，好吃", -1.5 * 0.5 + 2 * 1.5},
     {"contrast", "although good, rude", 2 * 0.5 - 2 * 1.5},
+    {"contrast", "good, although rude", 2 * 1.5 - 2 * 0.5},  /* opening a later clause */
+    {"contrast", "good, bad although", 2 - 2.5},              /* clause-final: no weights */
+    {"contrast", "好吃，虽然，贵", 2 * 1.5 - 1.5 * 1.5},        /* Chinese: rule unchanged */
     {"contrast_mid", "好吃，就是贵", 2 * 0.75 - 1.5 * 1.25}, /* a reservation: milder */
     {"contrast_mid", "就是好吃", 2},               /* not a contrast at the start */
     {"irrealis", "希望好吃", 2 * 0.3},
