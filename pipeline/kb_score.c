@@ -646,6 +646,8 @@ static int emphatic_minimum(const kb_scorer_t *sc, size_t j, size_t k)
  * so". Needs the experiential 过 and then 这么/这样/如此/那么/这种/这般
  * between them, or 这么 between them and 过 right after the term (从来没有
  *这么满意过); 没有这么好 (no 过) is a plain comparison and still flips. */
+static int superlative(const kb_scorer_t *sc, size_t j, size_t k);
+
 static int never_such(const kb_scorer_t *sc, size_t j, size_t k)
 {
     static const uint32_t such[][3] = {{0x8FD9, 0x4E48, 0}, {0x8FD9, 0x6837, 0},
@@ -657,6 +659,9 @@ static int never_such(const kb_scorer_t *sc, size_t j, size_t k)
 
     if (sc->tk.t[j].type != KB_TOK_HAN) {
         return 0;
+    }
+    if (superlative(sc, j, k)) {
+        return 1;
     }
     for (size_t q = j + 1; q < k; q++) {
         const kb_token_t *t = &sc->tk.t[q];
@@ -671,6 +676,26 @@ static int never_such(const kb_scorer_t *sc, size_t j, size_t k)
         }
     }
     return 0;
+}
+
+/* 没有比这更好的, 没比他们家更贵的: a negator right before 比 and a term
+ * that ends in a noun phrase (…的, …的体验) say nothing else is more so, a
+ * superlative like never_such(); 没比上次好 (no 的) is a plain comparison
+ * and still flips. */
+static int superlative(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t bi[] = {0x6BD4, 0}, de[] = {0x7684, 0};
+    const kb_token_t *t = &sc->tk.t[k];
+
+    if (j + 1 >= k || !tok_is(sc, j + 1, bi)) {
+        return 0;
+    }
+    for (uint32_t i = t->n0 + 1; i < t->n1; i++) {
+        if (sc->nt.cp[i] == 0x7684) {
+            return 1; /* 好的, 糟糕的体验 */
+        }
+    }
+    return k + 1 < sc->tk.n && tok_is(sc, k + 1, de);
 }
 
 /* Apply the negators and degree words among the SCOPE tokens before token

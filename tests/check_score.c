@@ -80,6 +80,9 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"resolver", "problems not fixed", -1.5},       /* a negated fix leaves it */
     {"comparative", "没有那家店里的好吃", 2 * -0.74},   /* 没有 five tokens back */
     {"comparative", "没有，那家店里的好吃", 2},        /* not across a comma */
+    {"superlative", "没有比那家好吃的", 2},          /* nothing beats it: no flip */
+    {"superlative", "没有比那好吃的", 2 * 1.25},     /* in reach: like never_such */
+    {"superlative", "没有比那家好吃", 2 * -0.74},     /* no 的: a plain comparison */
     {"question", "好吃吗", 0},                      /* praise in a question asks */
     {"question", "差吗", -2.5},                      /* complaints stay */
     {"question", "好吃？差。", -2.5},        /* only its sentence */
