@@ -617,6 +617,16 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
 
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 
+/* Spoken Chinese drops the 都/也 of 一点毛病都没有 (一点毛病没有, 一点
+ * 问题没有). Is token k followed by a negator that closes its clause? */
+static int clause_final_negator(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *n = k + 1 < sc->tk.n ? &sc->tk.t[k + 1] : NULL;
+
+    return n && n->type == KB_TOK_HAN && n->e && n->e->negator < 0 &&
+           (k + 2 >= sc->tk.n || is_boundary(&sc->tk.t[k + 2]));
+}
+
 /* 一点/一丝/半点 ('a little') soften (有一点贵), but with 都/也 before the
  * term they say 'not even a little' (一点也不好吃, 一点诚意都没有) and
  * intensify. Is the degree word at j such an emphatic minimum for term k? */
@@ -628,6 +638,9 @@ static int emphatic_minimum(const kb_scorer_t *sc, size_t j, size_t k)
 
     if (!(tok_is(sc, j, yidian) || tok_is(sc, j, yisi) || tok_is(sc, j, bandian))) {
         return 0;
+    }
+    if (clause_final_negator(sc, k)) {
+        return 1;
     }
     for (size_t q = j + 1; q < sc->tk.n && q <= k + 2; q++) {
         if (is_boundary(&sc->tk.t[q])) {
@@ -826,6 +839,9 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
     }
     if (!framed) {
         return k;
+    }
+    if (clause_final_negator(sc, k)) {
+        return k + 1;
     }
     for (j = k + 1; j + 1 < sc->tk.n && j <= k + 2; j++) {
         const kb_token_t *n = &sc->tk.t[j + 1];
