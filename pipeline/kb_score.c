@@ -1556,6 +1556,14 @@ static int negated(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* A complaint that is the topic of a happy clause in a message that is not
+ * negative ("投诉处理得很快，客服态度也好") was settled to the writer's
+ * satisfaction: the message reports it, it does not complain. */
+static int complaint_settled(const kb_scorer_t *sc, size_t k)
+{
+    return sc->res.label != KB_LABEL_NEG && sc->csum[sc->clause[k]] > 0;
+}
+
 /* Strong complaint terms count unless the message is clearly happy
  * ("投诉处理得很快，点赞"); weak ones (退款, refund) only in a negative message. */
 static void intent(kb_scorer_t *sc)
@@ -1567,11 +1575,12 @@ static void intent(kb_scorer_t *sc)
     for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         if (e && e->intent && !negated(sc, k)) {
-            bits |= e->intent;
+            bits |= complaint_settled(sc, k) ? e->intent & KB_INTENT_EFFORT : e->intent;
         }
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
-        bits |= sc->hits[h].tags->intent;
+        uint8_t in = sc->hits[h].tags->intent;
+        bits |= complaint_settled(sc, sc->hit_tok[h]) ? in & KB_INTENT_EFFORT : in;
     }
     r->complaint = ((bits & KB_INTENT_COMPLAINT) && r->score < 0.5) ||
                    ((bits & KB_INTENT_COMPLAINT_WEAK) && r->label == KB_LABEL_NEG);

@@ -185,6 +185,9 @@ static const struct { const char *text; int complaint, effort; } intent_cases[] 
     {"我要投诉", 1, 0},
     {"没有投诉", 0, 0},                 /* negated */
     {"投诉，好吃好吃好吃", 0, 0},         /* clearly happy overall */
+    {"投诉好吃", 0, 0},                 /* 0.459: settled, the topic of a happy clause */
+    {"投诉，好吃", 1, 0},               /* 0.459 too, but in a clause of its own */
+    {"投诉好吃，差", 1, 0},             /* -0.128: a negative message */
     {"退款", 0, 0},                     /* weak complaint needs a negative message */
     {"差，退款", 1, 0},
     {"bad, refund please", 1, 0},
