@@ -1456,6 +1456,11 @@ static double clause_opinion(const kb_scorer_t *sc, size_t c)
     if (c > 0 && sc->csent[c - 1] == sc->csent[c] && !sc->cdims[c - 1]) {
         return sc->csum[c - 1];
     }
+    /* "客服帮我选尺码，很贴心": the verdict follows in a clause of its own
+     * that names a dimension too */
+    if (c + 1 < sc->n_clauses && sc->csent[c + 1] == sc->csent[c]) {
+        return sc->csum[c + 1];
+    }
     return 0;
 }
 

@@ -170,6 +170,15 @@ START_TEST(t_servqual_clauses)
     r = run(sc, "服务员，很好"); /* the opinion is in the next clause */
     ck_assert_int_eq(r->dim[KB_SQ_ASSURANCE].label, KB_LABEL_POS);
 
+    /* the verdict follows in a clause that names a dimension of its own:
+     * 2 / sqrt(4 + 15) = 0.459 for both */
+    r = run(sc, "服务员，环境好");
+    ck_assert_double_eq_tol(r->dim[KB_SQ_ASSURANCE].score, 0.4588, 1e-4);
+    ck_assert_double_eq_tol(r->dim[KB_SQ_TANGIBLES].score, 0.4588, 1e-4);
+    r = run(sc, "环境好，服务员"); /* nothing follows: no opinion to borrow */
+    ck_assert(r->dim[KB_SQ_ASSURANCE].mentioned);
+    ck_assert_int_eq(r->dim[KB_SQ_ASSURANCE].label, KB_LABEL_NEU);
+
     r = run(sc, "the waiter was rude but good"); /* offsets in code points */
     ck_assert_int_eq(r->dim[KB_SQ_ASSURANCE].label, KB_LABEL_NEG);
     ck_assert_uint_eq(r->evidence[r->dim[KB_SQ_ASSURANCE].ev0].start, 4);
