@@ -912,6 +912,11 @@ static int nearly_quantity(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+static int ascii_alnum(uint32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 /* Praise standing alone between quotes right after a degree word (真是太"好"
  * 了, 服务很‘好’, 实在是“感谢”) is held at arm's length: the writer does not
  * mean it. Only that shape: on the dev sets a quoted word without the
@@ -940,6 +945,30 @@ static int scare_quoted(const kb_scorer_t *sc, size_t k)
         }
     }
     return 0;
+}
+
+/* An English word alone in quotes and written in lower case is held at
+ * arm's length too: "they 'fixed' it", the "helpful" agent. A title or a
+ * name in quotes ('Cherish') starts with a capital, and a quote that
+ * touches a letter outside (it's', 'n') is an apostrophe, not a quote. */
+static int scare_quoted_word(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    uint32_t q, c;
+
+    if (t->type != KB_TOK_WORD || t->n0 == 0 || t->n1 >= sc->nt.n) {
+        return 0;
+    }
+    q = sc->nt.cp[t->n0 - 1];
+    if ((q != 0x22 && q != 0x27) || sc->nt.cp[t->n1] != q) {
+        return 0;
+    }
+    if ((t->n0 >= 2 && ascii_alnum(sc->nt.cp[t->n0 - 2])) ||
+        (t->n1 + 1 < sc->nt.n && ascii_alnum(sc->nt.cp[t->n1 + 1]))) {
+        return 0;
+    }
+    c = sc->nt.ocp[sc->nt.src0[t->n0]];
+    return c >= 'a' && c <= 'z';
 }
 
 static int negated(const kb_scorer_t *sc, size_t k);
@@ -1068,7 +1097,7 @@ static void valence(kb_scorer_t *sc)
             v *= NEGATOR_DEFAULT;
             trace_mod(tr, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j));
         }
-        if (v > 0 && scare_quoted(sc, k)) {
+        if (v > 0 && (scare_quoted(sc, k) || scare_quoted_word(sc, k))) {
             v *= NEGATOR_DEFAULT;
             trace_mod(tr, KB_MOD_SCARE_QUOTES, NEGATOR_DEFAULT, span_of(sc, 0, 0));
         }

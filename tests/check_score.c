@@ -104,6 +104,12 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"emphasis", "bad!!", -2.5 - 2 * 0.292},
     {"question", "good??", 2 + 2 * 0.18},
     {"question", "good?", 2},                    /* a single '?' adds nothing */
+    {"scare_quotes", "the 'good' one", 2 * -0.74},
+    {"scare_quotes", "a \"great\" agent", 3 * -0.74},
+    {"scare_quotes", "'Good' is a title", 2},        /* capitalised: a title or name */
+    {"scare_quotes", "the 'good one", 2},            /* no closing quote */
+    {"scare_quotes", "the \"good' one", 2},         /* quotes that do not pair */
+    {"scare_quotes", "the 'bad' one", -2.5},         /* only praise is doubted */
     {"caps", "GREAT food", 3 + 0.733},
     {"caps", "GREAT FOOD", 3},                   /* all caps: no emphasis */
     {"elongation", "goooood", 2 + 0.293},
