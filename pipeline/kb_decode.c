@@ -584,6 +584,21 @@ static inline int plain8(const unsigned char *p)
     return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) == 0;
 }
 
+/* Lead bytes whose three-byte sequences take any two continuation bytes. */
+static const uint8_t lead3[256] = {
+    [0xE1] = 1, [0xE2] = 1, [0xE3] = 1, [0xE4] = 1, [0xE5] = 1, [0xE6] = 1,
+    [0xE7] = 1, [0xE8] = 1, [0xE9] = 1, [0xEA] = 1, [0xEB] = 1, [0xEC] = 1,
+    [0xEE] = 1, [0xEF] = 1};
+
+/* Are p[0] and p[1] both continuation bytes (10xxxxxx)? */
+static inline int cont2(const unsigned char *p)
+{
+    uint16_t t;
+
+    memcpy(&t, p, sizeof(t));
+    return (t & 0xC0C0u) == 0x8080u;
+}
+
 /* Skip the unescaped bytes at f->p in one tight loop (most strings have
  * no escapes). 1: stopped at the closing quote or the end, 0: at a
  * backslash, 2: invalid (control character or bad UTF-8). */
@@ -603,9 +618,9 @@ static size_t plain_run(fast_t *f, int wide)
         if (c >= 0x80) {
             size_t k;
             /* Most of Chinese: lead E1..EC or EE..EF, which take any two
-             * continuation bytes (E0 and ED restrict the second one) */
-            if (c - 0xE1u <= 0xEFu - 0xE1u && c != 0xED && end - p >= 3 &&
-                ((p[1] ^ 0x80u) | (p[2] ^ 0x80u)) < 0x40u) {
+             * continuation bytes (E0 and ED restrict the second one); a
+             * table and one 16-bit test, not five branches a character */
+            if (lead3[c] && end - p >= 3 && cont2(p + 1)) {
                 p += 3;
                 continue;
             }
