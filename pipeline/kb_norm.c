@@ -49,6 +49,8 @@ struct kb_norm {
     uint32_t *ts;                /* BMP Han -> Simplified (0 = unchanged) */
     pcre2_code *mask_re;         /* URLs, mentions, hashtags */
     int from_snapshot;           /* the tables came from the linked snapshot */
+    int ascii_simple;            /* every ASCII code point but a few ('&')
+                                    maps alone to ASCII: run_ascii() applies */
 };
 
 /* ---- table construction ------------------------------------------------ */
@@ -458,6 +460,20 @@ static int load_snapshot(kb_norm_t *nm, const unsigned char *p, size_t len)
     return p == end ? 0 : -1;
 }
 
+/* Does every ASCII code point either map alone to ASCII (PROP_SIMPLE) or
+ * stop run_ascii() (not PROP_SIMPLE), and none combine with the one before?
+ * Then an ASCII text can be normalised byte by byte (run_ascii()). */
+static int ascii_simple(const kb_norm_t *nm)
+{
+    for (uint32_t c = 0; c < 0x80; c++) {
+        if ((nm->prop[c] & PROP_NOBOUND) ||
+            ((nm->prop[c] & PROP_SIMPLE) && nm->map[c] >= 0x80)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The tables from @blob when it applies, else from ICU. */
 static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
                            char *errstr, size_t errstr_size)
@@ -496,6 +512,7 @@ static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
             goto fail;
         }
     }
+    nm->ascii_simple = ascii_simple(nm);
     if (build_mask_re(nm, errstr, errstr_size) != 0) {
         goto fail;
     }
@@ -611,6 +628,24 @@ static int grow_orig(kb_ntext_t *nt, size_t need)
         return -1;
     }
     nt->ocap = cap;
+    return 0;
+}
+
+/* Room in the UTF-8 view for n code points (4n + 1 bytes, n + 1 offsets);
+ * -1 (and the view marked stale) when out of memory. */
+static int u8_room(kb_ntext_t *nt, size_t n)
+{
+    if (n * 4 + 1 > nt->u8cap) {
+        uint32_t *q = kb_realloc(nt->cpu8, (n + 1) * sizeof(uint32_t));
+        char *p = kb_realloc(nt->u8.p, n * 4 + 1);
+        if (q) nt->cpu8 = q;
+        if (p) { nt->u8.p = p; nt->u8.cap = n * 4 + 1; }
+        if (!q || !p) {
+            nt->u8.oom = 1;
+            return -1;
+        }
+        nt->u8cap = n * 4 + 1;
+    }
     return 0;
 }
 
@@ -1130,6 +1165,80 @@ static __attribute__((noinline)) size_t run_fused(emitter_t *em, const char *s,
     return i;
 }
 
+/* Is s[0, len) all ASCII? Eight bytes at a time. */
+static int ascii_text(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        if (!ascii8(u + i)) {
+            return 0;
+        }
+    }
+    for (; i < len; i++) {
+        if (u[i] >= 0x80) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* run_fused() for a text of ASCII only (nearly every English text): a
+ * code point is a byte, nothing combines with the one before (see
+ * ascii_simple()) and every output is one byte, so there is nothing to
+ * decode or look ahead at, and the UTF-8 view that kb_ntext_utf8() would
+ * build from cp[] afterwards (one byte per code point, offsets counting
+ * up) is written in the same pass. Stops before the first byte that does
+ * not map alone ('&'); returns the number of bytes done. The output
+ * arrays hold len code points and the view len (kb_norm_run() made room). */
+static size_t run_ascii(emitter_t *em, const char *s, size_t len)
+{
+    const kb_norm_t *nm = em->nm;
+    kb_ntext_t *nt = em->nt;
+    const unsigned char *u = (const unsigned char *)s;
+    const uint32_t *map = nm->map;
+    const uint8_t *prop = nm->prop;
+    uint32_t *cp = nt->cp, *src0 = nt->src0, *src1 = nt->src1, *obyte = nt->obyte;
+    uint32_t *off = nt->cpu8;
+    uint8_t *flags = nt->flags;
+    unsigned char *o = (unsigned char *)nt->u8.p;
+    uint32_t p1 = NO_CP, p2 = NO_CP; /* the last two outputs */
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++) {
+        uint8_t pc = prop[u[i]];
+        uint32_t v = map[u[i]];
+        if (!(pc & PROP_SIMPLE)) {
+            break;
+        }
+        obyte[i] = (uint32_t)i;
+        if (v == p1 && v == p2 && (prop[v] & PROP_ALPHA)) {
+            src1[n - 1] = (uint32_t)i + 1;
+            flags[n - 1] |= KB_NF_ELONG;
+            flags[n - 2] |= KB_NF_ELONG;
+            continue;
+        }
+        cp[n] = v;
+        src0[n] = (uint32_t)i;
+        src1[n] = (uint32_t)i + 1;
+        flags[n] = (uint8_t)(pc & PROP_UPPER);
+        o[n] = (unsigned char)v;
+        off[n] = (uint32_t)n;
+        n++;
+        p2 = p1;
+        p1 = v;
+    }
+    nt->n = n;
+    if (i == len) {
+        o[n] = '\0';
+        off[n] = (uint32_t)n;
+        nt->u8.len = n;
+        nt->u8.oom = 0; /* the view is built */
+    }
+    return i;
+}
+
 /* The text has no URL, mention or hashtag: run_fused(), then the general
  * path from where it stopped. */
 static int norm_plain(emitter_t *em, const char *s, size_t len, char *errstr,
@@ -1145,7 +1254,15 @@ static int norm_plain(emitter_t *em, const char *s, size_t len, char *errstr,
         em->oom = 1;
         return 0;
     }
-    i = run_fused(em, s, len, &b);
+    if (em->nm->ascii_simple && ascii_text(s, len)) {
+        if (u8_room(nt, len) != 0) {
+            em->oom = 1;
+            return 0;
+        }
+        i = b = run_ascii(em, s, len);
+    } else {
+        i = run_fused(em, s, len, &b);
+    }
     if (b == len) {
         nt->obyte[i] = (uint32_t)len;
         nt->ocp[i] = 0;
@@ -1272,16 +1389,8 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
      * message that the pattern set is matched against. */
     kb_buf_reset(&nt->u8);
     kb_buf_append(&nt->u8, "", 0);
-    if (nt->n * 4 + 1 > nt->u8cap) {
-        uint32_t *q = kb_realloc(nt->cpu8, (nt->n + 1) * sizeof(uint32_t));
-        char *p = kb_realloc(nt->u8.p, nt->n * 4 + 1);
-        if (q) nt->cpu8 = q;
-        if (p) { nt->u8.p = p; nt->u8.cap = nt->n * 4 + 1; }
-        if (!q || !p) {
-            nt->u8.oom = 1;
-            return NULL;
-        }
-        nt->u8cap = nt->n * 4 + 1;
+    if (u8_room(nt, nt->n) != 0) {
+        return NULL;
     }
     o = (unsigned char *)nt->u8.p;
     /* Arrays in locals: the byte stores may alias anything, and would make
