@@ -136,6 +136,7 @@ static json_t *lookup(json_t *root, const path_t *p)
  * would find, without hashing each key again. */
 typedef struct {
     int valid;
+    int text;     /* the fast path set msg->text itself (v[KB_F_TEXT] unused) */
     json_t *v[KB_F_COUNT];
 } found_t;
 
@@ -328,11 +329,21 @@ const char *kb_bad_name(kb_bad_t b)
 
 /* ---- message ---------------------------------------------------------------- */
 
+/* An empty message; text_buf is left as it is (only text points into it). */
+static void msg_init(kb_msg_t *msg)
+{
+    memset(msg, 0, offsetof(kb_msg_t, text_buf));
+    msg->followers = -1;
+}
+
 void kb_msg_clear(kb_msg_t *msg)
 {
     json_decref(msg->root);
-    memset(msg, 0, sizeof(*msg));
-    msg->followers = -1;
+    for (int i = 0; i < msg->n_own; i++) {
+        json_decref(msg->own[i]);
+    }
+    kb_free(msg->text_heap);
+    msg_init(msg);
 }
 
 /* Optional string field: absent/null is fine, another type is bad input. */
@@ -356,11 +367,11 @@ static int opt_string(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
     return 0;
 }
 
-static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
-                    char *errstr, size_t errstr_size)
+/* The text as a jansson value: msg->text and text_len, or -1. */
+static int json_text(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                     char *errstr, size_t errstr_size)
 {
     json_t *j = field_of(dec, msg, fd, KB_F_TEXT);
-    size_t i;
 
     if (!j || json_is_null(j)) {
         snprintf(errstr, errstr_size, "missing text");
@@ -374,6 +385,17 @@ static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
     }
     msg->text = json_string_value(j);
     msg->text_len = json_string_length(j);
+    return 0;
+}
+
+static int get_text(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd,
+                    char *errstr, size_t errstr_size)
+{
+    size_t i;
+
+    if (!(fd->valid && fd->text) && json_text(dec, msg, fd, errstr, errstr_size) != 0) {
+        return -1;
+    }
     for (i = 0; i < msg->text_len && isspace((unsigned char)msg->text[i]); i++) {
     }
     if (i == msg->text_len) {
@@ -442,6 +464,7 @@ typedef struct {
     size_t tmp_cap;
     const kb_decoder_t *dec;
     found_t *fd;
+    kb_msg_t *msg; /* takes the mapped values and the text */
     const char *keys[FAST_KEYS]; /* the object's keys so far (in the input) */
     size_t key_len[FAST_KEYS];
     int n_keys;
@@ -561,6 +584,21 @@ static inline int plain8(const unsigned char *p)
     return ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) == 0;
 }
 
+/* Lead bytes whose three-byte sequences take any two continuation bytes. */
+static const uint8_t lead3[256] = {
+    [0xE1] = 1, [0xE2] = 1, [0xE3] = 1, [0xE4] = 1, [0xE5] = 1, [0xE6] = 1,
+    [0xE7] = 1, [0xE8] = 1, [0xE9] = 1, [0xEA] = 1, [0xEB] = 1, [0xEC] = 1,
+    [0xEE] = 1, [0xEF] = 1};
+
+/* Are p[0] and p[1] both continuation bytes (10xxxxxx)? */
+static inline int cont2(const unsigned char *p)
+{
+    uint16_t t;
+
+    memcpy(&t, p, sizeof(t));
+    return (t & 0xC0C0u) == 0x8080u;
+}
+
 /* Skip the unescaped bytes at f->p in one tight loop (most strings have
  * no escapes). 1: stopped at the closing quote or the end, 0: at a
  * backslash, 2: invalid (control character or bad UTF-8). */
@@ -580,9 +618,9 @@ static size_t plain_run(fast_t *f, int wide)
         if (c >= 0x80) {
             size_t k;
             /* Most of Chinese: lead E1..EC or EE..EF, which take any two
-             * continuation bytes (E0 and ED restrict the second one) */
-            if (c - 0xE1u <= 0xEFu - 0xE1u && c != 0xED && end - p >= 3 &&
-                ((p[1] ^ 0x80u) | (p[2] ^ 0x80u)) < 0x40u) {
+             * continuation bytes (E0 and ED restrict the second one); a
+             * table and one 16-bit test, not five branches a character */
+            if (lead3[c] && end - p >= 3 && cont2(p + 1)) {
                 p += 3;
                 continue;
             }
@@ -732,14 +770,54 @@ static int fast_dup(fast_t *f, const char *k, size_t klen)
     return 0;
 }
 
-/* One "key": value member; its value goes to @p keep when a field is
+/* The fields mapped to key k, as bits. */
+static unsigned fields_of(const kb_decoder_t *dec, const char *k, size_t klen)
+{
+    unsigned mapped = 0;
+
+    for (int i = 0; i < KB_F_COUNT; i++) {
+        const path_t *pt = &dec->path[i];
+        if (pt->n == 1 && pt->len0 == klen && memcmp(pt->comp[0], k, klen) == 0) {
+            mapped |= 1u << i;
+        }
+    }
+    return mapped;
+}
+
+/* The text, a string at f->p (after the quote), copied into the message
+ * with a NUL after it: a jansson string cost two allocations, a copy and
+ * two frees a message. -1 to fall back. */
+static int fast_text(fast_t *f)
+{
+    kb_msg_t *msg = f->msg;
+    const char *s;
+    size_t len;
+    char *t = msg->text_buf;
+
+    if (fast_string(f, &s, &len, 1) != 0) {
+        return -1;
+    }
+    if (len >= sizeof(msg->text_buf)) {
+        if (!(t = msg->text_heap = kb_malloc(len + 1))) {
+            return -1; /* jansson then runs out of memory too, and says so */
+        }
+    }
+    memcpy(t, s, len);
+    t[len] = '\0';
+    msg->text = t;
+    msg->text_len = len;
+    f->fd->text = 1;
+    return 0;
+}
+
+/* One "key": value member; its value goes to the message when a field is
  * mapped to it. -1 to fall back. */
-static int fast_member(fast_t *f, json_t *keep)
+static int fast_member(fast_t *f)
 {
     const char *k;
     size_t klen;
     json_t *v;
-    int mapped = 0;
+    unsigned mapped;
 
     if (f->p >= f->end || *f->p != '"') {
         return -1;
@@ -754,27 +832,34 @@ static int fast_member(fast_t *f, json_t *keep)
     }
     f->p++;
     fast_ws(f);
+    mapped = fields_of(f->dec, k, klen);
+    if (mapped == 1u << KB_F_TEXT && f->p < f->end && *f->p == '"') {
+        f->p++;
+        return fast_text(f);
+    }
     if (!(v = fast_value(f))) {
         return -1;
-    }
-    for (int i = 0; i < KB_F_COUNT; i++) {
-        const path_t *pt = &f->dec->path[i];
-        if (pt->n == 1 && pt->len0 == klen && memcmp(pt->comp[0], k, klen) == 0) {
-            f->fd->v[i] = v; /* borrowed from keep once appended */
-            mapped = 1;
-        }
     }
     if (!mapped) {
         json_decref(v);
         return 0;
     }
-    return json_array_append_new(keep, v);
+    for (int i = 0; i < KB_F_COUNT; i++) {
+        if ((mapped >> i) & 1) {
+            f->fd->v[i] = v; /* borrowed from msg->own */
+        }
+    }
+    /* a field maps one key and keys are distinct: at most KB_F_COUNT */
+    f->msg->own[f->msg->n_own++] = v;
+    return 0;
 }
 
-static json_t *fast_load(const kb_decoder_t *dec, const char *buf, size_t len, found_t *fd)
+/* Parse buf as a flat object into msg (empty on entry) and fd. Returns 0,
+ * or -1 to fall back to jansson with msg emptied again. */
+static int fast_load(const kb_decoder_t *dec, const char *buf, size_t len, found_t *fd,
+                     kb_msg_t *msg)
 {
     fast_t f;
-    json_t *obj = NULL;
     int ok = 0;
 
     memset(&f, 0, sizeof(f));
@@ -782,17 +867,18 @@ static json_t *fast_load(const kb_decoder_t *dec, const char *buf, size_t len, f
     f.end = f.p + len;
     f.dec = dec;
     f.fd = fd;
+    f.msg = msg;
     memset(fd, 0, sizeof(*fd));
 
     fast_ws(&f);
-    if (f.p < f.end && *f.p == '{' && (obj = json_array())) {
+    if (f.p < f.end && *f.p == '{') {
         f.p++;
         fast_ws(&f);
         if (f.p < f.end && *f.p == '}') {
             ok = 1;
             f.p++;
         }
-        while (!ok && fast_member(&f, obj) == 0) {
+        while (!ok && fast_member(&f) == 0) {
             fast_ws(&f);
             if (f.p < f.end && *f.p == '}') {
                 ok = 1;
@@ -808,12 +894,12 @@ static json_t *fast_load(const kb_decoder_t *dec, const char *buf, size_t len, f
     }
     kb_free(f.tmp);
     if (!ok || f.p != f.end) {
-        json_decref(obj);
+        kb_msg_clear(msg);
         memset(fd, 0, sizeof(*fd));
-        return NULL;
+        return -1;
     }
     fd->valid = 1;
-    return obj;
+    return 0;
 }
 
 kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
@@ -823,20 +909,18 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
     json_t *id;
     found_t fd;
 
-    memset(msg, 0, sizeof(*msg));
+    msg_init(msg);
     memset(&fd, 0, sizeof(fd));
-    msg->followers = -1;
     if (len > dec->max_bytes) {
         snprintf(errstr, errstr_size, "message of %zu bytes exceeds the limit "
                  "of %zu", len, dec->max_bytes);
         msg->bad = KB_BAD_OVERSIZE;
         return KB_DECODE_BAD;
     }
-    msg->root = fast_load(dec, buf, len, &fd);
-    if (!msg->root) {
+    if (fast_load(dec, buf, len, &fd, msg) != 0) {
         msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     }
-    if (!msg->root) {
+    if (!fd.valid && !msg->root) {
         if (json_error_code(&jerr) == json_error_out_of_memory) {
             return KB_DECODE_ERROR;
         }

@@ -38,8 +38,13 @@ typedef enum {
 /** Short stable name of a rejection class ("invalid_json", ...). */
 const char *kb_bad_name(kb_bad_t b);
 
-/** One decoded message. Transparent. Strings are borrowed from `root`,
- *  which the message owns: release with kb_msg_clear(). */
+/** Bytes of text a message holds in itself (longer texts are allocated). */
+#define KB_MSG_TEXT_INLINE 256
+
+/** One decoded message. Transparent. Strings are borrowed from values the
+ *  message owns (`root`, or `own` and the text buffers when the flat-object
+ *  fast path decoded it): release with kb_msg_clear(). `text` may point
+ *  into the message itself: do not copy a kb_msg_t, pass its address. */
 typedef struct kb_msg {
     json_t *root;
     const json_t *id;         /* NULL when absent */
@@ -55,6 +60,13 @@ typedef struct kb_msg {
     int rating;               /* 1..5, 0 when absent */
     int64_t followers;        /* -1 when absent */
     kb_bad_t bad;             /* set when kb_decode() returns KB_DECODE_BAD */
+    /* fast path: the mapped values (one reference each) and the text, in
+     * text_buf when it fits, else in text_heap; text_buf stays last (it
+     * is not cleared) */
+    json_t *own[KB_F_COUNT];
+    int n_own;
+    char *text_heap;
+    char text_buf[KB_MSG_TEXT_INLINE];
 } kb_msg_t;
 
 /** Result of kb_decode(). */

@@ -70,8 +70,41 @@ typedef struct { uint16_t file; uint32_t line; } origin_t;
  *   blk[id + 2 + n .. id + 2 + 2n) the children's ids, in the same order
  * Depth first puts a node's first child right behind it and a term's tail
  * (one child after another) in consecutive words, so a walk mostly moves
- * forward through memory. */
+ * forward through memory. A node with more than HASH_MIN children (the
+ * first characters of Chinese terms have hundreds) has instead
+ *   blk[id]                       BLK_HASHED | mask (slots - 1)
+ *   blk[id + 2 + 2s], [+ 2s + 1]  slot s: a child's code point and id, or
+ *                                 NO_LABEL; open addressing by slot_of()
+ * so that its lookup reads one or two adjacent words, not the several
+ * cache lines a binary search over hundreds of labels touches. */
 #define BLK_NO_ENTRY UINT32_MAX
+#define BLK_HASHED 0x80000000u
+#define NO_LABEL UINT32_MAX
+#define HASH_MIN 16
+#define HASH_MAX 16384 /* children of a hashed node (slots fit slot_of()) */
+
+/* Home slot of code point cp in a hashed block (masked by the caller). */
+static inline uint32_t slot_of(uint32_t cp)
+{
+    return (cp * 0x9E3779B1u) >> 16;
+}
+
+/* Slots of a hashed block of n children: a power of two, at least 2n. */
+static uint32_t hash_slots(size_t n)
+{
+    uint32_t s = 2 * HASH_MIN;
+
+    while (s < 2 * n) {
+        s *= 2;
+    }
+    return s;
+}
+
+/* Words of the block of a node with n children. */
+static size_t block_words(size_t n)
+{
+    return 2 + 2 * (n > HASH_MIN && n <= HASH_MAX ? hash_slots(n) : n);
+}
 
 struct kb_lexicon {
     const kb_norm_t *nm;
@@ -183,7 +216,8 @@ static uint32_t build_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 
 /* Child of @node for @cp in the frozen trie below the root table. Inlined
  * into the walks below: the tokenizer steps once per code point of every
- * word. The search is a branch-free binary search (the compiler turns the
+ * word. A wide node is a hash table (BLK_HASHED); otherwise the search is
+ * a branch-free binary search (the compiler turns the
  * halving into a conditional move): a scan that stopped at the first label
  * not below cp mispredicted about once per step, and those mispredictions
  * were most of the cost of looking English words up. */
@@ -194,6 +228,17 @@ static inline uint32_t child(const kb_lexicon_t *lx, uint32_t node, uint32_t cp)
 
     if (n == 0) {
         return KB_LEX_NONE;
+    }
+    if (n & BLK_HASHED) {
+        uint32_t mask = n & ~BLK_HASHED;
+        for (uint32_t h = slot_of(cp) & mask;; h = (h + 1) & mask) {
+            if (lab[2 * h] == cp) {
+                return lab[2 * h + 1];
+            }
+            if (lab[2 * h] == NO_LABEL) {
+                return KB_LEX_NONE;
+            }
+        }
     }
     /* invariant: the last label <= cp, if any, is in lab[0, n) */
     while (n > 1) {
@@ -388,6 +433,27 @@ static int build_ascii2(kb_lexicon_t *lx)
     return 0;
 }
 
+/* The block of a node with k > HASH_MIN children ed[0, k) (see
+ * BLK_HASHED). */
+static void fill_hashed(uint32_t *b, const edge_t *ed, size_t k, const uint32_t *newid)
+{
+    uint32_t mask = hash_slots(k) - 1, *t = b + 2;
+
+    b[0] = BLK_HASHED | mask;
+    for (uint32_t s = 0; s <= mask; s++) {
+        t[2 * s] = NO_LABEL;
+        t[2 * s + 1] = KB_LEX_NONE;
+    }
+    for (size_t i = 0; i < k; i++) {
+        uint32_t cp = (uint32_t)(ed[i].key & 0x1FFFFF), h = slot_of(cp) & mask;
+        while (t[2 * h] != NO_LABEL) {
+            h = (h + 1) & mask;
+        }
+        t[2 * h] = cp;
+        t[2 * h + 1] = newid[ed[i].val];
+    }
+}
+
 static int freeze_trie(kb_lexicon_t *lx)
 {
     size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t)), words, sp = 0;
@@ -427,26 +493,29 @@ static int freeze_trie(kb_lexicon_t *lx)
     for (size_t p = 0; p < n; p++) {
         sort_group(all + start[p], start[p + 1] - start[p]);
     }
-    words = 2 * n + 2 * (start[n] - start[0]);
-    if (words >= KB_LEX_NONE || !(lx->blk = kb_malloc(words * sizeof(uint32_t)))) {
-        goto out;
-    }
     /* Preorder: a node, then its children's subtrees in label order (pushed
      * in reverse so the smallest comes off the stack first). */
     stack[sp++] = KB_LEX_ROOT;
-    for (size_t off = 0; sp > 0;) {
+    for (words = 0; sp > 0;) {
         uint32_t old = stack[--sp];
-        newid[old] = (uint32_t)off;
-        off += 2 + 2 * (start[old + 1] - start[old]);
+        newid[old] = (uint32_t)words;
+        words += block_words(start[old + 1] - start[old]);
         for (size_t i = start[old + 1]; i-- > start[old];) {
             stack[sp++] = all[i].val;
         }
     }
+    if (words >= KB_LEX_NONE || !(lx->blk = kb_malloc(words * sizeof(uint32_t)))) {
+        goto out;
+    }
     for (size_t old = 0; old < n; old++) {
         uint32_t *b = lx->blk + newid[old];
         size_t k = start[old + 1] - start[old];
-        b[0] = (uint32_t)k;
         b[1] = lx->node_entry[old] >= 0 ? (uint32_t)lx->node_entry[old] : BLK_NO_ENTRY;
+        if (block_words(k) != 2 + 2 * k) {
+            fill_hashed(b, all + start[old], k, newid);
+            continue;
+        }
+        b[0] = (uint32_t)k;
         for (size_t i = 0; i < k; i++) {
             b[2 + i] = (uint32_t)(all[start[old] + i].key & 0x1FFFFF);
             b[2 + k + i] = newid[all[start[old] + i].val];

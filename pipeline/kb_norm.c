@@ -49,6 +49,8 @@ struct kb_norm {
     uint32_t *ts;                /* BMP Han -> Simplified (0 = unchanged) */
     pcre2_code *mask_re;         /* URLs, mentions, hashtags */
     int from_snapshot;           /* the tables came from the linked snapshot */
+    int ascii_simple;            /* every ASCII code point but a few ('&')
+                                    maps alone to ASCII: run_ascii() applies */
 };
 
 /* ---- table construction ------------------------------------------------ */
@@ -458,6 +460,20 @@ static int load_snapshot(kb_norm_t *nm, const unsigned char *p, size_t len)
     return p == end ? 0 : -1;
 }
 
+/* Does every ASCII code point either map alone to ASCII (PROP_SIMPLE) or
+ * stop run_ascii() (not PROP_SIMPLE), and none combine with the one before?
+ * Then an ASCII text can be normalised byte by byte (run_ascii()). */
+static int ascii_simple(const kb_norm_t *nm)
+{
+    for (uint32_t c = 0; c < 0x80; c++) {
+        if ((nm->prop[c] & PROP_NOBOUND) ||
+            ((nm->prop[c] & PROP_SIMPLE) && nm->map[c] >= 0x80)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The tables from @blob when it applies, else from ICU. */
 static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
                            char *errstr, size_t errstr_size)
@@ -496,6 +512,7 @@ static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
             goto fail;
         }
     }
+    nm->ascii_simple = ascii_simple(nm);
     if (build_mask_re(nm, errstr, errstr_size) != 0) {
         goto fail;
     }
@@ -611,6 +628,24 @@ static int grow_orig(kb_ntext_t *nt, size_t need)
         return -1;
     }
     nt->ocap = cap;
+    return 0;
+}
+
+/* Room in the UTF-8 view for n code points (4n + 1 bytes, n + 1 offsets);
+ * -1 (and the view marked stale) when out of memory. */
+static int u8_room(kb_ntext_t *nt, size_t n)
+{
+    if (n * 4 + 1 > nt->u8cap) {
+        uint32_t *q = kb_realloc(nt->cpu8, (n + 1) * sizeof(uint32_t));
+        char *p = kb_realloc(nt->u8.p, n * 4 + 1);
+        if (q) nt->cpu8 = q;
+        if (p) { nt->u8.p = p; nt->u8.cap = n * 4 + 1; }
+        if (!q || !p) {
+            nt->u8.oom = 1;
+            return -1;
+        }
+        nt->u8cap = n * 4 + 1;
+    }
     return 0;
 }
 
@@ -783,21 +818,27 @@ static inline int ascii8(const unsigned char *u)
     return (w & 0x8080808080808080ULL) == 0;
 }
 
-static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
-                       char *errstr, size_t errstr_size)
+/* Room for the original code points of @p len bytes; -1 with errstr set. */
+static int orig_room(kb_ntext_t *nt, size_t len, char *errstr, size_t errstr_size)
 {
-    size_t n = 0;
-    int32_t i = 0, ilen;
-
     if (len > INT32_MAX) {
         snprintf(errstr, errstr_size, "text too long");
         return -1;
     }
-    ilen = (int32_t)len;
     if (len + 1 > nt->ocap && grow_orig(nt, len + 1) != 0) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
     }
+    return 0;
+}
+
+/* Decode s[from, len) as original code points from index @p n on (those
+ * before it are already in obyte[]); orig_room() was called. */
+static int decode_from(kb_ntext_t *nt, const char *s, size_t len, size_t from,
+                       size_t n, char *errstr, size_t errstr_size)
+{
+    int32_t i = (int32_t)from, ilen = (int32_t)len;
+
     memset(nt->omask, OM_NONE, len);
     while (i < ilen) {
         int32_t at = i;
@@ -842,6 +883,15 @@ static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
     nt->ocp[n] = 0;
     nt->n_orig = n;
     return 0;
+}
+
+static int decode_utf8(kb_ntext_t *nt, const char *s, size_t len,
+                       char *errstr, size_t errstr_size)
+{
+    if (orig_room(nt, len, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    return decode_from(nt, s, len, 0, 0, errstr, errstr_size);
 }
 
 /* Original code point index of byte offset @b (binary search). */
@@ -906,9 +956,7 @@ static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
 {
     PCRE2_SIZE *ov, off = 0;
 
-    if (!may_mask(s, len)) {
-        return 0; /* no URL, mention or hashtag can be present */
-    }
+    /* kb_norm_run() comes here only when may_mask() says so */
     if (!nt->md && !(nt->md = pcre2_match_data_create(5, NULL))) {
         return -1;
     }
@@ -980,10 +1028,10 @@ static size_t run_simple(emitter_t *em, size_t i)
     return i;
 }
 
-static void run_main(emitter_t *em)
+/* Normalise ocp[i, n_orig) into the output (ocp[0, i) is done). */
+static void run_main(emitter_t *em, size_t i)
 {
     kb_ntext_t *nt = em->nt;
-    size_t i = 0;
 
     while (i < nt->n_orig && !em->oom) {
         uint32_t c;
@@ -1017,6 +1065,217 @@ static void run_main(emitter_t *em)
     }
 }
 
+/* Lead bytes whose three-byte sequences decode_from() takes inline: E1..EC
+ * and EE..EF accept any two continuation bytes (E0 and ED restrict the
+ * second one and go the long way, as does everything else). */
+static const uint8_t lead3[256] = {
+    [0xE1] = 1, [0xE2] = 1, [0xE3] = 1, [0xE4] = 1, [0xE5] = 1, [0xE6] = 1,
+    [0xE7] = 1, [0xE8] = 1, [0xE9] = 1, [0xEA] = 1, [0xEB] = 1, [0xEC] = 1,
+    [0xEE] = 1, [0xEF] = 1};
+
+/* One code point at u (left >= 1 bytes) when it is ASCII or such a
+ * three-byte sequence: sets *c and returns its length; 0 for anything else
+ * (decode_from() and U8_NEXT then decide, errors included). */
+static inline size_t fast_cp(const unsigned char *u, size_t left, uint32_t *c)
+{
+    uint16_t t;
+
+    if (u[0] < 0x80) {
+        *c = u[0];
+        return 1;
+    }
+    if (!lead3[u[0]] || left < 3) {
+        return 0;
+    }
+    memcpy(&t, u + 1, sizeof(t)); /* the two continuation bytes, any order */
+    if ((t & 0xC0C0u) != 0x8080u) {
+        return 0;
+    }
+    *c = (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu);
+    return 3;
+}
+
+#define NO_CP 0xFFFFFFFFu /* no code point: no elongation run to extend */
+
+/* What run_simple() does with one code point c (prop pc) at byte b. */
+#define FUSED_EMIT(c, pc)                                                   \
+    do {                                                                    \
+        uint32_t v_ = map[c];                                               \
+        obyte[i] = (uint32_t)b;                                             \
+        if (v_ == p1 && v_ == p2 && is_alpha(nm, v_)) {                     \
+            src1[n - 1] = (uint32_t)i + 1;                                  \
+            flags[n - 1] |= KB_NF_ELONG;                                    \
+            flags[n - 2] |= KB_NF_ELONG;                                    \
+        } else {                                                            \
+            cp[n] = v_;                                                     \
+            src0[n] = (uint32_t)i;                                          \
+            src1[n] = (uint32_t)i + 1;                                      \
+            flags[n] = (uint8_t)((pc) & PROP_UPPER);                        \
+            n++;                                                            \
+            p2 = p1;                                                        \
+            p1 = v_;                                                        \
+        }                                                                   \
+        i++;                                                                \
+    } while (0)
+
+/* decode_from() and run_simple() in one pass over the bytes, for a text
+ * that nothing masks: each code point is decoded, mapped and stored once,
+ * not decoded into ocp[] and read back. Code points done here are not kept
+ * in ocp[]: nothing reads them again. Each code point's properties are
+ * loaded once, as the next one's and then as its own. Stops before the
+ * first code point that needs more (or that it cannot decode); returns the
+ * number of original code points done and sets *at to their end in bytes.
+ * The output arrays hold len code points (kb_norm_run() made room). */
+static __attribute__((noinline)) size_t run_fused(emitter_t *em, const char *s,
+                                                  size_t len, size_t *at)
+{
+    const kb_norm_t *nm = em->nm;
+    kb_ntext_t *nt = em->nt;
+    const unsigned char *u = (const unsigned char *)s;
+    const uint32_t *map = nm->map;
+    const uint8_t *prop = nm->prop;
+    uint32_t *cp = nt->cp, *src0 = nt->src0, *src1 = nt->src1, *obyte = nt->obyte;
+    uint8_t *flags = nt->flags;
+    uint32_t c = 0, p1 = NO_CP, p2 = NO_CP; /* p1, p2: the last two outputs */
+    size_t b = 0, i = 0, n = 0, w = len ? fast_cp(u, len, &c) : 0;
+    uint8_t pc = prop[c];
+
+    _Static_assert(PROP_UPPER == KB_NF_UPPER, "flags copy the upper-case bit");
+    /* every code point but the last: it needs the next one's properties */
+    while (w && b + w < len) {
+        size_t bn = b + w;
+        uint32_t next;
+        size_t wn = fast_cp(u + bn, len - bn, &next);
+        uint8_t pn;
+        if (!wn || !(pc & PROP_SIMPLE) || ((pn = prop[next]) & PROP_NOBOUND)) {
+            break;
+        }
+        FUSED_EMIT(c, pc);
+        b = bn;
+        c = next;
+        pc = pn;
+        w = wn;
+    }
+    if (w && b + w == len && (pc & PROP_SIMPLE)) {
+        FUSED_EMIT(c, pc);
+        b = len;
+    }
+    nt->n = n;
+    *at = b;
+    return i;
+}
+
+/* Is s[0, len) all ASCII? Eight bytes at a time. */
+static int ascii_text(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        if (!ascii8(u + i)) {
+            return 0;
+        }
+    }
+    for (; i < len; i++) {
+        if (u[i] >= 0x80) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* run_fused() for a text of ASCII only (nearly every English text): a
+ * code point is a byte, nothing combines with the one before (see
+ * ascii_simple()) and every output is one byte, so there is nothing to
+ * decode or look ahead at, and the UTF-8 view that kb_ntext_utf8() would
+ * build from cp[] afterwards (one byte per code point, offsets counting
+ * up) is written in the same pass. Stops before the first byte that does
+ * not map alone ('&'); returns the number of bytes done. The output
+ * arrays hold len code points and the view len (kb_norm_run() made room). */
+static size_t run_ascii(emitter_t *em, const char *s, size_t len)
+{
+    const kb_norm_t *nm = em->nm;
+    kb_ntext_t *nt = em->nt;
+    const unsigned char *u = (const unsigned char *)s;
+    const uint32_t *map = nm->map;
+    const uint8_t *prop = nm->prop;
+    uint32_t *cp = nt->cp, *src0 = nt->src0, *src1 = nt->src1, *obyte = nt->obyte;
+    uint32_t *off = nt->cpu8;
+    uint8_t *flags = nt->flags;
+    unsigned char *o = (unsigned char *)nt->u8.p;
+    uint32_t p1 = NO_CP, p2 = NO_CP; /* the last two outputs */
+    size_t i, n = 0;
+
+    for (i = 0; i < len; i++) {
+        uint8_t pc = prop[u[i]];
+        uint32_t v = map[u[i]];
+        if (!(pc & PROP_SIMPLE)) {
+            break;
+        }
+        obyte[i] = (uint32_t)i;
+        if (v == p1 && v == p2 && (prop[v] & PROP_ALPHA)) {
+            src1[n - 1] = (uint32_t)i + 1;
+            flags[n - 1] |= KB_NF_ELONG;
+            flags[n - 2] |= KB_NF_ELONG;
+            continue;
+        }
+        cp[n] = v;
+        src0[n] = (uint32_t)i;
+        src1[n] = (uint32_t)i + 1;
+        flags[n] = (uint8_t)(pc & PROP_UPPER);
+        o[n] = (unsigned char)v;
+        off[n] = (uint32_t)n;
+        n++;
+        p2 = p1;
+        p1 = v;
+    }
+    nt->n = n;
+    if (i == len) {
+        o[n] = '\0';
+        off[n] = (uint32_t)n;
+        nt->u8.len = n;
+        nt->u8.oom = 0; /* the view is built */
+    }
+    return i;
+}
+
+/* The text has no URL, mention or hashtag: run_fused(), then the general
+ * path from where it stopped. */
+static int norm_plain(emitter_t *em, const char *s, size_t len, char *errstr,
+                      size_t errstr_size)
+{
+    kb_ntext_t *nt = em->nt;
+    size_t i, b;
+
+    if (orig_room(nt, len, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    if (len > nt->cap && grow_out(nt, len) != 0) {
+        em->oom = 1;
+        return 0;
+    }
+    if (em->nm->ascii_simple && ascii_text(s, len)) {
+        if (u8_room(nt, len) != 0) {
+            em->oom = 1;
+            return 0;
+        }
+        i = b = run_ascii(em, s, len);
+    } else {
+        i = run_fused(em, s, len, &b);
+    }
+    if (b == len) {
+        nt->obyte[i] = (uint32_t)len;
+        nt->ocp[i] = 0;
+        nt->n_orig = i;
+        return 0;
+    }
+    if (decode_from(nt, s, len, b, i, errstr, errstr_size) != 0) {
+        return -1;
+    }
+    run_main(em, i);
+    return 0;
+}
+
 int kb_norm_run(const kb_norm_t *nm, const char *s, size_t len,
                 kb_ntext_t *nt, char *errstr, size_t errstr_size)
 {
@@ -1027,14 +1286,20 @@ int kb_norm_run(const kb_norm_t *nm, const char *s, size_t len,
     nt->orig_len = len;
     nt->u8.len = 0;
     nt->u8.oom = 1; /* marks the UTF-8 view stale until kb_ntext_utf8() */
-    if (decode_utf8(nt, s, len, errstr, errstr_size) != 0) {
-        return -1;
+    if (!may_mask(s, len)) {
+        if (norm_plain(&em, s, len, errstr, errstr_size) != 0) {
+            return -1;
+        }
+    } else {
+        if (decode_utf8(nt, s, len, errstr, errstr_size) != 0) {
+            return -1;
+        }
+        if (mask_entities(nm, nt, s, len) != 0) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+        run_main(&em, 0);
     }
-    if (mask_entities(nm, nt, s, len) != 0) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return -1;
-    }
-    run_main(&em);
     if (em.oom) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
@@ -1098,7 +1363,7 @@ int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
     em.oom = 0;
     em.collapse = 0;
     if (decode_utf8(&nt, s, len, err, sizeof(err)) == 0) {
-        run_main(&em);
+        run_main(&em, 0);
         if (!em.oom) {
             for (size_t k = 0; k < nt.n; k++) {
                 kb_buf_utf8(out, nt.cp[k]);
@@ -1124,16 +1389,8 @@ const kb_buf_t *kb_ntext_utf8(kb_ntext_t *nt)
      * message that the pattern set is matched against. */
     kb_buf_reset(&nt->u8);
     kb_buf_append(&nt->u8, "", 0);
-    if (nt->n * 4 + 1 > nt->u8cap) {
-        uint32_t *q = kb_realloc(nt->cpu8, (nt->n + 1) * sizeof(uint32_t));
-        char *p = kb_realloc(nt->u8.p, nt->n * 4 + 1);
-        if (q) nt->cpu8 = q;
-        if (p) { nt->u8.p = p; nt->u8.cap = nt->n * 4 + 1; }
-        if (!q || !p) {
-            nt->u8.oom = 1;
-            return NULL;
-        }
-        nt->u8cap = nt->n * 4 + 1;
+    if (u8_room(nt, nt->n) != 0) {
+        return NULL;
     }
     o = (unsigned char *)nt->u8.p;
     /* Arrays in locals: the byte stores may alias anything, and would make

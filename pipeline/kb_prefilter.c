@@ -17,6 +17,9 @@
  * text would pay the second probe at most letter pairs); a bitmap per length
  * (8 KiB each, stays in L1) rejects almost every text position with one
  * load, the rest find their literals with one hash probe and compare.
+ * A three-byte character (all of Chinese) is looked up by code point in a
+ * table of the characters literals open with, and its other two bytes are
+ * stepped over.
  */
 #include "kb_prefilter.h"
 
@@ -89,13 +92,23 @@ struct kb_prefilter {
     uint8_t *start;     /* by first two bytes (b0 | b1 << 8): START_* bits */
     uint64_t bm3[1024]; /* 65536-bit filter on hashed three-byte keys */
     uint64_t bm6[1024]; /* the same for KEY6_CLASS keys */
+    /* By BMP code point of three UTF-8 bytes: CPF_* bits of the literals
+     * that open with exactly that character; NULL when some literal opens
+     * with a byte that is not a character's first (kb_prefilter_scan()
+     * then looks at every byte) */
+    uint8_t *cpf;
 };
+
+#define CPF_3 1u /* a literal keyed by its first three bytes */
+#define CPF_6 2u /* a literal with a KEY6_CLASS key */
 
 /* What may start at a text position, by its first two bytes. */
 #define START_1 1u /* a one-byte literal b0 */
 #define START_2 2u /* a two-byte literal b0 b1 */
 #define START_3 4u /* a literal of three or more bytes opening b0 b1 */
 #define START_6 8u /* a literal with a KEY6_CLASS key opening b0 b1 */
+#define START_CP 16u /* instead of the others for the first two bytes of a
+                        three-byte character: ask cpf[] (see build_cpf()) */
 
 /* Literals of six bytes or more that start with a non-ASCII character are
  * keyed (6 << 24) | a 24-bit hash of their first six bytes; a key equal
@@ -1051,6 +1064,7 @@ void kb_prefilter_free(kb_prefilter_t *pf)
         kb_free(pf->ents);
         kb_free(pf->ranges);
         kb_free(pf->start);
+        kb_free(pf->cpf);
         kb_free(pf);
     }
 }
@@ -1216,6 +1230,43 @@ static int build_ranges(kb_prefilter_t *pf)
     return 0;
 }
 
+/* The code point table of kb_prefilter_scan(). It may skip a text's
+ * continuation bytes, and test a three-byte character against the
+ * literals that open with it, only when every literal opens with a whole
+ * character (they are made of a pattern's characters, so this always
+ * holds; a literal cut to LIT_MAX bytes loses its end, not its start). */
+static int build_cpf(kb_prefilter_t *pf)
+{
+    kb_free(pf->cpf);
+    if (!(pf->cpf = kb_calloc(0x10000, 1))) {
+        return -1;
+    }
+    for (size_t i = 0; i < pf->n_ents; i++) {
+        const unsigned char *b = (const unsigned char *)pf->ents[i].b;
+        size_t len = pf->ents[i].len;
+        if ((b[0] & 0xC0) == 0x80 || ((b[0] & 0xF0) == 0xE0 && len < 3)) {
+            kb_free(pf->cpf);
+            pf->cpf = NULL; /* opens inside a character: scan bytes */
+            return 0;
+        }
+        if ((b[0] & 0xF0) == 0xE0) {
+            uint32_t c = (b[0] & 0x0Fu) << 12 | (b[1] & 0x3Fu) << 6 | (b[2] & 0x3Fu);
+            pf->cpf[c] |= (pf->ents[i].key >> 24) == (KEY6_CLASS >> 24) ? CPF_6 : CPF_3;
+        }
+    }
+    /* Such a pair can only have START_3 and START_6 (no literal of one or
+     * two bytes opens with a lead byte E0..EF: it would end inside the
+     * character). */
+    for (uint32_t b0 = 0xE0; b0 <= 0xEF; b0++) {
+        for (uint32_t b1 = 0; b1 < 256; b1++) {
+            if (pf->start[b0 | b1 << 8]) {
+                pf->start[b0 | b1 << 8] = START_CP;
+            }
+        }
+    }
+    return 0;
+}
+
 int kb_prefilter_build(kb_prefilter_t *pf)
 {
     if (pf->n_ents) {
@@ -1246,7 +1297,7 @@ int kb_prefilter_build(kb_prefilter_t *pf)
             bm[slot >> 6] |= 1ull << (slot & 63);
         }
     }
-    return build_ranges(pf);
+    return build_ranges(pf) != 0 || build_cpf(pf) != 0 ? -1 : 0;
 }
 
 size_t kb_prefilter_count(const kb_prefilter_t *pf)
@@ -1331,10 +1382,10 @@ static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
 /* One text position with two bytes: most positions stop at the table
  * lookup (continuation bytes start no literal, so Han text skips two of
  * every three bytes there too). */
-static void scan_at(const kb_prefilter_t *pf, const unsigned char *u, size_t left,
-                    uint8_t *run)
+static void scan_at(const kb_prefilter_t *pf, uint32_t f, const unsigned char *u,
+                    size_t left, uint8_t *run)
 {
-    uint32_t b01 = pair_at(u), f = pf->start[b01], k3, slot;
+    uint32_t b01 = pair_at(u), k3, slot;
 
     /* three-byte keys first: most positions that pass have only those */
     if ((f & START_3) && left >= 3) {
@@ -1385,22 +1436,57 @@ static void settle(uint8_t *run, const uint8_t *need, size_t n)
     }
 }
 
+/* A character of three bytes (lead byte E0..EF) at u, left bytes from u:
+ * what scan_at() does there, with the literals that open with it known
+ * exactly by code point (build_cpf()): no filter on its first two bytes,
+ * which in Chinese text are a lead byte and one of 64 blocks of characters
+ * and let nearly every character through, and no hashed bitmap for its
+ * three-byte key. */
+static inline void scan_cp3(const kb_prefilter_t *pf, const unsigned char *u, size_t left,
+                            uint8_t *run)
+{
+    uint8_t f = pf->cpf[(u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu)];
+
+    if (f & CPF_3) {
+        hit(pf, (3u << 24) | pair_at(u) | ((uint32_t)u[2] << 16), (const char *)u, left,
+            run, 0);
+    }
+    if ((f & CPF_6) && left >= 6) {
+        uint32_t k6 = key6_of(u), slot = key_slot(k6);
+        if ((pf->bm6[slot >> 6] >> (slot & 63)) & 1) {
+            hit(pf, k6, (const char *)u, left, run, 1);
+        }
+    }
+}
+
 void kb_prefilter_scan(const kb_prefilter_t *pf, const char *s, size_t len,
                        uint8_t *run)
 {
-    const unsigned char *u = (const unsigned char *)s;
+    const unsigned char *u = (const unsigned char *)s, *end = u + len;
     const uint8_t *start = pf->start;
 
     memset(run, 0, pf->n_pats);
-    /* Every byte is looked at, continuation bytes too (no literal starts
-     * there, so their table entries are empty): stepping by character
-     * made each step wait for the load of the byte before, which on
-     * English text cost more than the lookups it saved on Chinese. */
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (start[pair_at(u + i)]) {
-            scan_at(pf, u + i, len - i, run);
+    /* A three-byte character (all of Chinese) is one step: only its first
+     * byte can open a literal. Every other byte is looked at, continuation
+     * bytes of two- and four-byte characters too (no literal starts there,
+     * so their table entries are empty). The text is valid UTF-8, so a
+     * lead byte E0..EF has its two continuation bytes. */
+    for (const unsigned char *p = u, *last = len ? end - 1 : u; p < last; p++) {
+        uint32_t f;
+        /* most positions: one load and a test */
+        while ((f = start[pair_at(p)]) == 0) {
+            if (++p == last) {
+                goto done;
+            }
+        }
+        if (f & START_CP) {
+            scan_cp3(pf, p, (size_t)(end - p), run);
+            p += 2;
+        } else {
+            scan_at(pf, f, p, (size_t)(end - p), run);
         }
     }
+done:
     if (len > 0 && (pf->start[u[len - 1]] & START_1)) {
         hit(pf, (1u << 24) | u[len - 1], s + len - 1, 1, run, 0);
     }
