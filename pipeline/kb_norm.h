@@ -52,7 +52,9 @@ typedef struct kb_ntext {
     uint8_t *flags;   /* KB_NF_* */
     size_t n, cap;
     uint32_t *obyte;  /* byte offset of original code point i; n_orig + 1 */
-    uint32_t *ocp;    /* original code points */
+    uint32_t *ocp;    /* working space of the normaliser: NOT the original
+                         code points after kb_norm_run() (its fast paths never
+                         store them); read orig + obyte[i] instead */
     uint8_t *omask;   /* per original code point: URL/mention/hashtag mask */
     size_t n_orig, ocap;
     const char *orig; /* borrowed: the text of the last kb_norm_run() */

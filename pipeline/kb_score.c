@@ -967,7 +967,10 @@ static int scare_quoted_word(const kb_scorer_t *sc, size_t k)
         (t->n1 + 1 < sc->nt.n && ascii_alnum(sc->nt.cp[t->n1 + 1]))) {
         return 0;
     }
-    c = sc->nt.ocp[sc->nt.src0[t->n0]];
+    /* The original first byte: the normaliser's fast paths keep no
+     * original code points (ocp[]), only their byte offsets. A lower-case
+     * ASCII letter is that byte; anything else is no lower-case word. */
+    c = (unsigned char)sc->nt.orig[sc->nt.obyte[sc->nt.src0[t->n0]]];
     return c >= 'a' && c <= 'z';
 }
 
