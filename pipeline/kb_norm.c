@@ -362,18 +362,34 @@ static uint32_t map_unkey(uint32_t c, uint32_t k)
     return (z & 1) ? c - ((z + 1) >> 1) : c + (z >> 1);
 }
 
-/* @a or @b (one of them NULL) as runs of equal keys. */
-static void put_runs(kb_buf_t *out, const uint32_t *a, const uint8_t *b, int keyed)
+/* @a as runs of equal keys (map_key() values when @p keyed). */
+static void put_runs32(kb_buf_t *out, const uint32_t *a, int keyed)
 {
     uint32_t c = 0;
 
     while (c < BMP) {
-        uint32_t v = a ? a[c] : b[c], k = keyed ? map_key(c, v) : v, e = c + 1;
-        while (e < BMP && (keyed ? map_key(e, a[e]) : a ? a[e] : b[e]) == k) {
+        uint32_t k = keyed ? map_key(c, a[c]) : a[c], e = c + 1;
+        while (e < BMP && (keyed ? map_key(e, a[e]) : a[e]) == k) {
             e++;
         }
         put_varint(out, e - c);
         put_varint(out, k);
+        c = e;
+    }
+}
+
+/* @b as runs of equal bytes. */
+static void put_runs8(kb_buf_t *out, const uint8_t *b)
+{
+    uint32_t c = 0;
+
+    while (c < BMP) {
+        uint32_t e = c + 1;
+        while (e < BMP && b[e] == b[c]) {
+            e++;
+        }
+        put_varint(out, e - c);
+        put_varint(out, b[c]);
         c = e;
     }
 }
@@ -408,10 +424,10 @@ int kb_norm_snapshot(const kb_norm_t *nm, kb_buf_t *out)
     kb_buf_append(out, snap_magic, sizeof(snap_magic));
     kb_buf_append(out, icu, sizeof(icu));
     kb_buf_append(out, uni, sizeof(uni));
-    put_runs(out, nm->map, NULL, 1);
-    put_runs(out, NULL, nm->prop, 0);
-    put_runs(out, NULL, nm->cls, 0);
-    put_runs(out, nm->ts, NULL, 0);
+    put_runs32(out, nm->map, 1);
+    put_runs8(out, nm->prop);
+    put_runs8(out, nm->cls);
+    put_runs32(out, nm->ts, 0);
     put_varint(out, (uint32_t)nm->n_multi);
     for (size_t i = 0; i < nm->n_multi; i++) {
         put_varint(out, nm->multi[i]);
