@@ -31,7 +31,7 @@
 
 #define LIT_MAX 32 /* longer literals are cut: a prefix is still required */
 #define SET_MAX 48 /* more members than this and a set says too little */
-#define REQ_MAX 3  /* sets kept per node (and per pattern) */
+#define REQ_MAX 8  /* sets kept per node (and per pattern): bits of need */
 #define CLASS_MAX 16
 #define REPEAT_MAX 4
 #define FIRST_MAX 64 /* first code points kept per pattern */
@@ -207,22 +207,37 @@ static int set_cross(const litset_t *a, const litset_t *b, litset_t *out)
     return 0;
 }
 
-/* How much a requirement set narrows things down: its shortest member's
- * length (short literals occur everywhere), then fewer members. 0: useless,
+/* How rare a literal is, in half bytes: its length, less half a byte when
+ * it is all letters (short words such as "of" and "out" are in most
+ * English texts), plus one and a half when it has other bytes (a digit or
+ * a '/' is in few). */
+static size_t lit_weight(const lit_t *l)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        unsigned char c = (unsigned char)(l->b[i] | 0x20);
+        if (c < 'a' || c > 'z') {
+            return 2u * l->len + 3;
+        }
+    }
+    return 2u * l->len - 1;
+}
+
+/* How much a requirement set narrows things down: its rarest member's
+ * weight (short literals occur everywhere), then fewer members. 0: useless,
  * a set with the empty string is always met. */
 static long set_score(const litset_t *s)
 {
-    size_t min = LIT_MAX;
+    size_t min = 2 * LIT_MAX;
 
     if (s->n == 0 || set_has_empty(s)) {
         return 0;
     }
     for (size_t i = 0; i < s->n; i++) {
-        if (s->v[i].len < min) {
-            min = s->v[i].len;
+        if (lit_weight(&s->v[i]) < min) {
+            min = lit_weight(&s->v[i]);
         }
     }
-    return (long)min * 1000 - (long)s->n;
+    return (long)min * 500 - (long)s->n;
 }
 
 /* ---- node info ------------------------------------------------------------ */
@@ -242,7 +257,38 @@ static void info_any(info_t *in)
     in->n_req = 0;
 }
 
-/* Keep @p s as a requirement of @p in; the REQ_MAX best survive. */
+/* Does requirement @p x imply requirement @p y? It does when each member
+ * of x contains a member of y: a text with some x then has some y. */
+static int set_implies(const litset_t *x, const litset_t *y)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        size_t j = 0;
+        while (j < y->n && !contains(&x->v[i], &y->v[j])) {
+            j++;
+        }
+        if (j == y->n) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Drop the requirements of @p in that @p s implies (s replaces them). */
+static void info_drop_implied(info_t *in, const litset_t *s)
+{
+    size_t w = 0;
+
+    for (size_t i = 0; i < in->n_req; i++) {
+        if (!set_implies(s, &in->req[i])) {
+            in->req[w++] = in->req[i];
+        }
+    }
+    in->n_req = w;
+}
+
+/* Keep @p s as a requirement of @p in; the REQ_MAX best survive. A set
+ * that a kept one implies adds nothing and is not kept, so the slots go to
+ * independent conditions (alt_merge() offers many overlapping ones). */
 static void info_require(info_t *in, const litset_t *s)
 {
     long sc = set_score(s), worst_sc = 0;
@@ -258,6 +304,12 @@ static void info_require(info_t *in, const litset_t *s)
             return;
         }
     }
+    for (size_t i = 0; i < in->n_req; i++) {
+        if (set_implies(&in->req[i], &min)) {
+            return;
+        }
+    }
+    info_drop_implied(in, &min);
     sc = set_score(&min);
     if (in->n_req < REQ_MAX) {
         in->req[in->n_req++] = min;
@@ -275,24 +327,19 @@ static void info_require(info_t *in, const litset_t *s)
     }
 }
 
-/* The single most useful requirement of @p in, or NULL. */
-static const litset_t *info_best(const info_t *in)
+/* The requirement sets of @p in: its exact set, if it says anything, and
+ * its reqs. Returns how many (at most REQ_MAX + 1) were put in @p out. */
+static size_t info_sets(const info_t *in, const litset_t **out)
 {
-    const litset_t *best = NULL;
-    long best_sc = 0;
+    size_t n = 0;
 
     if (in->exact && set_score(&in->ex) > 0) {
-        best = &in->ex;
-        best_sc = set_score(&in->ex);
+        out[n++] = &in->ex;
     }
     for (size_t i = 0; i < in->n_req; i++) {
-        long c = set_score(&in->req[i]);
-        if (c > best_sc) {
-            best = &in->req[i];
-            best_sc = c;
-        }
+        out[n++] = &in->req[i];
     }
-    return best;
+    return n;
 }
 
 /* An exact node turned into what it requires. */
@@ -761,9 +808,11 @@ static int parse_concat(rx_t *rx, info_t *out)
 }
 
 /* Merge alternative @p c into the alternation so far in @p acc. */
-static void alt_merge(info_t *acc, const info_t *c, int first)
+static void alt_merge(rx_t *rx, info_t *acc, const info_t *c, int first)
 {
-    const litset_t *best;
+    const litset_t *as[REQ_MAX + 1], *cs[REQ_MAX + 1];
+    size_t na, nc;
+    info_t *res;
 
     if (first) {
         *acc = *c;
@@ -782,23 +831,31 @@ static void alt_merge(info_t *acc, const info_t *c, int first)
             return;
         }
     }
-    /* Not exact any more: one set, every alternative's best set united. */
-    best = info_best(acc);
-    if (best) {
-        litset_t u = *best;
-        const litset_t *cb = info_best(c);
-        for (size_t i = 0; cb && i < cb->n; i++) {
-            if (req_add(&u, &cb->v[i]) != 0) {
-                cb = NULL;
-            }
-        }
-        info_any(acc);
-        if (cb) {
-            info_require(acc, &u);
-        }
+    /* Not exact any more. Any set of one side united with any set of the
+     * other holds for every match of either; the REQ_MAX best unions are
+     * kept. Uniting only each side's best set lost the conditions that
+     * matter: "9/10" or "nine out of ten" needs "/" or "out", but each
+     * side's best set alone was a long word of one side. */
+    if (!(res = info_new(rx))) {
         return;
     }
-    info_any(acc);
+    na = info_sets(acc, as);
+    nc = info_sets(c, cs);
+    info_any(res);
+    for (size_t i = 0; i < na; i++) {
+        for (size_t j = 0; j < nc; j++) {
+            litset_t u = *as[i];
+            size_t k = 0;
+            while (k < cs[j]->n && req_add(&u, &cs[j]->v[k]) == 0) {
+                k++;
+            }
+            if (k == cs[j]->n) {
+                info_require(res, &u);
+            }
+        }
+    }
+    *acc = *res;
+    kb_free(res);
 }
 
 static int parse_alt(rx_t *rx, info_t *out)
@@ -813,7 +870,7 @@ static int parse_alt(rx_t *rx, info_t *out)
         if (parse_concat(rx, c) != 0) {
             break;
         }
-        alt_merge(out, c, first);
+        alt_merge(rx, out, c, first);
         first = 0;
         if (rx->p < rx->end && *rx->p == '|') {
             rx->p++;
@@ -1121,20 +1178,43 @@ static int add_entry(kb_prefilter_t *pf, uint32_t pat, uint8_t bit, const lit_t 
     return 0;
 }
 
-/* Record the requirement sets of pattern @p pat from its info. A set with a
- * one-byte member ("a", a digit) is met by nearly every text and costs a
- * lookup at each such byte; when the pattern has other sets it is left
- * out (fewer conditions can only let the pattern run more often). */
+/* Is some member of @p s one byte that text is full of (a letter, white
+ * space, common punctuation)? Such a set is met by nearly every text and
+ * costs a lookup at each such byte. A digit or a '/' is rare enough to be
+ * a useful condition ("5" or "ten" for "5 out of 5", "/" for "9/10"). */
+static int set_common(const litset_t *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        unsigned char c = (unsigned char)s->v[i].b[0];
+        if (s->v[i].len == 1 && (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c <= ' ' || strchr(",.!?;:'\"-~()", c))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Record the requirement sets of pattern @p pat from its info. A common
+ * set (set_common()) is left out when the pattern has another set (fewer
+ * conditions can only let the pattern run more often); when all are
+ * common, the best one is kept. */
 static int add_reqs(kb_prefilter_t *pf, uint32_t pat, info_t *in)
 {
     uint8_t need = 0;
-    size_t w = 0;
+    size_t w = 0, best = 0;
 
     info_inexact(in);
     for (size_t i = 0; i < in->n_req; i++) {
-        if (set_score(&in->req[i]) >= 2000 || in->n_req == 1) {
+        if (set_score(&in->req[i]) > set_score(&in->req[best])) {
+            best = i;
+        }
+    }
+    for (size_t i = 0; i < in->n_req; i++) {
+        if (!set_common(&in->req[i])) {
             in->req[w++] = in->req[i];
         }
+    }
+    if (w == 0 && in->n_req > 0) {
+        in->req[w++] = in->req[best];
     }
     in->n_req = w;
     for (size_t i = 0; i < in->n_req; i++) {

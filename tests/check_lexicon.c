@@ -242,6 +242,12 @@ static const struct {
     {"(?:late|delayed){2}", "delayedlate", 1},
     {"(?:late|delayed){2}", "late", 0},
     {"(?:late|delayed){2}", "on time", 0},
+    /* alternatives: each set unites one set of each side ("/" or "out") */
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "9 / 10", 1},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "nine out of ten", 1},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "nine ran out of time", 0},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "9 out of 10", 0},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "and/or 9 or 10", 1},
 };
 
 START_TEST(t_prefilter)
@@ -256,7 +262,7 @@ START_TEST(t_prefilter)
     }
     ck_assert_int_eq(kb_prefilter_build(pf), 0);
     ck_assert_uint_eq(kb_prefilter_count(pf), n);
-    ck_assert_uint_eq(kb_prefilter_sets(pf, 0), 2); /* wait, hour|min; [0-9] is dropped */
+    ck_assert_uint_eq(kb_prefilter_sets(pf, 0), 3); /* wait, a digit, hour|min */
     ck_assert_uint_eq(kb_prefilter_sets(pf, 7), 0);
     ck_assert_uint_eq(kb_prefilter_sets(pf, 8), 0);
     ck_assert_uint_eq(kb_prefilter_sets(pf, 9), 0);
