@@ -60,17 +60,32 @@ typedef struct {
     int bad, oom;
 } rx_t;
 
-/* One literal of one pattern's set, keyed for the scan. */
+/* One literal of one pattern's set, keyed for the scan (while building). */
 typedef struct {
     uint32_t key; /* (key length << 24) | first 1..3 bytes, or KEY6 */
     uint32_t pat;
-    uint32_t skip; /* index past the last entry of this key, pat and bit */
     uint8_t bit;
     uint8_t len;
     char b[LIT_MAX];
 } entry_t;
 
-/* Where the entries of one key start and end in the sorted entry array. */
+/* One distinct literal of the scan and the sets it meets. Short words such
+ * as "the" or "in" are in the sets of dozens of patterns: the scan compares
+ * such a literal once and marks all of them. */
+typedef struct {
+    uint32_t key;
+    uint32_t t0, t1; /* its sets: targets t0 .. t1 - 1 */
+    uint8_t len;
+    char b[LIT_MAX];
+} plit_t;
+
+/* A set of a pattern that a literal meets. */
+typedef struct {
+    uint32_t pat;
+    uint8_t bit;
+} target_t;
+
+/* Where the literals of one key start and end in the literal array. */
 typedef struct {
     uint32_t key, lo, hi;
 } range_t;
@@ -87,6 +102,9 @@ struct kb_prefilter {
     firsts_t *first; /* per pattern */
     entry_t *ents;
     size_t n_ents, cap_ents;
+    plit_t *lits; /* distinct literals, by key (kb_prefilter_build()) */
+    size_t n_lits;
+    target_t *tgts;
     range_t *ranges; /* open addressing by key; key 0 = empty slot */
     size_t range_cap;
     uint8_t *start;     /* by first two bytes (b0 | b1 << 8): START_* bits */
@@ -1119,6 +1137,8 @@ void kb_prefilter_free(kb_prefilter_t *pf)
         kb_free(pf->need);
         kb_free(pf->first);
         kb_free(pf->ents);
+        kb_free(pf->lits);
+        kb_free(pf->tgts);
         kb_free(pf->ranges);
         kb_free(pf->start);
         kb_free(pf->cpf);
@@ -1262,14 +1282,21 @@ int kb_prefilter_add(kb_prefilter_t *pf, const char *re)
     return rc;
 }
 
-/* By key, then by pattern and set: the literals of one set under one key
- * are adjacent, so the scan can step over all of them once the set is met. */
+/* By key, then literal, then pattern and set: the entries of one literal
+ * are adjacent and become one plit_t. */
 static int cmp_entry(const void *a, const void *b)
 {
     const entry_t *x = a, *y = b;
+    int c;
 
     if (x->key != y->key) {
         return x->key < y->key ? -1 : 1;
+    }
+    if (x->len != y->len) {
+        return x->len < y->len ? -1 : 1;
+    }
+    if ((c = memcmp(x->b, y->b, x->len)) != 0) {
+        return c;
     }
     if (x->pat != y->pat) {
         return x->pat < y->pat ? -1 : 1;
@@ -1282,14 +1309,46 @@ static size_t range_home(uint32_t key, size_t cap)
     return (size_t)((key * 0x9E3779B1u) >> 7) & (cap - 1);
 }
 
-/* Index the sorted entries by key: text positions whose first bytes pass
- * the bitmap find their literals with one probe, not a binary search
+/* Collapse the sorted entries into distinct literals, each with the list
+ * of the sets it meets. */
+static int build_lits(kb_prefilter_t *pf)
+{
+    size_t nl = 0, nt = 0;
+
+    kb_free(pf->lits);
+    kb_free(pf->tgts);
+    pf->lits = kb_malloc((pf->n_ents ? pf->n_ents : 1) * sizeof(*pf->lits));
+    pf->tgts = kb_malloc((pf->n_ents ? pf->n_ents : 1) * sizeof(*pf->tgts));
+    if (!pf->lits || !pf->tgts) {
+        return -1;
+    }
+    for (size_t i = 0; i < pf->n_ents; i++) {
+        const entry_t *e = &pf->ents[i], *prev = i ? e - 1 : NULL;
+        if (!prev || prev->key != e->key || prev->len != e->len ||
+            memcmp(prev->b, e->b, e->len) != 0) {
+            plit_t *l = &pf->lits[nl++];
+            l->key = e->key;
+            l->len = e->len;
+            memcpy(l->b, e->b, e->len);
+            l->t0 = l->t1 = (uint32_t)nt;
+        } else if (prev->pat == e->pat && prev->bit == e->bit) {
+            continue; /* the same literal twice in one set */
+        }
+        pf->tgts[nt++] = (target_t){e->pat, e->bit};
+        pf->lits[nl - 1].t1 = (uint32_t)nt;
+    }
+    pf->n_lits = nl;
+    return 0;
+}
+
+/* Index the literals by key: text positions whose first bytes pass the
+ * bitmap find their literals with one probe, not a binary search
  * (frequent keys such as "the" or "a" hit at every other word). */
 static int build_ranges(kb_prefilter_t *pf)
 {
     size_t cap = 16;
 
-    while (cap < 2 * pf->n_ents) {
+    while (cap < 2 * pf->n_lits) {
         cap *= 2;
     }
     kb_free(pf->ranges);
@@ -1297,14 +1356,14 @@ static int build_ranges(kb_prefilter_t *pf)
         return -1;
     }
     pf->range_cap = cap;
-    for (size_t i = 0; i < pf->n_ents;) {
+    for (size_t i = 0; i < pf->n_lits;) {
         size_t j = i, h;
-        while (j < pf->n_ents && pf->ents[j].key == pf->ents[i].key) {
+        while (j < pf->n_lits && pf->lits[j].key == pf->lits[i].key) {
             j++;
         }
-        for (h = range_home(pf->ents[i].key, cap); pf->ranges[h].key; h = (h + 1) & (cap - 1)) {
+        for (h = range_home(pf->lits[i].key, cap); pf->ranges[h].key; h = (h + 1) & (cap - 1)) {
         }
-        pf->ranges[h] = (range_t){pf->ents[i].key, (uint32_t)i, (uint32_t)j};
+        pf->ranges[h] = (range_t){pf->lits[i].key, (uint32_t)i, (uint32_t)j};
         i = j;
     }
     return 0;
@@ -1352,10 +1411,6 @@ int kb_prefilter_build(kb_prefilter_t *pf)
     if (pf->n_ents) {
         qsort(pf->ents, pf->n_ents, sizeof(*pf->ents), cmp_entry);
     }
-    for (size_t i = pf->n_ents; i-- > 0;) {
-        const entry_t *e = &pf->ents[i], *next = i + 1 < pf->n_ents ? e + 1 : NULL;
-        pf->ents[i].skip = next && cmp_entry(e, next) == 0 ? next->skip : (uint32_t)(i + 1);
-    }
     kb_free(pf->start);
     if (!(pf->start = kb_calloc(65536, 1))) {
         return -1;
@@ -1377,7 +1432,7 @@ int kb_prefilter_build(kb_prefilter_t *pf)
             bm[slot >> 6] |= 1ull << (slot & 63);
         }
     }
-    return build_ranges(pf) != 0 || build_cpf(pf) != 0 ? -1 : 0;
+    return build_lits(pf) != 0 || build_ranges(pf) != 0 || build_cpf(pf) != 0 ? -1 : 0;
 }
 
 size_t kb_prefilter_count(const kb_prefilter_t *pf)
@@ -1423,7 +1478,7 @@ static inline uint32_t pair_at(const unsigned char *u)
 
 /* Does literal e occur at s (left bytes)? hashed: e is keyed by a hash
  * of six bytes, which says nothing for sure. */
-static inline int lit_at(const entry_t *e, const char *s, size_t left, int hashed)
+static inline int lit_at(const plit_t *e, const char *s, size_t left, int hashed)
 {
     if (hashed) {
         return e->len <= left && memcmp(e->b, s, e->len) == 0;
@@ -1447,14 +1502,11 @@ static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
         h = (h + 1) & (pf->range_cap - 1);
     }
     for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
-        const entry_t *e = &pf->ents[i];
-        /* A set that is met needs no look at its other literals under this
-         * key. */
-        if (!(run[e->pat] & e->bit) && lit_at(e, s, left, hashed)) {
-            run[e->pat] |= e->bit;
-        }
-        if (run[e->pat] & e->bit) {
-            i = e->skip - 1;
+        const plit_t *l = &pf->lits[i];
+        if (lit_at(l, s, left, hashed)) {
+            for (uint32_t t = l->t0; t < l->t1; t++) {
+                run[pf->tgts[t].pat] |= pf->tgts[t].bit;
+            }
         }
     }
 }
