@@ -165,12 +165,24 @@ static int contains(const lit_t *hay, const lit_t *needle)
     if (needle->len > hay->len) {
         return 0;
     }
+    if (needle->len == 0) {
+        return 1;
+    }
+    /* load-time analysis calls this for every pair of members: the first
+     * byte settles most of them without a memcmp() call */
     for (size_t i = 0; i + needle->len <= hay->len; i++) {
-        if (memcmp(hay->b + i, needle->b, needle->len) == 0) {
+        if (hay->b[i] == needle->b[0] && memcmp(hay->b + i, needle->b, needle->len) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+/* *dst = *src, but only the members in use (a litset_t is 1.6 KiB). */
+static void set_copy(litset_t *dst, const litset_t *src)
+{
+    dst->n = src->n;
+    memcpy(dst->v, src->v, src->n * sizeof(src->v[0]));
 }
 
 /* Add a member to a requirement set ("one of these occurs"). A member that
@@ -260,6 +272,18 @@ static long set_score(const litset_t *s)
 
 /* ---- node info ------------------------------------------------------------ */
 
+/* *dst = *src, but only the sets and members in use (an info_t is 14 KiB
+ * and the analysis copies one per alternative). */
+static void info_copy(info_t *dst, const info_t *src)
+{
+    dst->exact = src->exact;
+    set_copy(&dst->ex, &src->ex);
+    dst->n_req = src->n_req;
+    for (size_t i = 0; i < src->n_req; i++) {
+        set_copy(&dst->req[i], &src->req[i]);
+    }
+}
+
 static void info_empty(info_t *in)
 {
     in->exact = 1;
@@ -298,61 +322,93 @@ static void info_drop_implied(info_t *in, const litset_t *s)
 
     for (size_t i = 0; i < in->n_req; i++) {
         if (!set_implies(s, &in->req[i])) {
-            in->req[w++] = in->req[i];
+            set_copy(&in->req[w++], &in->req[i]);
         }
     }
     in->n_req = w;
 }
 
-/* Keep @p s as a requirement of @p in; the REQ_MAX best survive. A set
- * that a kept one implies adds nothing and is not kept, so the slots go to
- * independent conditions (alt_merge() offers many overlapping ones). */
-static void info_require(info_t *in, const litset_t *s)
+/* The least useful requirement of @p in (which has some); its score in
+ * *sc. */
+static size_t info_worst(const info_t *in, long *sc)
 {
-    long sc = set_score(s), worst_sc = 0;
     size_t worst = 0;
-    litset_t min;
+
+    *sc = set_score(&in->req[0]);
+    for (size_t i = 1; i < in->n_req; i++) {
+        long c = set_score(&in->req[i]);
+        if (c < *sc) {
+            worst = i;
+            *sc = c;
+        }
+    }
+    return worst;
+}
+
+/* Keep @p min (reduced: no member contains another) as a requirement of
+ * @p in; the REQ_MAX best survive. A set that a kept one implies adds
+ * nothing and is not kept, so the slots go to independent conditions
+ * (alt_merge() offers many overlapping ones). */
+static void info_keep(info_t *in, const litset_t *min)
+{
+    long sc = set_score(min), worst_sc;
+    size_t worst;
 
     if (sc == 0) {
         return;
     }
-    min.n = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (req_add(&min, &s->v[i]) != 0) {
-            return;
-        }
-    }
-    for (size_t i = 0; i < in->n_req; i++) {
-        if (set_implies(&in->req[i], &min)) {
-            return;
-        }
-    }
-    info_drop_implied(in, &min);
-    sc = set_score(&min);
-    if (in->n_req < REQ_MAX) {
-        in->req[in->n_req++] = min;
+    /* most of alt_merge()'s unions lose to all kept sets: say so before
+     * the pairwise implication tests */
+    if (in->n_req == REQ_MAX && (info_worst(in, &worst_sc), sc <= worst_sc)) {
         return;
     }
     for (size_t i = 0; i < in->n_req; i++) {
-        long c = set_score(&in->req[i]);
-        if (i == 0 || c < worst_sc) {
-            worst = i;
-            worst_sc = c;
+        if (set_implies(&in->req[i], min)) {
+            return;
         }
     }
+    info_drop_implied(in, min);
+    if (in->n_req < REQ_MAX) {
+        set_copy(&in->req[in->n_req++], min);
+        return;
+    }
+    worst = info_worst(in, &worst_sc);
     if (sc > worst_sc) {
-        in->req[worst] = min;
+        set_copy(&in->req[worst], min);
     }
 }
 
-/* The requirement sets of @p in: its exact set, if it says anything, and
- * its reqs. Returns how many (at most REQ_MAX + 1) were put in @p out. */
-static size_t info_sets(const info_t *in, const litset_t **out)
+/* @p s reduced into @p min; -1 when it does not fit. */
+static int set_reduce(const litset_t *s, litset_t *min)
+{
+    min->n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (req_add(min, &s->v[i]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Keep @p s as a requirement of @p in (see info_keep()). */
+static void info_require(info_t *in, const litset_t *s)
+{
+    litset_t min;
+
+    if (set_score(s) != 0 && set_reduce(s, &min) == 0) {
+        info_keep(in, &min);
+    }
+}
+
+/* The requirement sets of @p in, reduced: its exact set, if it says
+ * anything (reduced into @p ex), and its reqs. Returns how many (at most
+ * REQ_MAX + 1) were put in @p out. */
+static size_t info_sets(const info_t *in, const litset_t **out, litset_t *ex)
 {
     size_t n = 0;
 
-    if (in->exact && set_score(&in->ex) > 0) {
-        out[n++] = &in->ex;
+    if (in->exact && set_score(&in->ex) > 0 && set_reduce(&in->ex, ex) == 0) {
+        out[n++] = ex;
     }
     for (size_t i = 0; i < in->n_req; i++) {
         out[n++] = &in->req[i];
@@ -785,7 +841,7 @@ static int parse_concat(rx_t *rx, info_t *out)
     info_empty(c);
     out->exact = 0;
     out->n_req = 0;
-    out->ex = c->ex; /* the current exact run, starts as {""} */
+    set_copy(&out->ex, &c->ex); /* the current exact run, starts as {""} */
     while (!rx->bad && rx->p < rx->end && *rx->p != '|' && *rx->p != ')') {
         long min, max;
         parse_atom(rx, c);
@@ -799,13 +855,13 @@ static int parse_concat(rx_t *rx, info_t *out)
             break;
         }
         if (c->exact && set_cross(&out->ex, &c->ex, &tmp->ex) == 0) {
-            out->ex = tmp->ex;
+            set_copy(&out->ex, &tmp->ex);
             continue;
         }
         all_exact = 0;
         info_require(out, &out->ex);
         if (c->exact) {
-            out->ex = c->ex;
+            set_copy(&out->ex, &c->ex);
         } else {
             out->ex.n = 1;
             out->ex.v[0].len = 0;
@@ -829,11 +885,12 @@ static int parse_concat(rx_t *rx, info_t *out)
 static void alt_merge(rx_t *rx, info_t *acc, const info_t *c, int first)
 {
     const litset_t *as[REQ_MAX + 1], *cs[REQ_MAX + 1];
+    litset_t ea, ec; /* the sides' exact sets, reduced */
     size_t na, nc;
     info_t *res;
 
     if (first) {
-        *acc = *c;
+        info_copy(acc, c);
         return;
     }
     if (acc->exact && c->exact) {
@@ -857,22 +914,23 @@ static void alt_merge(rx_t *rx, info_t *acc, const info_t *c, int first)
     if (!(res = info_new(rx))) {
         return;
     }
-    na = info_sets(acc, as);
-    nc = info_sets(c, cs);
     info_any(res);
+    na = info_sets(acc, as, &ea);
+    nc = info_sets(c, cs, &ec);
     for (size_t i = 0; i < na; i++) {
         for (size_t j = 0; j < nc; j++) {
-            litset_t u = *as[i];
+            litset_t u;
             size_t k = 0;
+            set_copy(&u, as[i]);
             while (k < cs[j]->n && req_add(&u, &cs[j]->v[k]) == 0) {
                 k++;
             }
             if (k == cs[j]->n) {
-                info_require(res, &u);
+                info_keep(res, &u);
             }
         }
     }
-    *acc = *res;
+    info_copy(acc, res);
     kb_free(res);
 }
 
