@@ -59,6 +59,15 @@ typedef struct {
     uint32_t val;
 } edge_t;
 
+/* A word of up to WORD_MAX ASCII code points from the root, its bytes
+ * zero-padded in k, and the node and entry it reaches (node KB_LEX_NONE:
+ * an empty slot). */
+#define WORD_MAX 16
+typedef struct {
+    uint64_t k[2];
+    uint32_t node, ent;
+} word_slot_t;
+
 /* Where an entry of some kind was defined: file index and line. */
 typedef struct { uint16_t file; uint32_t line; } origin_t;
 
@@ -116,6 +125,8 @@ struct kb_lexicon {
     size_t n_nodes, nodes_cap;
     /* frozen (queries): depth-first node blocks, see BLK_NO_ENTRY */
     uint32_t *blk;
+    word_slot_t *words; /* whole ASCII words, see build_words() */
+    uint32_t words_mask;
     uint32_t *ascii2; /* node of two ASCII code points from the root, by
                          c0 << 7 | c1; see kb_lexicon_walk() */
     kb_lex_entry_t *entries;
@@ -454,6 +465,130 @@ static void fill_hashed(uint32_t *b, const edge_t *ed, size_t k, const uint32_t 
     }
 }
 
+/* ---- whole words ---------------------------------------------------------- */
+
+static inline uint32_t word_home(const uint64_t k[2])
+{
+    return (uint32_t)(mix64(k[0] ^ (k[1] * 0x9E3779B97F4A7C15ULL)) >> 32);
+}
+
+/* Does the walk of a word end at a node a caller can use: one with an
+ * entry, or one that a phrase continues from (a ' ' child)? */
+static int word_useful(const kb_lexicon_t *lx, uint32_t node)
+{
+    return lx->blk[node + 1] != BLK_NO_ENTRY || child(lx, node, ' ') != KB_LEX_NONE;
+}
+
+static void words_visit(kb_lexicon_t *lx, uint32_t node, uint64_t k[2], size_t depth,
+                        size_t *n);
+
+/* words_visit() of child @p c of the node k reaches, by code point @p cp. */
+static void words_child(kb_lexicon_t *lx, uint32_t cp, uint32_t c, uint64_t k[2],
+                        size_t depth, size_t *n)
+{
+    uint64_t save = k[depth >> 3];
+
+    if (cp == 0 || cp >= 128 || cp == ' ' || c == KB_LEX_NONE) {
+        return;
+    }
+    k[depth >> 3] |= (uint64_t)cp << (8 * (depth & 7));
+    if (word_useful(lx, c)) {
+        if (lx->words) {
+            uint32_t h = word_home(k) & lx->words_mask;
+            while (lx->words[h].node != KB_LEX_NONE) {
+                h = (h + 1) & lx->words_mask;
+            }
+            lx->words[h] = (word_slot_t){{k[0], k[1]}, c, lx->blk[c + 1]};
+        }
+        (*n)++;
+    }
+    words_visit(lx, c, k, depth + 1, n);
+    k[depth >> 3] = save;
+}
+
+/* Visit the useful nodes below @p node (reached by the depth bytes of
+ * k) through ASCII code points other than ' ', up to WORD_MAX deep:
+ * insert them when lx->words is set, else count them in *n. */
+static void words_visit(kb_lexicon_t *lx, uint32_t node, uint64_t k[2], size_t depth,
+                        size_t *n)
+{
+    const uint32_t *b = lx->blk + node, *lab = b + 2;
+
+    if (depth == WORD_MAX) {
+        return;
+    }
+    if (node == KB_LEX_ROOT) {
+        for (uint32_t cp = 1; cp < 128; cp++) {
+            words_child(lx, cp, root_child(lx, cp), k, depth, n);
+        }
+    } else if (b[0] & BLK_HASHED) {
+        for (uint32_t h = 0; h <= (b[0] & ~BLK_HASHED); h++) {
+            if (lab[2 * h] != NO_LABEL) {
+                words_child(lx, lab[2 * h], lab[2 * h + 1], k, depth, n);
+            }
+        }
+    } else {
+        for (uint32_t i = 0; i < b[0]; i++) {
+            words_child(lx, lab[i], lab[b[0] + i], k, depth, n);
+        }
+    }
+}
+
+/* The table of kb_lexicon_word(): every ASCII word whose walk reaches a
+ * useful node, by its bytes. An English word cost the tokenizer a walk of
+ * one dependent node lookup per letter, most of them cache misses in a
+ * trie of megabytes; the table costs one probe. */
+static int build_words(kb_lexicon_t *lx)
+{
+    uint64_t k[2] = {0, 0};
+    size_t n = 0, cap = 16;
+
+    words_visit(lx, KB_LEX_ROOT, k, 0, &n);
+    while (cap < 2 * n) {
+        cap *= 2;
+    }
+    if (cap > UINT32_MAX || !(lx->words = kb_malloc(cap * sizeof(*lx->words)))) {
+        return -1;
+    }
+    for (size_t i = 0; i < cap; i++) {
+        lx->words[i].node = KB_LEX_NONE;
+    }
+    lx->words_mask = (uint32_t)(cap - 1);
+    words_visit(lx, KB_LEX_ROOT, k, 0, &n);
+    return 0;
+}
+
+uint32_t kb_lexicon_word(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
+                         const kb_lex_entry_t **e)
+{
+    uint64_t k[2] = {0, 0};
+    uint32_t node, h;
+
+    if (n == 0 || n > WORD_MAX || !lx->words) {
+        goto walk;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (cp[i] >= 128 || cp[i] == ' ' || cp[i] == 0) {
+            goto walk;
+        }
+        k[i >> 3] |= (uint64_t)cp[i] << (8 * (i & 7));
+    }
+    for (h = word_home(k) & lx->words_mask; lx->words[h].node != KB_LEX_NONE;
+         h = (h + 1) & lx->words_mask) {
+        const word_slot_t *w = &lx->words[h];
+        if (w->k[0] == k[0] && w->k[1] == k[1]) {
+            *e = w->ent != BLK_NO_ENTRY ? &lx->entries[w->ent] : NULL;
+            return w->node;
+        }
+    }
+    *e = NULL;
+    return KB_LEX_NONE;
+walk:
+    node = kb_lexicon_walk(lx, KB_LEX_ROOT, cp, n);
+    *e = node != KB_LEX_NONE ? kb_lexicon_entry(lx, node) : NULL;
+    return node;
+}
+
 static int freeze_trie(kb_lexicon_t *lx)
 {
     size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t)), words, sp = 0;
@@ -531,7 +666,7 @@ static int freeze_trie(kb_lexicon_t *lx)
     lx->hcap = lx->hcount = 0;
     kb_free(lx->node_entry);
     lx->node_entry = NULL;
-    rc = build_ascii2(lx);
+    rc = build_ascii2(lx) != 0 || build_words(lx) != 0 ? -1 : 0;
 out:
     kb_free(all);
     kb_free(newid);
@@ -1526,6 +1661,7 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     kb_free(lx->node_entry);
     kb_free(lx->blk);
     kb_free(lx->ascii2);
+    kb_free(lx->words);
     kb_free(lx->entries);
     kb_free(lx->origin);
     for (size_t i = 0; i < lx->n_brands; i++) kb_free(lx->brands[i]);

@@ -114,8 +114,7 @@ static const kb_lex_entry_t *lookup_word(tok_ctx_t *x, size_t n0, size_t n1)
 
     /* Kept on the token: merge_phrases() continues from this node instead
      * of walking the word again. */
-    tok->node = walk(x->lx, nt->cp + n0, n1 - n0);
-    e = tok->node == KB_LEX_NONE ? NULL : kb_lexicon_entry(x->lx, tok->node);
+    tok->node = kb_lexicon_word(x->lx, nt->cp + n0, n1 - n0, &e);
     if (e || !(tok->flags & KB_TF_ELONG)) {
         return e;
     }

@@ -45,8 +45,9 @@ typedef struct kb_token {
     uint8_t flags;             /* KB_TF_* */
     uint32_t node;             /* word and number tokens: trie node reached
                                   by cp[n0, n1) (phrases are extended from
-                                  it), KB_LEX_NONE when no term starts so
-                                  or for other tokens */
+                                  it), KB_LEX_NONE when no term is or
+                                  starts so (kb_lexicon_word()) or for
+                                  other tokens */
 } kb_token_t;
 
 /** Token list of one message; transparent; reuse across messages. */
