@@ -73,13 +73,14 @@ typedef struct {
  * as "the" or "in" are in the sets of dozens of patterns: the scan compares
  * such a literal once and marks all of them. */
 typedef struct {
+    uint64_t w8, m8; /* its first 8 bytes (zero-padded) and their mask */
     uint32_t key;
     uint32_t t0, t1; /* its sets: targets t0 .. t1 - 1 */
     uint8_t len;
     char b[LIT_MAX];
 } plit_t;
 
-/* A set of a pattern that a literal meets. */
+/* The sets of a pattern that a literal meets. */
 typedef struct {
     uint32_t pat;
     uint8_t bit;
@@ -1388,9 +1389,16 @@ static int build_lits(kb_prefilter_t *pf)
             l->key = e->key;
             l->len = e->len;
             memcpy(l->b, e->b, e->len);
+            l->w8 = l->m8 = 0;
+            memcpy(&l->w8, e->b, e->len < 8 ? e->len : 8);
+            memset(&l->m8, 0xFF, e->len < 8 ? e->len : 8);
             l->t0 = l->t1 = (uint32_t)nt;
-        } else if (prev->pat == e->pat && prev->bit == e->bit) {
-            continue; /* the same literal twice in one set */
+        } else if (prev->pat == e->pat) {
+            /* another set of the same pattern: one target, the bits
+             * together (a literal is often in several sets of a pattern,
+             * "out" in four of "two out of five") */
+            pf->tgts[nt - 1].bit |= e->bit;
+            continue;
         }
         pf->tgts[nt++] = (target_t){e->pat, e->bit};
         pf->lits[nl - 1].t1 = (uint32_t)nt;
@@ -1538,6 +1546,16 @@ static inline uint32_t pair_at(const unsigned char *u)
  * of six bytes, which says nothing for sure. */
 static inline int lit_at(const plit_t *e, const char *s, size_t left, int hashed)
 {
+    /* Most texts have 8 bytes left: one masked compare settles a literal
+     * of up to 8 bytes, with no branch on its length to mispredict. */
+    if (left >= 8) {
+        uint64_t v;
+        memcpy(&v, s, sizeof(v));
+        if (((v ^ e->w8) & e->m8) != 0) {
+            return 0;
+        }
+        return e->len <= 8 || (e->len <= left && memcmp(e->b + 8, s + 8, e->len - 8u) == 0);
+    }
     if (hashed) {
         return e->len <= left && memcmp(e->b, s, e->len) == 0;
     }
