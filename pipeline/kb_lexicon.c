@@ -66,6 +66,8 @@ typedef struct {
 typedef struct {
     uint64_t k[2];
     uint32_t node, ent;
+    uint32_t sp; /* node's child by ' ', where phrases continue */
+    uint32_t pad;
 } word_slot_t;
 
 /* Where an entry of some kind was defined: file index and line. */
@@ -510,7 +512,7 @@ static void words_child(kb_lexicon_t *lx, uint32_t cp, uint32_t c, uint64_t k[2]
             while (lx->words[h].node != KB_LEX_NONE) {
                 h = (h + 1) & lx->words_mask;
             }
-            lx->words[h] = (word_slot_t){{k[0], k[1]}, c, lx->blk[c + 1]};
+            lx->words[h] = (word_slot_t){{k[0], k[1]}, c, lx->blk[c + 1], child(lx, c, ' '), 0};
         }
         (*n)++;
     }
@@ -571,7 +573,7 @@ static int build_words(kb_lexicon_t *lx)
 }
 
 uint32_t kb_lexicon_word(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
-                         const kb_lex_entry_t **e)
+                         const kb_lex_entry_t **e, uint32_t *sp)
 {
     uint64_t k[2] = {0, 0};
     uint32_t node, h;
@@ -590,15 +592,18 @@ uint32_t kb_lexicon_word(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
         const word_slot_t *w = &lx->words[h];
         if (w->k[0] == k[0] && w->k[1] == k[1]) {
             *e = w->ent != BLK_NO_ENTRY ? &lx->entries[w->ent] : NULL;
+            *sp = w->sp;
             entry_prefetch(*e);
             return w->node;
         }
     }
     *e = NULL;
+    *sp = KB_LEX_NONE;
     return KB_LEX_NONE;
 walk:
     node = kb_lexicon_walk(lx, KB_LEX_ROOT, cp, n);
     *e = node != KB_LEX_NONE ? kb_lexicon_entry(lx, node) : NULL;
+    *sp = node != KB_LEX_NONE ? child(lx, node, ' ') : KB_LEX_NONE;
     return node;
 }
 

@@ -48,6 +48,9 @@ typedef struct kb_token {
                                   it), KB_LEX_NONE when no term is or
                                   starts so (kb_lexicon_word()) or for
                                   other tokens */
+    uint32_t sp;               /* the child of node by ' ' (or KB_LEX_NONE),
+                                  from the word lookup; stale once phrases
+                                  are merged */
 } kb_token_t;
 
 /** Token list of one message; transparent; reuse across messages. */
