@@ -139,6 +139,8 @@ struct kb_lexicon {
     kb_lex_pattern_t *pats;
     pcre2_code **pat_re; /* one per pattern, JIT-compiled, same index */
     pcre2_code **pat_anch; /* its anchored twin or NULL, see pat_find() */
+    uint32_t **pat_sec;  /* per twin: second code points, see second_ok() */
+    size_t *pat_nsec;
     uint64_t (*pat_first)[FSLOT_WORDS]; /* per pattern: its first-cp slots */
     uint8_t *fslot;      /* BMP code point -> slot, 0: starts no twin */
     size_t n_fslots;
@@ -916,6 +918,8 @@ static int parse_tags(kb_lexicon_t *lx, const char *s, kb_lex_pattern_t *t)
 static int grow_anchored(kb_lexicon_t *lx)
 {
     pcre2_code **na = kb_realloc(lx->pat_anch, (lx->n_pats + 1) * sizeof(*na));
+    uint32_t **ns;
+    size_t *nn;
     uint64_t(*nf)[FSLOT_WORDS];
 
     if (!na) {
@@ -923,6 +927,16 @@ static int grow_anchored(kb_lexicon_t *lx)
     }
     lx->pat_anch = na;
     lx->pat_anch[lx->n_pats] = NULL;
+    if (!(ns = kb_realloc(lx->pat_sec, (lx->n_pats + 1) * sizeof(*ns)))) {
+        return -1;
+    }
+    lx->pat_sec = ns;
+    lx->pat_sec[lx->n_pats] = NULL;
+    if (!(nn = kb_realloc(lx->pat_nsec, (lx->n_pats + 1) * sizeof(*nn)))) {
+        return -1;
+    }
+    lx->pat_nsec = nn;
+    lx->pat_nsec[lx->n_pats] = 0;
     nf = kb_realloc(lx->pat_first, (lx->n_pats + 1) * sizeof(*nf));
     if (!nf) {
         return -1;
@@ -975,6 +989,12 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
         lx->pat_first[k][slot >> 6] |= 1ull << (slot & 63);
     }
     lx->pat_anch[k] = code;
+    /* a copy: the prefilter's arrays move while patterns are added */
+    if ((n = kb_prefilter_second(lx->pf, k, &cps)) > 0 &&
+        (lx->pat_sec[k] = kb_malloc(n * sizeof(uint32_t)))) {
+        memcpy(lx->pat_sec[k], cps, n * sizeof(uint32_t));
+        lx->pat_nsec[k] = n;
+    }
 }
 
 static int add_pattern(kb_lexicon_t *lx, const char *re, const char *tags)
@@ -1031,6 +1051,7 @@ typedef struct {
     /* where the text has a first code point of an anchored twin, and its
      * slot; found once per text, when a twin first needs them */
     uint32_t *cpos;
+    uint32_t *cnext; /* the code point after the candidate, NO_CP at the end */
     uint8_t *cslot;
     size_t n_cand, cand_cap;
     int cand_ready;
@@ -1038,6 +1059,7 @@ typedef struct {
 } pat_scan_t;
 
 #define NO_MATCH ((PCRE2_SIZE)-1)
+#define NO_CP UINT32_MAX
 
 void kb_lexicon_match_free(void *p)
 {
@@ -1050,6 +1072,7 @@ void kb_lexicon_match_free(void *p)
         kb_free(ps->start);
         kb_free(ps->end);
         kb_free(ps->cpos);
+        kb_free(ps->cnext);
         kb_free(ps->cslot);
         kb_free(ps);
     }
@@ -1096,6 +1119,10 @@ static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
             return -1;
         }
         ps->cpos = p;
+        if (!(p = kb_realloc(ps->cnext, n_cp * sizeof(*p)))) {
+            return -1;
+        }
+        ps->cnext = p;
         if (!(q = kb_realloc(ps->cslot, n_cp))) {
             return -1;
         }
@@ -1108,12 +1135,35 @@ static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
         uint32_t c = cp[k];
         if (c < 0x10000 && lx->fslot[c]) {
             ps->cpos[n] = cpu8[k];
+            ps->cnext[n] = k + 1 < n_cp ? cp[k + 1] : NO_CP;
             ps->cslot[n++] = lx->fslot[c];
         }
     }
     ps->n_cand = n;
     ps->cand_ready = 1;
     return 0;
+}
+
+/* May a non-empty match of twin k start at a candidate followed by code
+ * point @p next (NO_CP: none)? Its matches are two code points or more,
+ * so the second is one of kb_prefilter_second()'s or no match starts
+ * there: 一 opens numbers (一天没回复) but mostly 一直, 一般, 一点, and
+ * each candidate tried cost a JIT call. */
+static inline int second_ok(const kb_lexicon_t *lx, size_t k, uint32_t next)
+{
+    const uint32_t *s = lx->pat_sec[k];
+    size_t n = lx->pat_nsec[k];
+
+    if (n == 0) {
+        return 1; /* unknown, or a match may be one code point */
+    }
+    /* lower bound in the ascending list */
+    while (n > 1) {
+        size_t half = n / 2;
+        s = s[half] <= next ? s + half : s;
+        n -= half;
+    }
+    return *s == next;
 }
 
 /* Leftmost non-empty match of pattern k at or after off through its
@@ -1133,7 +1183,8 @@ static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
     for (size_t i = 0; i < ps->n_cand; i++) {
         uint8_t slot = ps->cslot[i];
         int rc;
-        if (ps->cpos[i] < off || !((lx->pat_first[k][slot >> 6] >> (slot & 63)) & 1)) {
+        if (ps->cpos[i] < off || !((lx->pat_first[k][slot >> 6] >> (slot & 63)) & 1) ||
+            !second_ok(lx, k, ps->cnext[i])) {
             continue;
         }
         /* pcre2_match() less its checks and dispatch: a few hundred
@@ -1690,6 +1741,9 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     for (size_t i = 0; i < lx->n_pats; i++) pcre2_code_free(lx->pat_re[i]);
     kb_free(lx->pat_re);
     for (size_t i = 0; lx->pat_anch && i < lx->n_pats; i++) pcre2_code_free(lx->pat_anch[i]);
+    for (size_t i = 0; lx->pat_sec && i < lx->n_pats; i++) kb_free(lx->pat_sec[i]);
+    kb_free(lx->pat_sec);
+    kb_free(lx->pat_nsec);
     kb_free(lx->pat_anch);
     kb_free(lx->pat_first);
     kb_free(lx->fslot);

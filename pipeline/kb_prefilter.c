@@ -95,6 +95,8 @@ typedef struct {
 typedef struct {
     size_t n;    /* 0: unknown (any position may start a match) */
     uint32_t cp[FIRST_MAX];
+    size_t n2;   /* second code points, ascending; 0: unknown */
+    uint32_t cp2[FIRST_MAX];
 } firsts_t;
 
 struct kb_prefilter {
@@ -961,43 +963,65 @@ static int parse_alt(rx_t *rx, info_t *out)
 
 /* ---- first code points ------------------------------------------------------ */
 
-/* What the reader knows of where a node's matches can start: the code points
- * its non-empty matches start with (any: too many or unknown) and whether it
- * can match the empty string, so that what follows it may start the match. */
+/* A set of up to FIRST_MAX code points; any: more, or unknown. */
 typedef struct {
     int any;
-    int nullable;
     size_t n;
     uint32_t cp[FIRST_MAX];
+} cpset_t;
+
+/* What the reader knows of where a node's matches can start: the code points
+ * its non-empty matches start with (f), whether it can match the empty
+ * string, so that what follows it may start the match, whether it can match
+ * exactly one code point (one), and the second code points of its matches
+ * of two or more (sec). A twin is tried only where the text's next code
+ * point is one of sec, unless a match may be one code point long. */
+typedef struct {
+    cpset_t f;
+    int nullable;
+    int one;
+    cpset_t sec;
 } first_t;
 
 static void first_none(first_t *f, int nullable)
 {
-    f->any = 0;
+    f->f.any = f->sec.any = 0;
+    f->f.n = f->sec.n = 0;
     f->nullable = nullable;
-    f->n = 0;
+    f->one = 0;
+}
+
+static void cps_add(cpset_t *s, uint32_t cp)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->cp[i] == cp) {
+            return;
+        }
+    }
+    if (s->n == FIRST_MAX) {
+        s->any = 1;
+        return;
+    }
+    s->cp[s->n++] = cp;
+}
+
+static void cps_union(cpset_t *acc, const cpset_t *s)
+{
+    acc->any |= s->any;
+    for (size_t i = 0; i < s->n && !acc->any; i++) {
+        cps_add(acc, s->cp[i]);
+    }
 }
 
 static void first_add(first_t *f, uint32_t cp)
 {
-    for (size_t i = 0; i < f->n; i++) {
-        if (f->cp[i] == cp) {
-            return;
-        }
-    }
-    if (f->n == FIRST_MAX) {
-        f->any = 1;
-        return;
-    }
-    f->cp[f->n++] = cp;
+    cps_add(&f->f, cp);
 }
 
-static void first_union(first_t *acc, const first_t *f)
+/* One code point from the class or escape just read: a match of length 1. */
+static void first_single(first_t *f)
 {
-    acc->any |= f->any;
-    for (size_t i = 0; i < f->n && !acc->any; i++) {
-        first_add(acc, f->cp[i]);
-    }
+    f->one = 1;
 }
 
 static void first_alt(rx_t *rx, first_t *out);
@@ -1008,8 +1032,9 @@ static void first_class(rx_t *rx, first_t *out)
     int first = 1;
 
     first_none(out, 0);
+    first_single(out);
     if (rx->p < rx->end && *rx->p == '^') {
-        out->any = 1; /* negated: nearly everything */
+        out->f.any = 1; /* negated: nearly everything */
         rx->p++;
     }
     while (!rx->bad && rx->p < rx->end && (first || *rx->p != ']')) {
@@ -1019,10 +1044,10 @@ static void first_class(rx_t *rx, first_t *out)
             return;
         }
         if (lo < 0 || hi - lo >= FIRST_MAX) {
-            out->any = 1;
+            out->f.any = 1;
             continue;
         }
-        for (long c = lo; c <= hi && !out->any; c++) {
+        for (long c = lo; c <= hi && !out->f.any; c++) {
             first_add(out, (uint32_t)c);
         }
     }
@@ -1045,11 +1070,13 @@ static void first_escape(rx_t *rx, first_t *out)
         break;
     case ESC_START: /* an anchored twin started at each candidate would
                        match \G anywhere */
-    case ESC_ANY:
-        out->any = 1;
+    case ESC_ANY: /* \R and \X can be two code points or more */
+        out->f.any = out->sec.any = 1;
+        first_single(out);
         break;
     case ESC_CHAR:
         first_add(out, (uint32_t)cp);
+        first_single(out);
         break;
     case ESC_BAD:
         break;
@@ -1087,7 +1114,8 @@ static void first_atom(rx_t *rx, first_t *out)
         return;
     case '.':
         first_none(out, 0);
-        out->any = 1;
+        out->f.any = 1;
+        first_single(out);
         return;
     case '^':
     case '$':
@@ -1103,8 +1131,39 @@ static void first_atom(rx_t *rx, first_t *out)
         rx->p--;
         first_none(out, 0);
         first_add(out, read_char(rx));
+        first_single(out);
         return;
     }
+}
+
+/* X{min,max} (max -1: unbounded) from X in @p c. Repeats can put one
+ * copy's first code point second. */
+static void first_quant(first_t *c, long min, long max)
+{
+    if (min == 0) {
+        c->nullable = 1;
+    }
+    if ((max < 0 || max >= 2) && c->one) {
+        cps_union(&c->sec, &c->f);
+    }
+}
+
+/* @p out (a concatenation so far) followed by @p c. A match of both is a
+ * match a of out then b of c: its second code point is a's when a has two,
+ * b's first when a has one, b's second when a is empty. */
+static void first_then(first_t *out, const first_t *c)
+{
+    int one = (out->one && c->nullable) || (out->nullable && c->one);
+
+    if (out->one) {
+        cps_union(&out->sec, &c->f);
+    }
+    if (out->nullable) {
+        cps_union(&out->sec, &c->sec);
+        cps_union(&out->f, &c->f);
+        out->nullable = c->nullable;
+    }
+    out->one = one;
 }
 
 /* A concatenation starts where its first atom that cannot be empty does, or
@@ -1124,16 +1183,13 @@ static void first_concat(rx_t *rx, first_t *out)
         if (rx->bad || rx->oom) {
             break;
         }
-        if (parse_quant(rx, &min, &max) && min == 0) {
-            c->nullable = 1;
+        if (parse_quant(rx, &min, &max)) {
+            first_quant(c, min, max);
         }
         if (rx->bad) {
             break;
         }
-        if (out->nullable) {
-            first_union(out, c);
-            out->nullable = c->nullable;
-        }
+        first_then(out, c);
     }
     kb_free(c);
 }
@@ -1152,8 +1208,10 @@ static void first_alt(rx_t *rx, first_t *out)
         if (rx->bad || rx->oom) {
             break;
         }
-        first_union(out, c);
+        cps_union(&out->f, &c->f);
+        cps_union(&out->sec, &c->sec);
         out->nullable |= c->nullable;
+        out->one |= c->one;
         if (rx->p < rx->end && *rx->p == '|') {
             rx->p++;
             continue;
@@ -1163,6 +1221,13 @@ static void first_alt(rx_t *rx, first_t *out)
     kb_free(c);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 /* Fill @p fs for the pattern @p re; unknown (n = 0) unless the whole pattern
  * was read. Returns -1 when out of memory. */
 static int first_of(const char *re, firsts_t *fs)
@@ -1170,14 +1235,19 @@ static int first_of(const char *re, firsts_t *fs)
     rx_t rx = {re, re + strlen(re), 0, 0};
     first_t *f = kb_malloc(sizeof(*f));
 
-    fs->n = 0;
+    fs->n = fs->n2 = 0;
     if (!f) {
         return -1;
     }
     first_alt(&rx, f);
-    if (!rx.bad && !rx.oom && rx.p == rx.end && !f->any) {
-        fs->n = f->n;
-        memcpy(fs->cp, f->cp, f->n * sizeof(uint32_t));
+    if (!rx.bad && !rx.oom && rx.p == rx.end && !f->f.any) {
+        fs->n = f->f.n;
+        memcpy(fs->cp, f->f.cp, f->f.n * sizeof(uint32_t));
+    }
+    if (!rx.bad && !rx.oom && rx.p == rx.end && !f->sec.any && !f->one && f->sec.n > 0) {
+        fs->n2 = f->sec.n;
+        memcpy(fs->cp2, f->sec.cp, f->sec.n * sizeof(uint32_t));
+        qsort(fs->cp2, fs->n2, sizeof(uint32_t), cmp_u32);
     }
     kb_free(f);
     return rx.oom ? -1 : 0;
@@ -1513,6 +1583,15 @@ size_t kb_prefilter_first(const kb_prefilter_t *pf, size_t k, const uint32_t **c
     }
     *cps = pf->first[k].cp;
     return pf->first[k].n;
+}
+
+size_t kb_prefilter_second(const kb_prefilter_t *pf, size_t k, const uint32_t **cps)
+{
+    if (k >= pf->n_pats) {
+        return 0;
+    }
+    *cps = pf->first[k].cp2;
+    return pf->first[k].n2;
 }
 
 size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
