@@ -59,6 +59,17 @@ typedef struct {
     uint32_t val;
 } edge_t;
 
+/* A word of up to WORD_MAX ASCII code points from the root, its bytes
+ * zero-padded in k, and the node and entry it reaches (node KB_LEX_NONE:
+ * an empty slot). */
+#define WORD_MAX 16
+typedef struct {
+    uint64_t k[2];
+    uint32_t node, ent;
+    uint32_t sp; /* node's child by ' ', where phrases continue */
+    uint32_t pad;
+} word_slot_t;
+
 /* Where an entry of some kind was defined: file index and line. */
 typedef struct { uint16_t file; uint32_t line; } origin_t;
 
@@ -116,6 +127,8 @@ struct kb_lexicon {
     size_t n_nodes, nodes_cap;
     /* frozen (queries): depth-first node blocks, see BLK_NO_ENTRY */
     uint32_t *blk;
+    word_slot_t *words; /* whole ASCII words, see build_words() */
+    uint32_t words_mask;
     uint32_t *ascii2; /* node of two ASCII code points from the root, by
                          c0 << 7 | c1; see kb_lexicon_walk() */
     kb_lex_entry_t *entries;
@@ -126,6 +139,8 @@ struct kb_lexicon {
     kb_lex_pattern_t *pats;
     pcre2_code **pat_re; /* one per pattern, JIT-compiled, same index */
     pcre2_code **pat_anch; /* its anchored twin or NULL, see pat_find() */
+    uint32_t **pat_sec;  /* per twin: second code points, see second_ok() */
+    size_t *pat_nsec;
     uint64_t (*pat_first)[FSLOT_WORDS]; /* per pattern: its first-cp slots */
     uint8_t *fslot;      /* BMP code point -> slot, 0: starts no twin */
     size_t n_fslots;
@@ -297,6 +312,17 @@ const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node)
     return e != BLK_NO_ENTRY ? &lx->entries[e] : NULL;
 }
 
+/* The scorer reads every token's entry after the tokenizer is done with
+ * the whole text; fetched then, each was a cache miss (the entries are
+ * megabytes), on the scorer's first pass over the tokens. Asking for it
+ * now overlaps the miss with the rest of the tokenizing. */
+static inline void entry_prefetch(const kb_lex_entry_t *e)
+{
+    if (e) {
+        __builtin_prefetch(e);
+    }
+}
+
 size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
                           const kb_lex_entry_t **e)
 {
@@ -315,6 +341,7 @@ size_t kb_lexicon_longest(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
         node = child(lx, node, cp[i]);
     }
     *e = be != BLK_NO_ENTRY ? &lx->entries[be] : NULL;
+    entry_prefetch(*e);
     return best;
 }
 
@@ -454,6 +481,134 @@ static void fill_hashed(uint32_t *b, const edge_t *ed, size_t k, const uint32_t 
     }
 }
 
+/* ---- whole words ---------------------------------------------------------- */
+
+static inline uint32_t word_home(const uint64_t k[2])
+{
+    return (uint32_t)(mix64(k[0] ^ (k[1] * 0x9E3779B97F4A7C15ULL)) >> 32);
+}
+
+/* Does the walk of a word end at a node a caller can use: one with an
+ * entry, or one that a phrase continues from (a ' ' child)? */
+static int word_useful(const kb_lexicon_t *lx, uint32_t node)
+{
+    return lx->blk[node + 1] != BLK_NO_ENTRY || child(lx, node, ' ') != KB_LEX_NONE;
+}
+
+static void words_visit(kb_lexicon_t *lx, uint32_t node, uint64_t k[2], size_t depth,
+                        size_t *n);
+
+/* words_visit() of child @p c of the node k reaches, by code point @p cp. */
+static void words_child(kb_lexicon_t *lx, uint32_t cp, uint32_t c, uint64_t k[2],
+                        size_t depth, size_t *n)
+{
+    uint64_t save = k[depth >> 3];
+
+    if (cp == 0 || cp >= 128 || cp == ' ' || c == KB_LEX_NONE) {
+        return;
+    }
+    k[depth >> 3] |= (uint64_t)cp << (8 * (depth & 7));
+    if (word_useful(lx, c)) {
+        if (lx->words) {
+            uint32_t h = word_home(k) & lx->words_mask;
+            while (lx->words[h].node != KB_LEX_NONE) {
+                h = (h + 1) & lx->words_mask;
+            }
+            lx->words[h] = (word_slot_t){{k[0], k[1]}, c, lx->blk[c + 1], child(lx, c, ' '), 0};
+        }
+        (*n)++;
+    }
+    words_visit(lx, c, k, depth + 1, n);
+    k[depth >> 3] = save;
+}
+
+/* Visit the useful nodes below @p node (reached by the depth bytes of
+ * k) through ASCII code points other than ' ', up to WORD_MAX deep:
+ * insert them when lx->words is set, else count them in *n. */
+static void words_visit(kb_lexicon_t *lx, uint32_t node, uint64_t k[2], size_t depth,
+                        size_t *n)
+{
+    const uint32_t *b = lx->blk + node, *lab = b + 2;
+
+    if (depth == WORD_MAX) {
+        return;
+    }
+    if (node == KB_LEX_ROOT) {
+        for (uint32_t cp = 1; cp < 128; cp++) {
+            words_child(lx, cp, root_child(lx, cp), k, depth, n);
+        }
+    } else if (b[0] & BLK_HASHED) {
+        for (uint32_t h = 0; h <= (b[0] & ~BLK_HASHED); h++) {
+            if (lab[2 * h] != NO_LABEL) {
+                words_child(lx, lab[2 * h], lab[2 * h + 1], k, depth, n);
+            }
+        }
+    } else {
+        for (uint32_t i = 0; i < b[0]; i++) {
+            words_child(lx, lab[i], lab[b[0] + i], k, depth, n);
+        }
+    }
+}
+
+/* The table of kb_lexicon_word(): every ASCII word whose walk reaches a
+ * useful node, by its bytes. An English word cost the tokenizer a walk of
+ * one dependent node lookup per letter, most of them cache misses in a
+ * trie of megabytes; the table costs one probe. */
+static int build_words(kb_lexicon_t *lx)
+{
+    uint64_t k[2] = {0, 0};
+    size_t n = 0, cap = 16;
+
+    words_visit(lx, KB_LEX_ROOT, k, 0, &n);
+    while (cap < 2 * n) {
+        cap *= 2;
+    }
+    if (cap > UINT32_MAX || !(lx->words = kb_malloc(cap * sizeof(*lx->words)))) {
+        return -1;
+    }
+    for (size_t i = 0; i < cap; i++) {
+        lx->words[i].node = KB_LEX_NONE;
+    }
+    lx->words_mask = (uint32_t)(cap - 1);
+    words_visit(lx, KB_LEX_ROOT, k, 0, &n);
+    return 0;
+}
+
+uint32_t kb_lexicon_word(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
+                         const kb_lex_entry_t **e, uint32_t *sp)
+{
+    uint64_t k[2] = {0, 0};
+    uint32_t node, h;
+
+    if (n == 0 || n > WORD_MAX || !lx->words) {
+        goto walk;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (cp[i] >= 128 || cp[i] == ' ' || cp[i] == 0) {
+            goto walk;
+        }
+        k[i >> 3] |= (uint64_t)cp[i] << (8 * (i & 7));
+    }
+    for (h = word_home(k) & lx->words_mask; lx->words[h].node != KB_LEX_NONE;
+         h = (h + 1) & lx->words_mask) {
+        const word_slot_t *w = &lx->words[h];
+        if (w->k[0] == k[0] && w->k[1] == k[1]) {
+            *e = w->ent != BLK_NO_ENTRY ? &lx->entries[w->ent] : NULL;
+            *sp = w->sp;
+            entry_prefetch(*e);
+            return w->node;
+        }
+    }
+    *e = NULL;
+    *sp = KB_LEX_NONE;
+    return KB_LEX_NONE;
+walk:
+    node = kb_lexicon_walk(lx, KB_LEX_ROOT, cp, n);
+    *e = node != KB_LEX_NONE ? kb_lexicon_entry(lx, node) : NULL;
+    *sp = node != KB_LEX_NONE ? child(lx, node, ' ') : KB_LEX_NONE;
+    return node;
+}
+
 static int freeze_trie(kb_lexicon_t *lx)
 {
     size_t n = lx->n_nodes, *start = kb_calloc(n + 2, sizeof(size_t)), words, sp = 0;
@@ -531,7 +686,7 @@ static int freeze_trie(kb_lexicon_t *lx)
     lx->hcap = lx->hcount = 0;
     kb_free(lx->node_entry);
     lx->node_entry = NULL;
-    rc = build_ascii2(lx);
+    rc = build_ascii2(lx) != 0 || build_words(lx) != 0 ? -1 : 0;
 out:
     kb_free(all);
     kb_free(newid);
@@ -763,6 +918,8 @@ static int parse_tags(kb_lexicon_t *lx, const char *s, kb_lex_pattern_t *t)
 static int grow_anchored(kb_lexicon_t *lx)
 {
     pcre2_code **na = kb_realloc(lx->pat_anch, (lx->n_pats + 1) * sizeof(*na));
+    uint32_t **ns;
+    size_t *nn;
     uint64_t(*nf)[FSLOT_WORDS];
 
     if (!na) {
@@ -770,6 +927,16 @@ static int grow_anchored(kb_lexicon_t *lx)
     }
     lx->pat_anch = na;
     lx->pat_anch[lx->n_pats] = NULL;
+    if (!(ns = kb_realloc(lx->pat_sec, (lx->n_pats + 1) * sizeof(*ns)))) {
+        return -1;
+    }
+    lx->pat_sec = ns;
+    lx->pat_sec[lx->n_pats] = NULL;
+    if (!(nn = kb_realloc(lx->pat_nsec, (lx->n_pats + 1) * sizeof(*nn)))) {
+        return -1;
+    }
+    lx->pat_nsec = nn;
+    lx->pat_nsec[lx->n_pats] = 0;
     nf = kb_realloc(lx->pat_first, (lx->n_pats + 1) * sizeof(*nf));
     if (!nf) {
         return -1;
@@ -822,6 +989,12 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
         lx->pat_first[k][slot >> 6] |= 1ull << (slot & 63);
     }
     lx->pat_anch[k] = code;
+    /* a copy: the prefilter's arrays move while patterns are added */
+    if ((n = kb_prefilter_second(lx->pf, k, &cps)) > 0 &&
+        (lx->pat_sec[k] = kb_malloc(n * sizeof(uint32_t)))) {
+        memcpy(lx->pat_sec[k], cps, n * sizeof(uint32_t));
+        lx->pat_nsec[k] = n;
+    }
 }
 
 static int add_pattern(kb_lexicon_t *lx, const char *re, const char *tags)
@@ -878,6 +1051,7 @@ typedef struct {
     /* where the text has a first code point of an anchored twin, and its
      * slot; found once per text, when a twin first needs them */
     uint32_t *cpos;
+    uint32_t *cnext; /* the code point after the candidate, NO_CP at the end */
     uint8_t *cslot;
     size_t n_cand, cand_cap;
     int cand_ready;
@@ -885,6 +1059,7 @@ typedef struct {
 } pat_scan_t;
 
 #define NO_MATCH ((PCRE2_SIZE)-1)
+#define NO_CP UINT32_MAX
 
 void kb_lexicon_match_free(void *p)
 {
@@ -897,6 +1072,7 @@ void kb_lexicon_match_free(void *p)
         kb_free(ps->start);
         kb_free(ps->end);
         kb_free(ps->cpos);
+        kb_free(ps->cnext);
         kb_free(ps->cslot);
         kb_free(ps);
     }
@@ -943,6 +1119,10 @@ static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
             return -1;
         }
         ps->cpos = p;
+        if (!(p = kb_realloc(ps->cnext, n_cp * sizeof(*p)))) {
+            return -1;
+        }
+        ps->cnext = p;
         if (!(q = kb_realloc(ps->cslot, n_cp))) {
             return -1;
         }
@@ -955,12 +1135,35 @@ static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
         uint32_t c = cp[k];
         if (c < 0x10000 && lx->fslot[c]) {
             ps->cpos[n] = cpu8[k];
+            ps->cnext[n] = k + 1 < n_cp ? cp[k + 1] : NO_CP;
             ps->cslot[n++] = lx->fslot[c];
         }
     }
     ps->n_cand = n;
     ps->cand_ready = 1;
     return 0;
+}
+
+/* May a non-empty match of twin k start at a candidate followed by code
+ * point @p next (NO_CP: none)? Its matches are two code points or more,
+ * so the second is one of kb_prefilter_second()'s or no match starts
+ * there: 一 opens numbers (一天没回复) but mostly 一直, 一般, 一点, and
+ * each candidate tried cost a JIT call. */
+static inline int second_ok(const kb_lexicon_t *lx, size_t k, uint32_t next)
+{
+    const uint32_t *s = lx->pat_sec[k];
+    size_t n = lx->pat_nsec[k];
+
+    if (n == 0) {
+        return 1; /* unknown, or a match may be one code point */
+    }
+    /* lower bound in the ascending list */
+    while (n > 1) {
+        size_t half = n / 2;
+        s = s[half] <= next ? s + half : s;
+        n -= half;
+    }
+    return *s == next;
 }
 
 /* Leftmost non-empty match of pattern k at or after off through its
@@ -980,7 +1183,8 @@ static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
     for (size_t i = 0; i < ps->n_cand; i++) {
         uint8_t slot = ps->cslot[i];
         int rc;
-        if (ps->cpos[i] < off || !((lx->pat_first[k][slot >> 6] >> (slot & 63)) & 1)) {
+        if (ps->cpos[i] < off || !((lx->pat_first[k][slot >> 6] >> (slot & 63)) & 1) ||
+            !second_ok(lx, k, ps->cnext[i])) {
             continue;
         }
         /* pcre2_match() less its checks and dispatch: a few hundred
@@ -1526,6 +1730,7 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     kb_free(lx->node_entry);
     kb_free(lx->blk);
     kb_free(lx->ascii2);
+    kb_free(lx->words);
     kb_free(lx->entries);
     kb_free(lx->origin);
     for (size_t i = 0; i < lx->n_brands; i++) kb_free(lx->brands[i]);
@@ -1536,6 +1741,9 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     for (size_t i = 0; i < lx->n_pats; i++) pcre2_code_free(lx->pat_re[i]);
     kb_free(lx->pat_re);
     for (size_t i = 0; lx->pat_anch && i < lx->n_pats; i++) pcre2_code_free(lx->pat_anch[i]);
+    for (size_t i = 0; lx->pat_sec && i < lx->n_pats; i++) kb_free(lx->pat_sec[i]);
+    kb_free(lx->pat_sec);
+    kb_free(lx->pat_nsec);
     kb_free(lx->pat_anch);
     kb_free(lx->pat_first);
     kb_free(lx->fslot);

@@ -98,6 +98,14 @@ uint32_t kb_lexicon_step(const kb_lexicon_t *lx, uint32_t node, uint32_t cp);
  *  the node reached from @p node, or KB_LEX_NONE as soon as a step fails. */
 uint32_t kb_lexicon_walk(const kb_lexicon_t *lx, uint32_t node, const uint32_t *cp,
                          size_t n);
+/** A word's kb_lexicon_walk() from the root, its entry (in @p e) and the
+ *  node's child by ' ' (in @p sp, where phrases continue; KB_LEX_NONE when
+ *  none), in one hash probe for a word of ASCII code points: cp[0, n)
+ *  (borrowed) is one word, no ' ' in it. Differs from the walk only where
+ *  the walk reaches a node with no entry that no phrase continues from:
+ *  that is KB_LEX_NONE here, of no use to a caller either way. */
+uint32_t kb_lexicon_word(const kb_lexicon_t *lx, const uint32_t *cp, size_t n,
+                         const kb_lex_entry_t **e, uint32_t *sp);
 /** The entry ending at @p node, or NULL. */
 const kb_lex_entry_t *kb_lexicon_entry(const kb_lexicon_t *lx, uint32_t node);
 /** Longest term that is a prefix of cp[0, n); returns its length in code

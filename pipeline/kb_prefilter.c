@@ -31,7 +31,7 @@
 
 #define LIT_MAX 32 /* longer literals are cut: a prefix is still required */
 #define SET_MAX 48 /* more members than this and a set says too little */
-#define REQ_MAX 3  /* sets kept per node (and per pattern) */
+#define REQ_MAX 8  /* sets kept per node (and per pattern): bits of need */
 #define CLASS_MAX 16
 #define REPEAT_MAX 4
 #define FIRST_MAX 64 /* first code points kept per pattern */
@@ -60,17 +60,33 @@ typedef struct {
     int bad, oom;
 } rx_t;
 
-/* One literal of one pattern's set, keyed for the scan. */
+/* One literal of one pattern's set, keyed for the scan (while building). */
 typedef struct {
     uint32_t key; /* (key length << 24) | first 1..3 bytes, or KEY6 */
     uint32_t pat;
-    uint32_t skip; /* index past the last entry of this key, pat and bit */
     uint8_t bit;
     uint8_t len;
     char b[LIT_MAX];
 } entry_t;
 
-/* Where the entries of one key start and end in the sorted entry array. */
+/* One distinct literal of the scan and the sets it meets. Short words such
+ * as "the" or "in" are in the sets of dozens of patterns: the scan compares
+ * such a literal once and marks all of them. */
+typedef struct {
+    uint64_t w8, m8; /* its first 8 bytes (zero-padded) and their mask */
+    uint32_t key;
+    uint32_t t0, t1; /* its sets: targets t0 .. t1 - 1 */
+    uint8_t len;
+    char b[LIT_MAX];
+} plit_t;
+
+/* The sets of a pattern that a literal meets. */
+typedef struct {
+    uint32_t pat;
+    uint8_t bit;
+} target_t;
+
+/* Where the literals of one key start and end in the literal array. */
 typedef struct {
     uint32_t key, lo, hi;
 } range_t;
@@ -79,6 +95,8 @@ typedef struct {
 typedef struct {
     size_t n;    /* 0: unknown (any position may start a match) */
     uint32_t cp[FIRST_MAX];
+    size_t n2;   /* second code points, ascending; 0: unknown */
+    uint32_t cp2[FIRST_MAX];
 } firsts_t;
 
 struct kb_prefilter {
@@ -87,6 +105,9 @@ struct kb_prefilter {
     firsts_t *first; /* per pattern */
     entry_t *ents;
     size_t n_ents, cap_ents;
+    plit_t *lits; /* distinct literals, by key (kb_prefilter_build()) */
+    size_t n_lits;
+    target_t *tgts;
     range_t *ranges; /* open addressing by key; key 0 = empty slot */
     size_t range_cap;
     uint8_t *start;     /* by first two bytes (b0 | b1 << 8): START_* bits */
@@ -147,12 +168,24 @@ static int contains(const lit_t *hay, const lit_t *needle)
     if (needle->len > hay->len) {
         return 0;
     }
+    if (needle->len == 0) {
+        return 1;
+    }
+    /* load-time analysis calls this for every pair of members: the first
+     * byte settles most of them without a memcmp() call */
     for (size_t i = 0; i + needle->len <= hay->len; i++) {
-        if (memcmp(hay->b + i, needle->b, needle->len) == 0) {
+        if (hay->b[i] == needle->b[0] && memcmp(hay->b + i, needle->b, needle->len) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+/* *dst = *src, but only the members in use (a litset_t is 1.6 KiB). */
+static void set_copy(litset_t *dst, const litset_t *src)
+{
+    dst->n = src->n;
+    memcpy(dst->v, src->v, src->n * sizeof(src->v[0]));
 }
 
 /* Add a member to a requirement set ("one of these occurs"). A member that
@@ -207,25 +240,52 @@ static int set_cross(const litset_t *a, const litset_t *b, litset_t *out)
     return 0;
 }
 
-/* How much a requirement set narrows things down: its shortest member's
- * length (short literals occur everywhere), then fewer members. 0: useless,
+/* How rare a literal is, in half bytes: its length, less half a byte when
+ * it is all letters (short words such as "of" and "out" are in most
+ * English texts), plus one and a half when it has other bytes (a digit or
+ * a '/' is in few). */
+static size_t lit_weight(const lit_t *l)
+{
+    for (size_t i = 0; i < l->len; i++) {
+        unsigned char c = (unsigned char)(l->b[i] | 0x20);
+        if (c < 'a' || c > 'z') {
+            return 2u * l->len + 3;
+        }
+    }
+    return 2u * l->len - 1;
+}
+
+/* How much a requirement set narrows things down: its rarest member's
+ * weight (short literals occur everywhere), then fewer members. 0: useless,
  * a set with the empty string is always met. */
 static long set_score(const litset_t *s)
 {
-    size_t min = LIT_MAX;
+    size_t min = 2 * LIT_MAX;
 
     if (s->n == 0 || set_has_empty(s)) {
         return 0;
     }
     for (size_t i = 0; i < s->n; i++) {
-        if (s->v[i].len < min) {
-            min = s->v[i].len;
+        if (lit_weight(&s->v[i]) < min) {
+            min = lit_weight(&s->v[i]);
         }
     }
-    return (long)min * 1000 - (long)s->n;
+    return (long)min * 500 - (long)s->n;
 }
 
 /* ---- node info ------------------------------------------------------------ */
+
+/* *dst = *src, but only the sets and members in use (an info_t is 14 KiB
+ * and the analysis copies one per alternative). */
+static void info_copy(info_t *dst, const info_t *src)
+{
+    dst->exact = src->exact;
+    set_copy(&dst->ex, &src->ex);
+    dst->n_req = src->n_req;
+    for (size_t i = 0; i < src->n_req; i++) {
+        set_copy(&dst->req[i], &src->req[i]);
+    }
+}
 
 static void info_empty(info_t *in)
 {
@@ -242,57 +302,121 @@ static void info_any(info_t *in)
     in->n_req = 0;
 }
 
-/* Keep @p s as a requirement of @p in; the REQ_MAX best survive. */
-static void info_require(info_t *in, const litset_t *s)
+/* Does requirement @p x imply requirement @p y? It does when each member
+ * of x contains a member of y: a text with some x then has some y. */
+static int set_implies(const litset_t *x, const litset_t *y)
 {
-    long sc = set_score(s), worst_sc = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        size_t j = 0;
+        while (j < y->n && !contains(&x->v[i], &y->v[j])) {
+            j++;
+        }
+        if (j == y->n) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Drop the requirements of @p in that @p s implies (s replaces them). */
+static void info_drop_implied(info_t *in, const litset_t *s)
+{
+    size_t w = 0;
+
+    for (size_t i = 0; i < in->n_req; i++) {
+        if (!set_implies(s, &in->req[i])) {
+            set_copy(&in->req[w++], &in->req[i]);
+        }
+    }
+    in->n_req = w;
+}
+
+/* The least useful requirement of @p in (which has some); its score in
+ * *sc. */
+static size_t info_worst(const info_t *in, long *sc)
+{
     size_t worst = 0;
-    litset_t min;
+
+    *sc = set_score(&in->req[0]);
+    for (size_t i = 1; i < in->n_req; i++) {
+        long c = set_score(&in->req[i]);
+        if (c < *sc) {
+            worst = i;
+            *sc = c;
+        }
+    }
+    return worst;
+}
+
+/* Keep @p min (reduced: no member contains another) as a requirement of
+ * @p in; the REQ_MAX best survive. A set that a kept one implies adds
+ * nothing and is not kept, so the slots go to independent conditions
+ * (alt_merge() offers many overlapping ones). */
+static void info_keep(info_t *in, const litset_t *min)
+{
+    long sc = set_score(min), worst_sc;
+    size_t worst;
 
     if (sc == 0) {
         return;
     }
-    min.n = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (req_add(&min, &s->v[i]) != 0) {
-            return;
-        }
-    }
-    sc = set_score(&min);
-    if (in->n_req < REQ_MAX) {
-        in->req[in->n_req++] = min;
+    /* most of alt_merge()'s unions lose to all kept sets: say so before
+     * the pairwise implication tests */
+    if (in->n_req == REQ_MAX && (info_worst(in, &worst_sc), sc <= worst_sc)) {
         return;
     }
     for (size_t i = 0; i < in->n_req; i++) {
-        long c = set_score(&in->req[i]);
-        if (i == 0 || c < worst_sc) {
-            worst = i;
-            worst_sc = c;
+        if (set_implies(&in->req[i], min)) {
+            return;
         }
     }
+    info_drop_implied(in, min);
+    if (in->n_req < REQ_MAX) {
+        set_copy(&in->req[in->n_req++], min);
+        return;
+    }
+    worst = info_worst(in, &worst_sc);
     if (sc > worst_sc) {
-        in->req[worst] = min;
+        set_copy(&in->req[worst], min);
     }
 }
 
-/* The single most useful requirement of @p in, or NULL. */
-static const litset_t *info_best(const info_t *in)
+/* @p s reduced into @p min; -1 when it does not fit. */
+static int set_reduce(const litset_t *s, litset_t *min)
 {
-    const litset_t *best = NULL;
-    long best_sc = 0;
-
-    if (in->exact && set_score(&in->ex) > 0) {
-        best = &in->ex;
-        best_sc = set_score(&in->ex);
-    }
-    for (size_t i = 0; i < in->n_req; i++) {
-        long c = set_score(&in->req[i]);
-        if (c > best_sc) {
-            best = &in->req[i];
-            best_sc = c;
+    min->n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (req_add(min, &s->v[i]) != 0) {
+            return -1;
         }
     }
-    return best;
+    return 0;
+}
+
+/* Keep @p s as a requirement of @p in (see info_keep()). */
+static void info_require(info_t *in, const litset_t *s)
+{
+    litset_t min;
+
+    if (set_score(s) != 0 && set_reduce(s, &min) == 0) {
+        info_keep(in, &min);
+    }
+}
+
+/* The requirement sets of @p in, reduced: its exact set, if it says
+ * anything (reduced into @p ex), and its reqs. Returns how many (at most
+ * REQ_MAX + 1) were put in @p out. */
+static size_t info_sets(const info_t *in, const litset_t **out, litset_t *ex)
+{
+    size_t n = 0;
+
+    if (in->exact && set_score(&in->ex) > 0 && set_reduce(&in->ex, ex) == 0) {
+        out[n++] = ex;
+    }
+    for (size_t i = 0; i < in->n_req; i++) {
+        out[n++] = &in->req[i];
+    }
+    return n;
 }
 
 /* An exact node turned into what it requires. */
@@ -720,7 +844,7 @@ static int parse_concat(rx_t *rx, info_t *out)
     info_empty(c);
     out->exact = 0;
     out->n_req = 0;
-    out->ex = c->ex; /* the current exact run, starts as {""} */
+    set_copy(&out->ex, &c->ex); /* the current exact run, starts as {""} */
     while (!rx->bad && rx->p < rx->end && *rx->p != '|' && *rx->p != ')') {
         long min, max;
         parse_atom(rx, c);
@@ -734,13 +858,13 @@ static int parse_concat(rx_t *rx, info_t *out)
             break;
         }
         if (c->exact && set_cross(&out->ex, &c->ex, &tmp->ex) == 0) {
-            out->ex = tmp->ex;
+            set_copy(&out->ex, &tmp->ex);
             continue;
         }
         all_exact = 0;
         info_require(out, &out->ex);
         if (c->exact) {
-            out->ex = c->ex;
+            set_copy(&out->ex, &c->ex);
         } else {
             out->ex.n = 1;
             out->ex.v[0].len = 0;
@@ -761,12 +885,15 @@ static int parse_concat(rx_t *rx, info_t *out)
 }
 
 /* Merge alternative @p c into the alternation so far in @p acc. */
-static void alt_merge(info_t *acc, const info_t *c, int first)
+static void alt_merge(rx_t *rx, info_t *acc, const info_t *c, int first)
 {
-    const litset_t *best;
+    const litset_t *as[REQ_MAX + 1], *cs[REQ_MAX + 1];
+    litset_t ea, ec; /* the sides' exact sets, reduced */
+    size_t na, nc;
+    info_t *res;
 
     if (first) {
-        *acc = *c;
+        info_copy(acc, c);
         return;
     }
     if (acc->exact && c->exact) {
@@ -782,23 +909,32 @@ static void alt_merge(info_t *acc, const info_t *c, int first)
             return;
         }
     }
-    /* Not exact any more: one set, every alternative's best set united. */
-    best = info_best(acc);
-    if (best) {
-        litset_t u = *best;
-        const litset_t *cb = info_best(c);
-        for (size_t i = 0; cb && i < cb->n; i++) {
-            if (req_add(&u, &cb->v[i]) != 0) {
-                cb = NULL;
-            }
-        }
-        info_any(acc);
-        if (cb) {
-            info_require(acc, &u);
-        }
+    /* Not exact any more. Any set of one side united with any set of the
+     * other holds for every match of either; the REQ_MAX best unions are
+     * kept. Uniting only each side's best set lost the conditions that
+     * matter: "9/10" or "nine out of ten" needs "/" or "out", but each
+     * side's best set alone was a long word of one side. */
+    if (!(res = info_new(rx))) {
         return;
     }
-    info_any(acc);
+    info_any(res);
+    na = info_sets(acc, as, &ea);
+    nc = info_sets(c, cs, &ec);
+    for (size_t i = 0; i < na; i++) {
+        for (size_t j = 0; j < nc; j++) {
+            litset_t u;
+            size_t k = 0;
+            set_copy(&u, as[i]);
+            while (k < cs[j]->n && req_add(&u, &cs[j]->v[k]) == 0) {
+                k++;
+            }
+            if (k == cs[j]->n) {
+                info_keep(res, &u);
+            }
+        }
+    }
+    info_copy(acc, res);
+    kb_free(res);
 }
 
 static int parse_alt(rx_t *rx, info_t *out)
@@ -813,7 +949,7 @@ static int parse_alt(rx_t *rx, info_t *out)
         if (parse_concat(rx, c) != 0) {
             break;
         }
-        alt_merge(out, c, first);
+        alt_merge(rx, out, c, first);
         first = 0;
         if (rx->p < rx->end && *rx->p == '|') {
             rx->p++;
@@ -827,43 +963,65 @@ static int parse_alt(rx_t *rx, info_t *out)
 
 /* ---- first code points ------------------------------------------------------ */
 
-/* What the reader knows of where a node's matches can start: the code points
- * its non-empty matches start with (any: too many or unknown) and whether it
- * can match the empty string, so that what follows it may start the match. */
+/* A set of up to FIRST_MAX code points; any: more, or unknown. */
 typedef struct {
     int any;
-    int nullable;
     size_t n;
     uint32_t cp[FIRST_MAX];
+} cpset_t;
+
+/* What the reader knows of where a node's matches can start: the code points
+ * its non-empty matches start with (f), whether it can match the empty
+ * string, so that what follows it may start the match, whether it can match
+ * exactly one code point (one), and the second code points of its matches
+ * of two or more (sec). A twin is tried only where the text's next code
+ * point is one of sec, unless a match may be one code point long. */
+typedef struct {
+    cpset_t f;
+    int nullable;
+    int one;
+    cpset_t sec;
 } first_t;
 
 static void first_none(first_t *f, int nullable)
 {
-    f->any = 0;
+    f->f.any = f->sec.any = 0;
+    f->f.n = f->sec.n = 0;
     f->nullable = nullable;
-    f->n = 0;
+    f->one = 0;
+}
+
+static void cps_add(cpset_t *s, uint32_t cp)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->cp[i] == cp) {
+            return;
+        }
+    }
+    if (s->n == FIRST_MAX) {
+        s->any = 1;
+        return;
+    }
+    s->cp[s->n++] = cp;
+}
+
+static void cps_union(cpset_t *acc, const cpset_t *s)
+{
+    acc->any |= s->any;
+    for (size_t i = 0; i < s->n && !acc->any; i++) {
+        cps_add(acc, s->cp[i]);
+    }
 }
 
 static void first_add(first_t *f, uint32_t cp)
 {
-    for (size_t i = 0; i < f->n; i++) {
-        if (f->cp[i] == cp) {
-            return;
-        }
-    }
-    if (f->n == FIRST_MAX) {
-        f->any = 1;
-        return;
-    }
-    f->cp[f->n++] = cp;
+    cps_add(&f->f, cp);
 }
 
-static void first_union(first_t *acc, const first_t *f)
+/* One code point from the class or escape just read: a match of length 1. */
+static void first_single(first_t *f)
 {
-    acc->any |= f->any;
-    for (size_t i = 0; i < f->n && !acc->any; i++) {
-        first_add(acc, f->cp[i]);
-    }
+    f->one = 1;
 }
 
 static void first_alt(rx_t *rx, first_t *out);
@@ -874,8 +1032,9 @@ static void first_class(rx_t *rx, first_t *out)
     int first = 1;
 
     first_none(out, 0);
+    first_single(out);
     if (rx->p < rx->end && *rx->p == '^') {
-        out->any = 1; /* negated: nearly everything */
+        out->f.any = 1; /* negated: nearly everything */
         rx->p++;
     }
     while (!rx->bad && rx->p < rx->end && (first || *rx->p != ']')) {
@@ -885,10 +1044,10 @@ static void first_class(rx_t *rx, first_t *out)
             return;
         }
         if (lo < 0 || hi - lo >= FIRST_MAX) {
-            out->any = 1;
+            out->f.any = 1;
             continue;
         }
-        for (long c = lo; c <= hi && !out->any; c++) {
+        for (long c = lo; c <= hi && !out->f.any; c++) {
             first_add(out, (uint32_t)c);
         }
     }
@@ -911,11 +1070,13 @@ static void first_escape(rx_t *rx, first_t *out)
         break;
     case ESC_START: /* an anchored twin started at each candidate would
                        match \G anywhere */
-    case ESC_ANY:
-        out->any = 1;
+    case ESC_ANY: /* \R and \X can be two code points or more */
+        out->f.any = out->sec.any = 1;
+        first_single(out);
         break;
     case ESC_CHAR:
         first_add(out, (uint32_t)cp);
+        first_single(out);
         break;
     case ESC_BAD:
         break;
@@ -953,7 +1114,8 @@ static void first_atom(rx_t *rx, first_t *out)
         return;
     case '.':
         first_none(out, 0);
-        out->any = 1;
+        out->f.any = 1;
+        first_single(out);
         return;
     case '^':
     case '$':
@@ -969,8 +1131,39 @@ static void first_atom(rx_t *rx, first_t *out)
         rx->p--;
         first_none(out, 0);
         first_add(out, read_char(rx));
+        first_single(out);
         return;
     }
+}
+
+/* X{min,max} (max -1: unbounded) from X in @p c. Repeats can put one
+ * copy's first code point second. */
+static void first_quant(first_t *c, long min, long max)
+{
+    if (min == 0) {
+        c->nullable = 1;
+    }
+    if ((max < 0 || max >= 2) && c->one) {
+        cps_union(&c->sec, &c->f);
+    }
+}
+
+/* @p out (a concatenation so far) followed by @p c. A match of both is a
+ * match a of out then b of c: its second code point is a's when a has two,
+ * b's first when a has one, b's second when a is empty. */
+static void first_then(first_t *out, const first_t *c)
+{
+    int one = (out->one && c->nullable) || (out->nullable && c->one);
+
+    if (out->one) {
+        cps_union(&out->sec, &c->f);
+    }
+    if (out->nullable) {
+        cps_union(&out->sec, &c->sec);
+        cps_union(&out->f, &c->f);
+        out->nullable = c->nullable;
+    }
+    out->one = one;
 }
 
 /* A concatenation starts where its first atom that cannot be empty does, or
@@ -990,16 +1183,13 @@ static void first_concat(rx_t *rx, first_t *out)
         if (rx->bad || rx->oom) {
             break;
         }
-        if (parse_quant(rx, &min, &max) && min == 0) {
-            c->nullable = 1;
+        if (parse_quant(rx, &min, &max)) {
+            first_quant(c, min, max);
         }
         if (rx->bad) {
             break;
         }
-        if (out->nullable) {
-            first_union(out, c);
-            out->nullable = c->nullable;
-        }
+        first_then(out, c);
     }
     kb_free(c);
 }
@@ -1018,8 +1208,10 @@ static void first_alt(rx_t *rx, first_t *out)
         if (rx->bad || rx->oom) {
             break;
         }
-        first_union(out, c);
+        cps_union(&out->f, &c->f);
+        cps_union(&out->sec, &c->sec);
         out->nullable |= c->nullable;
+        out->one |= c->one;
         if (rx->p < rx->end && *rx->p == '|') {
             rx->p++;
             continue;
@@ -1029,6 +1221,13 @@ static void first_alt(rx_t *rx, first_t *out)
     kb_free(c);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 /* Fill @p fs for the pattern @p re; unknown (n = 0) unless the whole pattern
  * was read. Returns -1 when out of memory. */
 static int first_of(const char *re, firsts_t *fs)
@@ -1036,14 +1235,19 @@ static int first_of(const char *re, firsts_t *fs)
     rx_t rx = {re, re + strlen(re), 0, 0};
     first_t *f = kb_malloc(sizeof(*f));
 
-    fs->n = 0;
+    fs->n = fs->n2 = 0;
     if (!f) {
         return -1;
     }
     first_alt(&rx, f);
-    if (!rx.bad && !rx.oom && rx.p == rx.end && !f->any) {
-        fs->n = f->n;
-        memcpy(fs->cp, f->cp, f->n * sizeof(uint32_t));
+    if (!rx.bad && !rx.oom && rx.p == rx.end && !f->f.any) {
+        fs->n = f->f.n;
+        memcpy(fs->cp, f->f.cp, f->f.n * sizeof(uint32_t));
+    }
+    if (!rx.bad && !rx.oom && rx.p == rx.end && !f->sec.any && !f->one && f->sec.n > 0) {
+        fs->n2 = f->sec.n;
+        memcpy(fs->cp2, f->sec.cp, f->sec.n * sizeof(uint32_t));
+        qsort(fs->cp2, fs->n2, sizeof(uint32_t), cmp_u32);
     }
     kb_free(f);
     return rx.oom ? -1 : 0;
@@ -1062,6 +1266,8 @@ void kb_prefilter_free(kb_prefilter_t *pf)
         kb_free(pf->need);
         kb_free(pf->first);
         kb_free(pf->ents);
+        kb_free(pf->lits);
+        kb_free(pf->tgts);
         kb_free(pf->ranges);
         kb_free(pf->start);
         kb_free(pf->cpf);
@@ -1121,20 +1327,43 @@ static int add_entry(kb_prefilter_t *pf, uint32_t pat, uint8_t bit, const lit_t 
     return 0;
 }
 
-/* Record the requirement sets of pattern @p pat from its info. A set with a
- * one-byte member ("a", a digit) is met by nearly every text and costs a
- * lookup at each such byte; when the pattern has other sets it is left
- * out (fewer conditions can only let the pattern run more often). */
+/* Is some member of @p s one byte that text is full of (a letter, white
+ * space, common punctuation)? Such a set is met by nearly every text and
+ * costs a lookup at each such byte. A digit or a '/' is rare enough to be
+ * a useful condition ("5" or "ten" for "5 out of 5", "/" for "9/10"). */
+static int set_common(const litset_t *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        unsigned char c = (unsigned char)s->v[i].b[0];
+        if (s->v[i].len == 1 && (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c <= ' ' || strchr(",.!?;:'\"-~()", c))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Record the requirement sets of pattern @p pat from its info. A common
+ * set (set_common()) is left out when the pattern has another set (fewer
+ * conditions can only let the pattern run more often); when all are
+ * common, the best one is kept. */
 static int add_reqs(kb_prefilter_t *pf, uint32_t pat, info_t *in)
 {
     uint8_t need = 0;
-    size_t w = 0;
+    size_t w = 0, best = 0;
 
     info_inexact(in);
     for (size_t i = 0; i < in->n_req; i++) {
-        if (set_score(&in->req[i]) >= 2000 || in->n_req == 1) {
+        if (set_score(&in->req[i]) > set_score(&in->req[best])) {
+            best = i;
+        }
+    }
+    for (size_t i = 0; i < in->n_req; i++) {
+        if (!set_common(&in->req[i])) {
             in->req[w++] = in->req[i];
         }
+    }
+    if (w == 0 && in->n_req > 0) {
+        in->req[w++] = in->req[best];
     }
     in->n_req = w;
     for (size_t i = 0; i < in->n_req; i++) {
@@ -1182,14 +1411,21 @@ int kb_prefilter_add(kb_prefilter_t *pf, const char *re)
     return rc;
 }
 
-/* By key, then by pattern and set: the literals of one set under one key
- * are adjacent, so the scan can step over all of them once the set is met. */
+/* By key, then literal, then pattern and set: the entries of one literal
+ * are adjacent and become one plit_t. */
 static int cmp_entry(const void *a, const void *b)
 {
     const entry_t *x = a, *y = b;
+    int c;
 
     if (x->key != y->key) {
         return x->key < y->key ? -1 : 1;
+    }
+    if (x->len != y->len) {
+        return x->len < y->len ? -1 : 1;
+    }
+    if ((c = memcmp(x->b, y->b, x->len)) != 0) {
+        return c;
     }
     if (x->pat != y->pat) {
         return x->pat < y->pat ? -1 : 1;
@@ -1202,14 +1438,53 @@ static size_t range_home(uint32_t key, size_t cap)
     return (size_t)((key * 0x9E3779B1u) >> 7) & (cap - 1);
 }
 
-/* Index the sorted entries by key: text positions whose first bytes pass
- * the bitmap find their literals with one probe, not a binary search
+/* Collapse the sorted entries into distinct literals, each with the list
+ * of the sets it meets. */
+static int build_lits(kb_prefilter_t *pf)
+{
+    size_t nl = 0, nt = 0;
+
+    kb_free(pf->lits);
+    kb_free(pf->tgts);
+    pf->lits = kb_malloc((pf->n_ents ? pf->n_ents : 1) * sizeof(*pf->lits));
+    pf->tgts = kb_malloc((pf->n_ents ? pf->n_ents : 1) * sizeof(*pf->tgts));
+    if (!pf->lits || !pf->tgts) {
+        return -1;
+    }
+    for (size_t i = 0; i < pf->n_ents; i++) {
+        const entry_t *e = &pf->ents[i], *prev = i ? e - 1 : NULL;
+        if (!prev || prev->key != e->key || prev->len != e->len ||
+            memcmp(prev->b, e->b, e->len) != 0) {
+            plit_t *l = &pf->lits[nl++];
+            l->key = e->key;
+            l->len = e->len;
+            memcpy(l->b, e->b, e->len);
+            l->w8 = l->m8 = 0;
+            memcpy(&l->w8, e->b, e->len < 8 ? e->len : 8);
+            memset(&l->m8, 0xFF, e->len < 8 ? e->len : 8);
+            l->t0 = l->t1 = (uint32_t)nt;
+        } else if (prev->pat == e->pat) {
+            /* another set of the same pattern: one target, the bits
+             * together (a literal is often in several sets of a pattern,
+             * "out" in four of "two out of five") */
+            pf->tgts[nt - 1].bit |= e->bit;
+            continue;
+        }
+        pf->tgts[nt++] = (target_t){e->pat, e->bit};
+        pf->lits[nl - 1].t1 = (uint32_t)nt;
+    }
+    pf->n_lits = nl;
+    return 0;
+}
+
+/* Index the literals by key: text positions whose first bytes pass the
+ * bitmap find their literals with one probe, not a binary search
  * (frequent keys such as "the" or "a" hit at every other word). */
 static int build_ranges(kb_prefilter_t *pf)
 {
     size_t cap = 16;
 
-    while (cap < 2 * pf->n_ents) {
+    while (cap < 2 * pf->n_lits) {
         cap *= 2;
     }
     kb_free(pf->ranges);
@@ -1217,14 +1492,14 @@ static int build_ranges(kb_prefilter_t *pf)
         return -1;
     }
     pf->range_cap = cap;
-    for (size_t i = 0; i < pf->n_ents;) {
+    for (size_t i = 0; i < pf->n_lits;) {
         size_t j = i, h;
-        while (j < pf->n_ents && pf->ents[j].key == pf->ents[i].key) {
+        while (j < pf->n_lits && pf->lits[j].key == pf->lits[i].key) {
             j++;
         }
-        for (h = range_home(pf->ents[i].key, cap); pf->ranges[h].key; h = (h + 1) & (cap - 1)) {
+        for (h = range_home(pf->lits[i].key, cap); pf->ranges[h].key; h = (h + 1) & (cap - 1)) {
         }
-        pf->ranges[h] = (range_t){pf->ents[i].key, (uint32_t)i, (uint32_t)j};
+        pf->ranges[h] = (range_t){pf->lits[i].key, (uint32_t)i, (uint32_t)j};
         i = j;
     }
     return 0;
@@ -1272,10 +1547,6 @@ int kb_prefilter_build(kb_prefilter_t *pf)
     if (pf->n_ents) {
         qsort(pf->ents, pf->n_ents, sizeof(*pf->ents), cmp_entry);
     }
-    for (size_t i = pf->n_ents; i-- > 0;) {
-        const entry_t *e = &pf->ents[i], *next = i + 1 < pf->n_ents ? e + 1 : NULL;
-        pf->ents[i].skip = next && cmp_entry(e, next) == 0 ? next->skip : (uint32_t)(i + 1);
-    }
     kb_free(pf->start);
     if (!(pf->start = kb_calloc(65536, 1))) {
         return -1;
@@ -1297,7 +1568,7 @@ int kb_prefilter_build(kb_prefilter_t *pf)
             bm[slot >> 6] |= 1ull << (slot & 63);
         }
     }
-    return build_ranges(pf) != 0 || build_cpf(pf) != 0 ? -1 : 0;
+    return build_lits(pf) != 0 || build_ranges(pf) != 0 || build_cpf(pf) != 0 ? -1 : 0;
 }
 
 size_t kb_prefilter_count(const kb_prefilter_t *pf)
@@ -1312,6 +1583,15 @@ size_t kb_prefilter_first(const kb_prefilter_t *pf, size_t k, const uint32_t **c
     }
     *cps = pf->first[k].cp;
     return pf->first[k].n;
+}
+
+size_t kb_prefilter_second(const kb_prefilter_t *pf, size_t k, const uint32_t **cps)
+{
+    if (k >= pf->n_pats) {
+        return 0;
+    }
+    *cps = pf->first[k].cp2;
+    return pf->first[k].n2;
 }
 
 size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k)
@@ -1343,8 +1623,18 @@ static inline uint32_t pair_at(const unsigned char *u)
 
 /* Does literal e occur at s (left bytes)? hashed: e is keyed by a hash
  * of six bytes, which says nothing for sure. */
-static inline int lit_at(const entry_t *e, const char *s, size_t left, int hashed)
+static inline int lit_at(const plit_t *e, const char *s, size_t left, int hashed)
 {
+    /* Most texts have 8 bytes left: one masked compare settles a literal
+     * of up to 8 bytes, with no branch on its length to mispredict. */
+    if (left >= 8) {
+        uint64_t v;
+        memcpy(&v, s, sizeof(v));
+        if (((v ^ e->w8) & e->m8) != 0) {
+            return 0;
+        }
+        return e->len <= 8 || (e->len <= left && memcmp(e->b + 8, s + 8, e->len - 8u) == 0);
+    }
     if (hashed) {
         return e->len <= left && memcmp(e->b, s, e->len) == 0;
     }
@@ -1367,14 +1657,11 @@ static inline void hit(const kb_prefilter_t *pf, uint32_t key, const char *s,
         h = (h + 1) & (pf->range_cap - 1);
     }
     for (uint32_t i = pf->ranges[h].lo; i < pf->ranges[h].hi; i++) {
-        const entry_t *e = &pf->ents[i];
-        /* A set that is met needs no look at its other literals under this
-         * key. */
-        if (!(run[e->pat] & e->bit) && lit_at(e, s, left, hashed)) {
-            run[e->pat] |= e->bit;
-        }
-        if (run[e->pat] & e->bit) {
-            i = e->skip - 1;
+        const plit_t *l = &pf->lits[i];
+        if (lit_at(l, s, left, hashed)) {
+            for (uint32_t t = l->t0; t < l->t1; t++) {
+                run[pf->tgts[t].pat] |= pf->tgts[t].bit;
+            }
         }
     }
 }

@@ -44,10 +44,18 @@ size_t kb_prefilter_count(const kb_prefilter_t *pf);
 size_t kb_prefilter_sets(const kb_prefilter_t *pf, size_t k);
 
 /** The code points that every non-empty match of pattern @p k starts with:
- *  sets *cps (borrowed, valid while @p pf lives) and returns how many, or 0
+ *  sets *cps (borrowed, valid until the next kb_prefilter_add() or
+ *  kb_prefilter_free()) and returns how many, or 0
  *  when the analysis cannot tell (too many, a wildcard, unread syntax); then
  *  a match may start anywhere. Lookarounds and \b are not counted on. */
 size_t kb_prefilter_first(const kb_prefilter_t *pf, size_t k, const uint32_t **cps);
+
+/** The code points that the second code point of every non-empty match of
+ *  pattern @p k is one of (every non-empty match has two or more), in
+ *  ascending order: sets *cps (borrowed, as for kb_prefilter_first()) and
+ *  returns how many, or 0 when the analysis cannot tell or a match may be
+ *  one code point long. */
+size_t kb_prefilter_second(const kb_prefilter_t *pf, size_t k, const uint32_t **cps);
 
 /** Scan @p len bytes of @p s (valid UTF-8, as PCRE2 will assume) once and
  *  set run[k] to 1 when pattern k may match @p s, 0 when it certainly does

@@ -59,7 +59,7 @@ static inline kb_token_t *push_fl(tok_ctx_t *x, size_t n0, size_t n1, int type,
     t->s0 = x->nt->src0[n0];
     t->s1 = x->nt->src1[n1 - 1];
     t->e = e;
-    t->node = KB_LEX_NONE;
+    t->node = t->sp = KB_LEX_NONE;
     t->type = (uint8_t)type;
     t->flags = (uint8_t)(((fl & KB_NF_ELONG) ? KB_TF_ELONG : 0) |
                          ((fl & KB_NF_HASHTAG) ? KB_TF_HASHTAG : 0));
@@ -114,8 +114,7 @@ static const kb_lex_entry_t *lookup_word(tok_ctx_t *x, size_t n0, size_t n1)
 
     /* Kept on the token: merge_phrases() continues from this node instead
      * of walking the word again. */
-    tok->node = walk(x->lx, nt->cp + n0, n1 - n0);
-    e = tok->node == KB_LEX_NONE ? NULL : kb_lexicon_entry(x->lx, tok->node);
+    tok->node = kb_lexicon_word(x->lx, nt->cp + n0, n1 - n0, &e, &tok->sp);
     if (e || !(tok->flags & KB_TF_ELONG)) {
         return e;
     }
@@ -429,7 +428,9 @@ static void merge_phrases(tok_ctx_t *x)
                    (tk->t[k + 1].type == KB_TOK_WORD || tk->t[k + 1].type == KB_TOK_NUM)) {
                 const kb_lex_entry_t *e;
                 k++;
-                node = kb_lexicon_step(x->lx, node, ' ');
+                /* the first word's step is known from its lookup: its
+                 * node's block, a cache miss, is not read */
+                node = k == r + 1 ? t->sp : kb_lexicon_step(x->lx, node, ' ');
                 node = kb_lexicon_walk(x->lx, node, cp + tk->t[k].n0,
                                        tk->t[k].n1 - tk->t[k].n0);
                 if (node != KB_LEX_NONE && (e = kb_lexicon_entry(x->lx, node))) {

@@ -45,8 +45,12 @@ typedef struct kb_token {
     uint8_t flags;             /* KB_TF_* */
     uint32_t node;             /* word and number tokens: trie node reached
                                   by cp[n0, n1) (phrases are extended from
-                                  it), KB_LEX_NONE when no term starts so
-                                  or for other tokens */
+                                  it), KB_LEX_NONE when no term is or
+                                  starts so (kb_lexicon_word()) or for
+                                  other tokens */
+    uint32_t sp;               /* the child of node by ' ' (or KB_LEX_NONE),
+                                  from the word lookup; stale once phrases
+                                  are merged */
 } kb_token_t;
 
 /** Token list of one message; transparent; reuse across messages. */

@@ -242,6 +242,12 @@ static const struct {
     {"(?:late|delayed){2}", "delayedlate", 1},
     {"(?:late|delayed){2}", "late", 0},
     {"(?:late|delayed){2}", "on time", 0},
+    /* alternatives: each set unites one set of each side ("/" or "out") */
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "9 / 10", 1},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "nine out of ten", 1},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "nine ran out of time", 0},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "9 out of 10", 0},
+    {"9\\s?/\\s?10|\\bnine\\sout\\sof\\sten\\b", "and/or 9 or 10", 1},
 };
 
 START_TEST(t_prefilter)
@@ -256,7 +262,7 @@ START_TEST(t_prefilter)
     }
     ck_assert_int_eq(kb_prefilter_build(pf), 0);
     ck_assert_uint_eq(kb_prefilter_count(pf), n);
-    ck_assert_uint_eq(kb_prefilter_sets(pf, 0), 2); /* wait, hour|min; [0-9] is dropped */
+    ck_assert_uint_eq(kb_prefilter_sets(pf, 0), 3); /* wait, a digit, hour|min */
     ck_assert_uint_eq(kb_prefilter_sets(pf, 7), 0);
     ck_assert_uint_eq(kb_prefilter_sets(pf, 8), 0);
     ck_assert_uint_eq(kb_prefilter_sets(pf, 9), 0);
@@ -264,6 +270,56 @@ START_TEST(t_prefilter)
         kb_prefilter_scan(pf, pf_rows[i].text, strlen(pf_rows[i].text), run);
         ck_assert_msg(run[i] == pf_rows[i].run, "row %zu: /%s/ on '%s' gave %d", i,
                       pf_rows[i].re, pf_rows[i].text, run[i]);
+    }
+    kb_prefilter_free(pf);
+}
+END_TEST
+
+/* Second code points of a twin's matches: exactly the listed ones (the
+ * same spelling as first_rows), and none when a match may be one code
+ * point long or the analysis cannot read the pattern. */
+static const struct {
+    const char *re, *second;
+} second_rows[] = {
+    {"(?:[一二]{1,3}|好几)个?天", "一二个天几"},
+    {"(?=[打拨])(?:打了|拨了|打过)[三四]", "了过"},
+    {"\\b(?:ab|cd)", "bd"},
+    {"a(?:b|)c", "bc"},
+    {"x*yz", "xyz"},
+    {"a|bc", ""},
+    {"xy?", ""},
+    {"x\\R", ""},
+    {"x.", ""},
+    {"(?i)ab", ""},
+};
+
+START_TEST(t_prefilter_second)
+{
+    const size_t n = sizeof(second_rows) / sizeof(second_rows[0]);
+    kb_prefilter_t *pf = kb_prefilter_new();
+
+    ck_assert_ptr_nonnull(pf);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(kb_prefilter_add(pf, second_rows[i].re), 0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t *cps;
+        size_t m = kb_prefilter_second(pf, i, &cps), expected = 0;
+        for (const char *p = second_rows[i].second; *p; expected++) {
+            int found = 0;
+            size_t l = ((unsigned char)*p < 0x80) ? 1 : ((unsigned char)*p < 0xE0) ? 2 : 3;
+            for (size_t k = 0; k < m; k++) {
+                char u[4];
+                found |= kb_utf8_put(cps[k], u) == l && memcmp(u, p, l) == 0;
+            }
+            ck_assert_msg(found, "/%s/: '%.*s' missing", second_rows[i].re, (int)l, p);
+            p += l;
+        }
+        ck_assert_msg(m == expected, "/%s/: %zu second code points, expected %zu",
+                      second_rows[i].re, m, expected);
+        for (size_t k = 1; k < m; k++) {
+            ck_assert_msg(cps[k - 1] < cps[k], "/%s/: not ascending", second_rows[i].re);
+        }
     }
     kb_prefilter_free(pf);
 }
@@ -472,6 +528,7 @@ Suite *kb_lexicon_suite(void)
     tcase_add_test(tc, t_prefilter);
     tcase_add_test(tc, t_prefilter_product);
     tcase_add_test(tc, t_prefilter_first);
+    tcase_add_test(tc, t_prefilter_second);
     tcase_add_test(tc, t_patterns_reference);
     suite_add_tcase(s, tc);
     return s;
