@@ -251,6 +251,7 @@ static apart_t *apart_get(kb_run_t *r, int32_t p)
 
 static int commit_agg(kb_run_t *r, int sync);
 static int commit_score(kb_run_t *r, int sync);
+static rd_kafka_topic_partition_list_t *score_offsets(kb_run_t *r);
 static int txn_commit(kb_run_t *r);
 static rd_kafka_topic_partition_list_t *agg_offsets(kb_run_t *r);
 static rd_kafka_conf_t *base_conf(const kb_run_cfg_t *cfg, char *err, size_t n);
@@ -842,19 +843,25 @@ static int flush(kb_run_t *r)
     return r->failed ? -1 : 0;
 }
 
-/* Callers flush first. The score stage's stored offsets are those of
- * processed messages. */
+/* The score stage commits its positions as they are when the producer has
+ * been flushed, as an explicit list. Not rd_kafka_commit(rk, NULL, async):
+ * that reads the stored offsets only when librdkafka's main thread serves
+ * the request, and by then this thread may have polled more messages (their
+ * offsets are stored on poll) whose scored records are still in flight; a
+ * kill before they are delivered commits them unscored, and they are lost. */
 static int commit_score(kb_run_t *r, int sync)
 {
+    rd_kafka_topic_partition_list_t *l;
     rd_kafka_resp_err_t err;
 
     if (r->cfg.exactly_once) {
         return txn_commit(r);
     }
-    if (!r->c_score || flush(r) != 0) {
+    if (!r->c_score || flush(r) != 0 || !(l = score_offsets(r))) {
         return -1;
     }
-    err = rd_kafka_commit(r->c_score, NULL, !sync);
+    err = l->cnt ? rd_kafka_commit(r->c_score, l, !sync) : RD_KAFKA_RESP_ERR__NO_OFFSET;
+    rd_kafka_topic_partition_list_destroy(l);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         KB_LOG(KB_LOG_WARN, "run", "score commit: %s", rd_kafka_err2str(err));
         return -1;
@@ -1136,6 +1143,9 @@ static rd_kafka_error_t *send_offsets(kb_run_t *r, rd_kafka_t *consumer,
     return e;
 }
 
+/* The score consumer's positions: each is one past the last message polled,
+ * and every polled message was handled (its records produced) before the
+ * next poll. NULL when the assignment cannot be read. */
 static rd_kafka_topic_partition_list_t *score_offsets(kb_run_t *r)
 {
     rd_kafka_topic_partition_list_t *as = NULL, *l;

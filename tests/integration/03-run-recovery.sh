@@ -58,6 +58,20 @@ finals_of "$C" "$WORK/crash.tsv"
 check "after 5 kill -9s every final equals the uninterrupted run's" \
     python3 "$KB_ROOT/tests/integration/finals.py" "$WORK/ref.tsv" "$WORK/crash.tsv"
 cat "$WORK/check.out" | tail -1
+# The same requirement one stage earlier, where a loss is named: an input
+# offset the score group committed before its record was delivered has no
+# scored record at all (a lost branded message also shows in the finals).
+kcat -b "$C" -C -t feedback.raw -e -q -f '%p\t%o\n' >"$WORK/raw.po" 2>/dev/null
+kcat -b "$C" -C -t koubei.scored -e -q -f '%s\n' >"$WORK/scored.jsonl" 2>/dev/null
+kcat -b "$C" -C -t koubei.dlq -e -q -f '%s\n' >"$WORK/dlq.jsonl" 2>/dev/null
+check "after 5 kill -9s every input message has a scored or dead-letter record" \
+    python3 "$KB_ROOT/tests/integration/scored_all.py" feedback.raw "$WORK/raw.po" \
+    "$WORK/scored.jsonl" "$WORK/dlq.jsonl"
+# This input is never later than the grace period, so no run, killed or
+# not, routes a record late (the last run's stats alone would not show a
+# record a killed run sent to koubei.late and a restart then skipped).
+topic_lines "$C" koubei.late "$WORK/late.tsv"
+check "... and no run routed a record late" test ! -s "$WORK/late.tsv"
 
 # Scale-out: two score-role instances and one aggregate-role instance.
 start_broker scale --partitions 2 || { fail "scale broker"; exit 0; }
