@@ -996,6 +996,25 @@ static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
     return 0;
 }
 
+/* The fast paths' two steps, on arrays their caller keeps in locals: the
+ * third and later copy of a letter extends the previous output instead
+ * (sooo -> soo, flagged), and one output from original code point i. */
+static inline void elongate(uint32_t *src1, uint8_t *flags, size_t n, size_t i)
+{
+    src1[n - 1] = (uint32_t)i + 1;
+    flags[n - 1] |= KB_NF_ELONG;
+    flags[n - 2] |= KB_NF_ELONG;
+}
+
+static inline void put_one(uint32_t *cp, uint32_t *src0, uint32_t *src1, uint8_t *flags,
+                           size_t n, size_t i, uint32_t v, uint8_t fl)
+{
+    cp[n] = v;
+    src0[n] = (uint32_t)i;
+    src1[n] = (uint32_t)i + 1;
+    flags[n] = fl;
+}
+
 /* The common case of run_main() in one tight loop, from ocp[i] on: a BMP
  * code point that maps to exactly one code point, is not masked or tagged,
  * is not '&' and is not followed by a code point that may combine with it.
@@ -1029,16 +1048,10 @@ static size_t run_simple(emitter_t *em, size_t i)
         }
         v = map[c];
         if (collapse && n >= 2 && v == cp[n - 1] && v == cp[n - 2] && is_alpha(nm, v)) {
-            src1[n - 1] = (uint32_t)i + 1;
-            flags[n - 1] |= KB_NF_ELONG;
-            flags[n - 2] |= KB_NF_ELONG;
+            elongate(src1, flags, n, i);
             continue;
         }
-        cp[n] = v;
-        src0[n] = (uint32_t)i;
-        src1[n] = (uint32_t)i + 1;
-        flags[n] = (prop[c] & PROP_UPPER) ? KB_NF_UPPER : 0;
-        n++;
+        put_one(cp, src0, src1, flags, n++, i, v, (prop[c] & PROP_UPPER) ? KB_NF_UPPER : 0);
     }
     nt->n = n;
     return i;
@@ -1230,15 +1243,10 @@ static size_t run_ascii(emitter_t *em, const char *s, size_t len)
         }
         obyte[i] = (uint32_t)i;
         if (v == p1 && v == p2 && (prop[v] & PROP_ALPHA)) {
-            src1[n - 1] = (uint32_t)i + 1;
-            flags[n - 1] |= KB_NF_ELONG;
-            flags[n - 2] |= KB_NF_ELONG;
+            elongate(src1, flags, n, i);
             continue;
         }
-        cp[n] = v;
-        src0[n] = (uint32_t)i;
-        src1[n] = (uint32_t)i + 1;
-        flags[n] = (uint8_t)(pc & PROP_UPPER);
+        put_one(cp, src0, src1, flags, n, i, v, (uint8_t)(pc & PROP_UPPER));
         o[n] = (unsigned char)v;
         off[n] = (uint32_t)n;
         n++;
