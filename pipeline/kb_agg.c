@@ -111,6 +111,7 @@ typedef struct bwin {
     int64_t start;
     int dirty;
     int32_t part;        /* input partition of its observations */
+    int32_t group;       /* the part's group when the window opened */
     int64_t min_off;     /* lowest input offset counted in it */
     int64_t mentions, pos, neg, neu, promoters, detractors, complaints, effort;
     int64_t reach, reach_n, ratings, ratings_good;
@@ -128,19 +129,33 @@ struct brand {
     double ewma[KB_SQ_COUNT];
     int has_ewma[KB_SQ_COUNT];
     int dirty;           /* EWMA changed since kb_agg_take_changed() */
+    int32_t group;       /* group of the partition its mentions come from */
 };
 
 typedef struct slot {
     int64_t start;
     int64_t total;   /* mentions of all brands: the share-of-voice base */
+    int partial;     /* opened after the window was final for the others */
     bwin_t **w;
     size_t n, cap;
 } slot_t;
 
 typedef struct part {
     int active, idle, has_data;
+    int32_t group;
     int64_t max_ts, wm;
 } part_t;
+
+/* A group of partitions that moves between instances as one (the live
+ * pipeline's scored partition). Its own horizon says how far its windows
+ * were published, so a group handed over by an instance that had published
+ * less resumes where that instance stopped, not where this one is. */
+typedef struct group {
+    int has_pub;
+    int64_t pub;         /* its windows ending at or before it are final */
+    int active, busy;    /* scratch of advance() */
+    int64_t lo;
+} group_t;
 
 struct kb_agg {
     kb_agg_cfg_t cfg;
@@ -152,8 +167,10 @@ struct kb_agg {
     size_t sn, scap;
     part_t *parts;
     size_t pn;
-    int64_t horizon;           /* windows ending at or before it are final */
+    int64_t horizon;           /* the instance-wide horizon; never moves back */
     int has_horizon;
+    group_t *groups;
+    size_t gn;
     kb_buf_t out, key;
     size_t open;
     kb_agg_counts_t counts;    /* of the window being emitted */
@@ -197,9 +214,11 @@ kb_agg_t *kb_agg_new(const kb_agg_cfg_t *cfg, kb_agg_emit_fn emit, void *ud,
     a->cfg = *cfg;
     a->emit = emit;
     a->ud = ud;
+    a->gn = 1;
     kb_buf_init(&a->out);
     kb_buf_init(&a->key);
-    if (!(a->top_neg = kb_calloc((size_t)cfg->top_terms + 1, sizeof(*a->top_neg)))) {
+    if (!(a->top_neg = kb_calloc((size_t)cfg->top_terms + 1, sizeof(*a->top_neg))) ||
+        !(a->groups = kb_calloc(1, sizeof(*a->groups)))) {
         snprintf(errstr, errstr_size, "out of memory");
         kb_agg_free(a);
         return NULL;
@@ -235,6 +254,7 @@ void kb_agg_free(kb_agg_t *a)
     }
     kb_free(a->brands);
     kb_free(a->parts);
+    kb_free(a->groups);
     kb_free(a->top_neg);
     kb_buf_fini(&a->out);
     kb_buf_fini(&a->key);
@@ -314,6 +334,24 @@ static part_t *part_get(kb_agg_t *a, int32_t p)
     return &a->parts[p];
 }
 
+static group_t *group_get(kb_agg_t *a, int32_t g)
+{
+    if (g < 0) {
+        return NULL;
+    }
+    if ((size_t)g >= a->gn) {
+        size_t n = (size_t)g + 1;
+        group_t *t = kb_realloc(a->groups, n * sizeof(*t));
+        if (!t) {
+            return NULL;
+        }
+        memset(t + a->gn, 0, (n - a->gn) * sizeof(*t));
+        a->groups = t;
+        a->gn = n;
+    }
+    return &a->groups[g];
+}
+
 /* The slot starting at @p start, created in order when missing. */
 static slot_t *slot_get(kb_agg_t *a, int64_t start)
 {
@@ -337,6 +375,9 @@ static slot_t *slot_get(kb_agg_t *a, int64_t start)
     memmove(&a->slots[i + 1], &a->slots[i], (a->sn - i) * sizeof(slot_t));
     memset(&a->slots[i], 0, sizeof(slot_t));
     a->slots[i].start = start;
+    /* Only a group that resumes behind this instance opens such a slot: its
+     * base lacks the other groups' mentions, published already. */
+    a->slots[i].partial = a->has_horizon && start + a->cfg.window_ms <= a->horizon;
     a->sn++;
     return &a->slots[i];
 }
@@ -504,7 +545,7 @@ static int emit_wom(kb_agg_t *a, const slot_t *s, const bwin_t *w, int final)
     put_key(o, "detractors");
     kb_buf_int(o, w->detractors);
     put_ratio(o, "nps", 100.0 * (double)(w->promoters - w->detractors), m);
-    put_ratio(o, "share_of_voice", m, (double)s->total);
+    put_ratio(o, "share_of_voice", m, s->partial ? 0.0 : (double)s->total);
     put_key(o, "complaints");
     kb_buf_int(o, w->complaints);
     put_ratio(o, "complaint_rate", (double)w->complaints, m);
@@ -622,32 +663,100 @@ static int emit_window(kb_agg_t *a, const slot_t *s, bwin_t *w, int final)
     return 0;
 }
 
-/* Emit and drop every slot that ends at or before the horizon. */
-static int close_due(kb_agg_t *a)
+static int due(const kb_agg_t *a, const bwin_t *w)
 {
-    size_t done = 0;
+    const group_t *g = &a->groups[w->group];
+
+    return g->has_pub && w->start + a->cfg.window_ms <= g->pub;
+}
+
+/* Emit and free the windows of @p s that are due, in brand order. */
+static int close_slot(kb_agg_t *a, slot_t *s)
+{
+    size_t nd = 0;
     int rc = 0;
 
-    while (done < a->sn && a->has_horizon &&
-           a->slots[done].start + a->cfg.window_ms <= a->horizon) {
-        slot_t *s = &a->slots[done];
-        qsort(s->w, s->n, sizeof(*s->w), bwin_name_cmp);
-        for (size_t i = 0; i < s->n; i++) {
-            if (rc == 0 && emit_window(a, s, s->w[i], 1) != 0) {
-                rc = -1;
-            }
-            fold_ewma(a, s->w[i]);
-            bwin_free(s->w[i]);
-            a->open--;
+    for (size_t j = 0; j < s->n; j++) {
+        if (due(a, s->w[j])) {
+            bwin_t *t = s->w[nd];
+            s->w[nd++] = s->w[j];
+            s->w[j] = t;
         }
-        kb_free(s->w);
-        done++;
     }
-    if (done) {
-        memmove(a->slots, a->slots + done, (a->sn - done) * sizeof(slot_t));
-        a->sn -= done;
+    qsort(s->w, nd, sizeof(*s->w), bwin_name_cmp);
+    for (size_t i = 0; i < nd; i++) {
+        if (rc == 0 && emit_window(a, s, s->w[i], 1) != 0) {
+            rc = -1;
+        }
+        fold_ewma(a, s->w[i]);
+        bwin_free(s->w[i]);
+        a->open--;
+    }
+    memmove(s->w, s->w + nd, (s->n - nd) * sizeof(*s->w));
+    s->n -= nd;
+    return rc;
+}
+
+/* Emit and drop every window its group's horizon has passed. Normally
+ * every group shares the instance's horizon and whole slots close at once;
+ * a group resuming behind it closes its own windows as it catches up. */
+static int close_due(kb_agg_t *a)
+{
+    int64_t top = INT64_MIN;
+    size_t i, k = 0;
+    int rc = 0;
+
+    for (size_t g = 0; g < a->gn; g++) {
+        if (a->groups[g].has_pub && a->groups[g].pub > top) {
+            top = a->groups[g].pub;
+        }
+    }
+    for (i = 0; i < a->sn && a->slots[i].start + a->cfg.window_ms <= top; i++) {
+        if (close_slot(a, &a->slots[i]) != 0) {
+            rc = -1;
+        }
+        if (a->slots[i].n == 0) {
+            kb_free(a->slots[i].w);
+        } else {
+            a->slots[k++] = a->slots[i];
+        }
+    }
+    if (k < i) {
+        memmove(a->slots + k, a->slots + i, (a->sn - i) * sizeof(slot_t));
+        a->sn -= i - k;
     }
     return rc;
+}
+
+/* A group's horizon follows the instance's, except that a group whose own
+ * busy partitions are behind it (it resumed here from an owner that had
+ * published less) follows those; it never moves back. */
+static void publish_groups(kb_agg_t *a)
+{
+    for (size_t g = 0; g < a->gn; g++) {
+        a->groups[g].active = a->groups[g].busy = 0;
+        a->groups[g].lo = INT64_MAX;
+    }
+    for (size_t p = 0; p < a->pn; p++) {
+        const part_t *q = &a->parts[p];
+        group_t *g = &a->groups[q->group];
+        if (!q->active) {
+            continue;
+        }
+        g->active = 1;
+        if (!q->idle) {
+            g->busy = 1;
+            g->lo = q->wm < g->lo ? q->wm : g->lo;
+        }
+    }
+    for (size_t g = 0; g < a->gn; g++) {
+        group_t *x = &a->groups[g];
+        int64_t c = x->busy && x->lo < a->horizon ? x->lo : a->horizon;
+        if (x->active && (!x->has_pub || c > x->pub)) {
+            x->pub = c;
+            x->has_pub = 1;
+        }
+    }
 }
 
 /* The horizon is the lowest watermark of the partitions that are active and
@@ -678,6 +787,7 @@ static int advance(kb_agg_t *a)
         a->horizon = lo;
         a->has_horizon = 1;
     }
+    publish_groups(a);
     return close_due(a);
 }
 
@@ -738,6 +848,7 @@ static int count(bwin_t *w, const kb_obs_t *o)
 int kb_agg_add(kb_agg_t *a, int32_t part, int64_t offset, const kb_obs_t *o)
 {
     part_t *p = part_get(a, part);
+    group_t *g;
     brand_t *b;
     int64_t W = a->cfg.window_ms, H = a->cfg.hop_ms, closed, s;
     int counted = 0;
@@ -746,11 +857,13 @@ int kb_agg_add(kb_agg_t *a, int32_t part, int64_t offset, const kb_obs_t *o)
         return KB_AGG_ERR;
     }
     /* A window is closed for this observation when it ended at or before
-     * its partition's watermark or the global horizon. */
+     * its partition's watermark or its group's horizon. */
+    g = &a->groups[p->group];
     closed = p->active ? p->wm : INT64_MIN;
-    if (a->has_horizon && a->horizon > closed) {
-        closed = a->horizon;
+    if (g->has_pub && g->pub > closed) {
+        closed = g->pub;
     }
+    b->group = p->group;
     for (s = floor_div(o->ts_ms, H) * H; s > o->ts_ms - W; s -= H) {
         slot_t *sl;
         bwin_t *w;
@@ -764,6 +877,7 @@ int kb_agg_add(kb_agg_t *a, int32_t part, int64_t offset, const kb_obs_t *o)
             w->min_off = offset;
         }
         w->part = part;
+        w->group = p->group;
         sl->total++;
         counted = 1;
     }
@@ -830,10 +944,23 @@ int kb_agg_expect_partition(kb_agg_t *a, int32_t part)
         return KB_AGG_ERR;
     }
     if (!p->active) {
+        int32_t g = p->group;
         memset(p, 0, sizeof(*p));
+        p->group = g;
         p->active = 1;
         p->wm = INT64_MIN;
     }
+    return KB_AGG_OK;
+}
+
+int kb_agg_set_group(kb_agg_t *a, int32_t part, int32_t group)
+{
+    part_t *p = part_get(a, part);
+
+    if (!p || !group_get(a, group)) {
+        return KB_AGG_ERR;
+    }
+    p->group = group;
     return KB_AGG_OK;
 }
 
@@ -853,6 +980,8 @@ int kb_agg_min_offset(const kb_agg_t *a, int32_t part, int64_t *offset)
     return found;
 }
 
+static void forget_group(kb_agg_t *a, int32_t g);
+
 void kb_agg_drop_partition(kb_agg_t *a, int32_t part)
 {
     for (size_t i = 0; i < a->sn; i++) {
@@ -870,22 +999,54 @@ void kb_agg_drop_partition(kb_agg_t *a, int32_t part)
         s->n = keep;
     }
     if (part >= 0 && (size_t)part < a->pn) {
+        int32_t g = a->parts[part].group;
         memset(&a->parts[part], 0, sizeof(a->parts[part]));
+        a->parts[part].group = g;
+        forget_group(a, g);
     }
 }
 
-int kb_agg_horizon(const kb_agg_t *a, int64_t *horizon)
+/* When the last partition of a group has gone, so has what this instance
+ * knew of it: its horizon and its brands' baselines. The next owner takes
+ * them from the commit and the state topic, and so does this instance if
+ * the group comes back. */
+static void forget_group(kb_agg_t *a, int32_t g)
 {
-    *horizon = a->horizon;
-    return a->has_horizon && a->horizon > INT64_MIN;
+    for (size_t p = 0; p < a->pn; p++) {
+        if (a->parts[p].active && a->parts[p].group == g) {
+            return;
+        }
+    }
+    a->groups[g].has_pub = 0;
+    for (size_t i = 0; i < a->bcap; i++) {
+        brand_t *b = a->brands[i];
+        if (b && b->group == g) {
+            memset(b->has_ewma, 0, sizeof(b->has_ewma));
+            b->dirty = 0;
+        }
+    }
 }
 
-void kb_agg_set_horizon(kb_agg_t *a, int64_t horizon)
+int kb_agg_group_horizon(const kb_agg_t *a, int32_t group, int64_t *horizon)
 {
-    if (!a->has_horizon || horizon > a->horizon) {
-        a->horizon = horizon;
-        a->has_horizon = 1;
+    const group_t *g = group >= 0 && (size_t)group < a->gn ? &a->groups[group] : NULL;
+
+    *horizon = g ? g->pub : 0;
+    return g && g->has_pub && g->pub > INT64_MIN;
+}
+
+int kb_agg_set_group_horizon(kb_agg_t *a, int32_t group, int64_t horizon)
+{
+    group_t *g = group_get(a, group);
+
+    if (!g) {
+        return KB_AGG_ERR;
     }
+    if (!g->has_pub || horizon > g->pub) {
+        g->pub = horizon;
+        g->has_pub = 1;
+    }
+    return KB_AGG_OK;
 }
 
 int kb_agg_brand_state(kb_agg_t *a, const char *name, size_t len, kb_agg_bstate_t *st,
@@ -905,6 +1066,11 @@ int kb_agg_brand_state(kb_agg_t *a, const char *name, size_t len, kb_agg_bstate_
             st->has[d] = b->has_ewma[d];
         }
     }
+    if (set) {
+        b->group = st->group;
+    } else {
+        st->group = b->group;
+    }
     return KB_AGG_OK;
 }
 
@@ -920,6 +1086,7 @@ int kb_agg_take_changed(kb_agg_t *a, kb_agg_brand_fn fn, void *ud)
             st.ewma[d] = b->ewma[d];
             st.has[d] = b->has_ewma[d];
         }
+        st.group = b->group;
         if (fn(ud, b->name, b->len, &st) != 0) {
             return KB_AGG_ERR;
         }
@@ -938,7 +1105,14 @@ void kb_agg_reset(kb_agg_t *a)
     }
     a->sn = 0;
     a->open = 0;
-    memset(a->parts, 0, a->pn * sizeof(*a->parts));
+    for (size_t p = 0; p < a->pn; p++) {
+        int32_t g = a->parts[p].group;
+        memset(&a->parts[p], 0, sizeof(a->parts[p]));
+        a->parts[p].group = g;
+    }
+    for (size_t g = 0; g < a->gn; g++) {
+        a->groups[g].has_pub = 0;
+    }
     a->has_horizon = 0;
     a->horizon = 0;
     for (size_t i = 0; i < a->bcap; i++) {

@@ -14,6 +14,12 @@
  * kb_agg_flush_partition() closes what a partition holds open when its
  * input idles or ends; an idle partition stops holding the horizon back
  * until it receives data again.
+ *
+ * Partitions belong to groups (kb_agg_set_group()), each with its own
+ * horizon that normally equals the global one. A group handed over from an
+ * instance that had published less resumes at that instance's horizon and
+ * publishes its windows up to this one's as it catches up; those windows'
+ * share of voice is null, the other groups' mentions in them being gone.
  */
 #ifndef KB_AGG_H
 #define KB_AGG_H
@@ -72,6 +78,7 @@ typedef enum { KB_REC_WOM = 0, KB_REC_SAT = 1 } kb_rec_kind_t;
 typedef struct kb_agg_bstate {
     double ewma[KB_SQ_COUNT];
     int has[KB_SQ_COUNT];
+    int32_t group;       /* group of the brand's partition (kb_agg_set_group()) */
 } kb_agg_bstate_t;
 
 /* Sample message ids kept per window (negative or complaint mentions). */
@@ -127,9 +134,18 @@ int kb_agg_min_offset(const kb_agg_t *a, int32_t part, int64_t *offset);
  *  merely slower to start does not see its windows closed under it. */
 int kb_agg_expect_partition(kb_agg_t *a, int32_t part);
 
+/** Put partition @p part in @p group (0 until set). A group is what moves
+ *  between instances as one, the live pipeline's scored partition: it has
+ *  its own horizon (kb_agg_group_horizon()), so a group resumed from an
+ *  owner that published less than this instance rebuilds and publishes its
+ *  windows in between instead of finding them closed. KB_AGG_OK or
+ *  KB_AGG_ERR (out of memory). */
+int kb_agg_set_group(kb_agg_t *a, int32_t part, int32_t group);
+
 /** The partition was taken away (rebalance): forget its open windows
  *  without emitting them; the new owner rebuilds them from the committed
- *  offset. */
+ *  offset. When it was the last partition of its group, the group's
+ *  horizon and its brands' baselines are forgotten too. */
 void kb_agg_drop_partition(kb_agg_t *a, int32_t part);
 
 /** The input of @p part idles or has ended: close every window it holds
@@ -151,14 +167,14 @@ size_t kb_agg_open_windows(const kb_agg_t *a);
  * (kb_agg_min_offset()) with the horizon of the last commit: windows at or
  * before it were published already, the open ones are rebuilt exactly. */
 
-/** The horizon (1), or 0 when none yet. */
-int kb_agg_horizon(const kb_agg_t *a, int64_t *horizon);
+/** How far @p group's windows were published (1), or 0 when not yet. */
+int kb_agg_group_horizon(const kb_agg_t *a, int32_t group, int64_t *horizon);
 
-/** After a restart: windows ending at or before @p horizon were published
- *  already (the horizon only moves forward). */
-void kb_agg_set_horizon(kb_agg_t *a, int64_t horizon);
+/** After a restart or a rebalance: @p group's windows ending at or before
+ *  @p horizon were published already (it only moves forward). */
+int kb_agg_set_group_horizon(kb_agg_t *a, int32_t group, int64_t horizon);
 
-/** Read (@p set 0) or overwrite (@p set 1) a brand's EWMA state. */
+/** Read (@p set 0) or overwrite (@p set 1) a brand's EWMA state and group. */
 int kb_agg_brand_state(kb_agg_t *a, const char *name, size_t len, kb_agg_bstate_t *st,
                        int set);
 

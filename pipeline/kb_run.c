@@ -300,13 +300,49 @@ static void apply_alert_state(kb_run_t *r, const json_t *brand, const json_t *pi
     }
 }
 
+/* The committed horizons of the partitions an assignment brought. */
+typedef struct resumed {
+    int32_t *part;
+    int64_t *h;
+    int n;
+    int64_t max_h;
+} resumed_t;
+
+/* The horizon a state record is read against: its partition's, when this
+ * assignment brought that partition; records written before states named
+ * their partition are read once, against the highest. */
+static int state_horizon(const kb_run_t *r, const json_t *rec, const resumed_t *rs,
+                         int64_t *h, int32_t *group)
+{
+    const json_t *p = json_object_get(rec, "p");
+
+    if (!p) {
+        *h = rs->max_h;
+        *group = 0;
+        return !r->state_loaded;
+    }
+    for (int i = 0; i < rs->n; i++) {
+        if (rs->part[i] == json_integer_value(p)) {
+            *h = rs->h[i];
+            *group = rs->part[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Pick the newest state version that the committed horizon covers. */
-static void apply_state(kb_run_t *r, const json_t *rec, int64_t horizon)
+static void apply_state(kb_run_t *r, const json_t *rec, const resumed_t *rs)
 {
     const json_t *brand = json_object_get(rec, "brand");
     const json_t *pick = NULL;
     const char *which[2] = {"cur", "prev"};
     kb_agg_bstate_t st;
+    int64_t horizon;
+
+    if (!state_horizon(r, rec, rs, &horizon, &st.group)) {
+        return;
+    }
 
     for (int i = 0; i < 2 && !pick; i++) {
         const json_t *v = json_object_get(rec, which[i]);
@@ -333,8 +369,9 @@ static void apply_state(kb_run_t *r, const json_t *rec, int64_t horizon)
                      (json_t *)pick);
 }
 
-/* Read the whole state topic once, from a group-less consumer. */
-static void load_state(kb_run_t *r, int64_t horizon)
+/* Read the whole state topic, from a group-less consumer, for the brands
+ * of the partitions an assignment brought. */
+static void load_state(kb_run_t *r, const resumed_t *rs)
 {
     char err[256];
     rd_kafka_conf_t *c = base_conf(&r->cfg, err, sizeof(err));
@@ -380,7 +417,7 @@ static void load_state(kb_run_t *r, int64_t horizon)
             break;
         }
         if (!m->err && (rec = json_loadb(m->payload, m->len, 0, NULL))) {
-            apply_state(r, rec, horizon);
+            apply_state(r, rec, rs);
             json_decref(rec);
         }
         if (!m->err && m->partition < np && m->offset + 1 >= hi[m->partition]) {
@@ -403,6 +440,7 @@ static void expect_sources(kb_run_t *r, int32_t p)
 {
     for (int s = 0; s + 1 < r->n_src; s++) {
         sstate_t *x = ss_get(r, sid_of(r, p, s));
+        kb_agg_set_group(r->agg, sid_of(r, p, s), p);
         kb_agg_expect_partition(r->agg, sid_of(r, p, s));
         if (x) {
             memset(x, 0, sizeof(*x));
@@ -413,11 +451,13 @@ static void expect_sources(kb_run_t *r, int32_t p)
 
 /* New aggregate partitions resume from their commit point: the horizon of
  * the last commit (windows up to it were published), the offset up to
- * which records were handled before, and (once) the brands' baselines. */
+ * which records were handled before, and their brands' baselines. Each
+ * partition has its own: its last owner may have published less or more
+ * than this instance has of its other partitions. */
 static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
 {
-    int64_t horizon = INT64_MIN;
-    int any_h = 0;
+    resumed_t rs = {kb_calloc((size_t)parts->cnt + 1, sizeof(int32_t)),
+                    kb_calloc((size_t)parts->cnt + 1, sizeof(int64_t)), 0, INT64_MIN};
 
     if (rd_kafka_committed(rk, parts, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         KB_LOG(KB_LOG_WARN, "run", "cannot read committed offsets; starting partitions fresh");
@@ -436,21 +476,22 @@ static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t
         expect_sources(r, e->partition);
         if (parse_metadata(e, &n, &has_h, &h) == 0) {
             a->replay_end = n;
-            if (has_h && (!any_h || h > horizon)) {
-                horizon = h;
-                any_h = 1;
+            if (has_h && rs.part && rs.h) {
+                kb_agg_set_group_horizon(r->agg, e->partition, h);
+                rs.part[rs.n] = e->partition;
+                rs.h[rs.n++] = h;
+                rs.max_h = h > rs.max_h ? h : rs.max_h;
             }
             KB_LOG(KB_LOG_INFO, "run", "partition %d resumes at %lld (handled before: < %lld)",
                    (int)e->partition, (long long)e->offset, (long long)n);
         }
     }
-    if (any_h) {
-        kb_agg_set_horizon(r->agg, horizon);
-        if (!r->state_loaded) {
-            load_state(r, horizon);
-            r->state_loaded = 1;
-        }
+    if (rs.n > 0) {
+        load_state(r, &rs);
+        r->state_loaded = 1;
     }
+    kb_free(rs.part);
+    kb_free(rs.h);
 }
 
 /* Eager rebalancing: before partitions go, deliver and commit what is
@@ -761,6 +802,9 @@ static int32_t sid_of_record(kb_run_t *r, const rd_kafka_message_t *m, const jso
     int32_t sid = sid_of(r, m->partition, s);
     sstate_t *x = ss_get(r, sid);
 
+    if (kb_agg_set_group(r->agg, sid, m->partition) != KB_AGG_OK) {
+        return -1; /* out of memory: kb_agg_add() fails on it */
+    }
     if (x) {
         x->last_ms = now_ms();
         x->flushed = 0;
@@ -881,14 +925,15 @@ static int write_state(void *ud, const char *name, size_t len, const kb_agg_bsta
     char *js;
     int rc = -1;
 
-    kb_agg_horizon(r->agg, &h);
+    kb_agg_group_horizon(r->agg, st->group, &h);
     for (int d = 0; d < KB_SQ_COUNT; d++) {
         json_array_append_new(ew, st->has[d] ? json_real(st->ewma[d]) : json_null());
     }
     json_object_set_new(ver, "h", json_integer(h));
     json_object_set_new(ver, "ewma", ew);
     prev = json_object_getn(r->written, name, len);
-    rec = json_pack("{s:s%,s:O,s:O?}", "brand", name, len, "cur", ver, "prev", prev);
+    rec = json_pack("{s:s%,s:O,s:i,s:O?}", "brand", name, len, "cur", ver, "p", (int)st->group,
+                    "prev", prev);
     js = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(rec);
     if (js) {
@@ -910,8 +955,12 @@ static int write_alert_state(void *ud, const char *name, size_t len, const char 
     const char *prev;
     char key[512];
     int rc = -1;
+    kb_agg_bstate_t st;
 
-    kb_agg_horizon(r->agg, &h);
+    if (kb_agg_brand_state(r->agg, name, len, &st, 0) != KB_AGG_OK) {
+        return -1;
+    }
+    kb_agg_group_horizon(r->agg, st.group, &h);
     snprintf(key, sizeof(key), "%.*s|alert", (int)len, name);
     prev = json_string_value(json_object_get(r->written, key));
     kb_buf_init(&ver);
@@ -926,7 +975,8 @@ static int write_alert_state(void *ud, const char *name, size_t len, const char 
     kb_buf_json_str(&rec, name, len);
     kb_buf_puts(&rec, ",\"cur\":");
     kb_buf_append(&rec, ver.p, ver.len);
-    kb_buf_puts(&rec, ",\"kind\":\"alert\"");
+    kb_buf_puts(&rec, ",\"kind\":\"alert\",\"p\":");
+    kb_buf_int(&rec, st.group);
     if (prev) {
         kb_buf_puts(&rec, ",\"prev\":");
         kb_buf_puts(&rec, prev);
@@ -951,10 +1001,10 @@ static int write_states(kb_run_t *r)
     return r->alerts ? kb_alert_take_changed(r->alerts, write_alert_state, r) : 0;
 }
 
-static char *commit_metadata(const kb_run_t *r, int64_t next_off)
+static char *commit_metadata(const kb_run_t *r, int32_t part, int64_t next_off)
 {
     int64_t h;
-    int has_h = kb_agg_horizon(r->agg, &h);
+    int has_h = kb_agg_group_horizon(r->agg, part, &h);
     char buf[160], *m;
 
     if (has_h) {
@@ -1012,7 +1062,7 @@ static rd_kafka_topic_partition_list_t *agg_offsets(kb_run_t *r)
         }
         e = rd_kafka_topic_partition_list_add(l, r->cfg.t_scored, (int32_t)p);
         e->offset = off;
-        if ((e->metadata = commit_metadata(r, r->ap[p].next_off))) {
+        if ((e->metadata = commit_metadata(r, (int32_t)p, r->ap[p].next_off))) {
             e->metadata_size = strlen(e->metadata);
         }
     }

@@ -263,6 +263,93 @@ START_TEST(t_expect_and_offsets)
 }
 END_TEST
 
+/* A group (scored partition) handed over by an owner that had published
+ * only up to 60 s, to an instance whose own horizon is at 190 s: its
+ * windows in between are rebuilt and published as it catches up (with a
+ * null share of voice: the other brands of those windows went out long
+ * ago), not found closed. Dropping the group forgets its horizon and its
+ * brands' baselines. */
+START_TEST(t_group_resumes_behind)
+{
+    sink_t s = {0};
+    kb_agg_t *a = agg(&s, 60, 60);
+    kb_obs_t o = obs("A", 10, 0.5);
+    kb_agg_bstate_t st;
+    int64_t h = 0;
+
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
+    o = obs("A", 200, 0.5);
+    ck_assert_int_eq(kb_agg_add(a, 0, 1, &o), KB_AGG_OK);
+    ck_assert_int_eq(s.n, 2); /* A [0,60) */
+    ck_assert(kb_agg_group_horizon(a, 0, &h) == 1 && h == 190000);
+    ck_assert_int_eq(kb_agg_set_group(a, 1, 1), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_set_group_horizon(a, 1, 60000), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_expect_partition(a, 1), KB_AGG_OK);
+    o = obs("B", 30, 0.5); /* published by the last owner */
+    ck_assert_int_eq(kb_agg_add(a, 1, 0, &o), KB_AGG_LATE);
+    o = obs("B", 70, 0.5);
+    o.dim[KB_SQ_RELIABILITY].mentioned = 1;
+    o.dim[KB_SQ_RELIABILITY].score = 0.4;
+    o.dim[KB_SQ_RELIABILITY].label = KB_LABEL_POS;
+    ck_assert_int_eq(kb_agg_add(a, 1, 1, &o), KB_AGG_OK);
+    o = obs("B", 100, -0.5);
+    ck_assert_int_eq(kb_agg_add(a, 1, 2, &o), KB_AGG_OK);
+    ck_assert_int_eq(s.n, 2); /* nothing closed under the group */
+    o = obs("B", 400, 0.5);   /* the group passes 190 s, the instance's horizon */
+    ck_assert_int_eq(kb_agg_add(a, 1, 3, &o), KB_AGG_OK);
+    ck_assert_int_eq(s.n, 4);
+    ck_assert_ptr_nonnull(strstr(s.rec[2], "\"brand\":\"B\""));
+    ck_assert_ptr_nonnull(strstr(s.rec[2], "\"window_start\":\"1970-01-01T00:01:00"));
+    ck_assert_ptr_nonnull(strstr(s.rec[2], "\"mentions\":2,"));
+    ck_assert_ptr_nonnull(strstr(s.rec[2], "\"share_of_voice\":null,"));
+    ck_assert(kb_agg_group_horizon(a, 1, &h) == 1 && h == 190000);
+    ck_assert_int_eq(kb_agg_brand_state(a, "B", 1, &st, 0), KB_AGG_OK);
+    ck_assert(st.group == 1 && st.has[KB_SQ_RELIABILITY]);
+    kb_agg_drop_partition(a, 1);
+    ck_assert_int_eq(kb_agg_group_horizon(a, 1, &h), 0);
+    ck_assert_int_eq(kb_agg_brand_state(a, "B", 1, &st, 0), KB_AGG_OK);
+    ck_assert(!st.has[KB_SQ_RELIABILITY]);
+    ck_assert(kb_agg_group_horizon(a, 0, &h) == 1 && h == 190000);
+    sink_free(&s);
+    kb_agg_free(a);
+}
+END_TEST
+
+/* A group whose last owner had published up to 300 s joins an instance at
+ * 100 s: the group's windows up to 300 s are refused, and the instance's
+ * own open windows do not close early because of it. */
+START_TEST(t_group_resumes_ahead)
+{
+    sink_t s = {0};
+    kb_agg_t *a = agg(&s, 60, 60);
+    kb_obs_t o = obs("A", 50, 0.5);
+    int64_t h = 0;
+
+    ck_assert_int_eq(kb_agg_add(a, 0, 0, &o), KB_AGG_OK);
+    o = obs("A", 110, 0.5);
+    ck_assert_int_eq(kb_agg_add(a, 0, 1, &o), KB_AGG_OK);
+    ck_assert_int_eq(s.n, 2); /* A [0,60) */
+    ck_assert_int_eq(kb_agg_set_group(a, 1, 1), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_set_group_horizon(a, 1, 300000), KB_AGG_OK);
+    ck_assert_int_eq(kb_agg_expect_partition(a, 1), KB_AGG_OK);
+    o = obs("B", 250, 0.5);
+    ck_assert_int_eq(kb_agg_add(a, 1, 0, &o), KB_AGG_LATE);
+    ck_assert_int_eq(s.n, 2); /* A [60,120) is still open */
+    o = obs("A", 115, 0.5);
+    ck_assert_int_eq(kb_agg_add(a, 0, 2, &o), KB_AGG_OK);
+    o = obs("B", 330, 0.5);
+    ck_assert_int_eq(kb_agg_add(a, 1, 1, &o), KB_AGG_OK);
+    ck_assert(kb_agg_group_horizon(a, 0, &h) == 1 && h == 105000);
+    ck_assert(kb_agg_group_horizon(a, 1, &h) == 1 && h == 300000);
+    ck_assert_int_eq(kb_agg_flush_all(a), KB_AGG_OK);
+    ck_assert_int_eq(s.n, 6); /* A [60,120) with 2 mentions, B [300,360) */
+    ck_assert_ptr_nonnull(strstr(s.rec[2], "\"mentions\":2,"));
+    ck_assert_ptr_nonnull(strstr(s.rec[4], "\"brand\":\"B\""));
+    sink_free(&s);
+    kb_agg_free(a);
+}
+END_TEST
+
 START_TEST(t_bad_config)
 {
     kb_agg_cfg_t cfg;
@@ -309,6 +396,8 @@ Suite *kb_agg_suite(void)
     tcase_add_test(tc, t_hopping);
     tcase_add_test(tc, t_top_terms);
     tcase_add_test(tc, t_expect_and_offsets);
+    tcase_add_test(tc, t_group_resumes_behind);
+    tcase_add_test(tc, t_group_resumes_ahead);
     tcase_add_test(tc, t_bad_config);
     tcase_add_test(tc, t_oom);
     suite_add_tcase(s, tc);

@@ -1,21 +1,31 @@
 #!/usr/bin/env python3
-"""finals.py REF.tsv RUN.tsv -- compare the final window records of two
-pipeline runs ("key<TAB>json" lines from kcat). Every final in REF must be
-in RUN, and every final RUN published for a key must equal REF's. Prints
-the counts; exits 1 on any difference."""
+"""finals.py [--ignore FIELD ...] REF.tsv RUN.tsv -- compare the final
+window records of two pipeline runs ("key<TAB>json" lines from kcat).
+Every final in REF must be in RUN, and every final RUN published for a key
+must equal REF's, but for the top-level FIELDs ignored (share_of_voice
+depends on which brands an aggregate instance owns). Prints the counts;
+exits 1 on any difference."""
 import json
 import sys
 
-def finals(path):
+def finals(path, ignore):
     out = {}
     for line in open(path, encoding="utf-8"):
         key, _, val = line.rstrip("\n").partition("\t")
         rec = json.loads(val)
         if rec.get("final"):
+            if ignore:
+                for f in ignore:
+                    rec.pop(f, None)
+                val = json.dumps(rec, sort_keys=True, ensure_ascii=False)
             out.setdefault((rec["type"], key), []).append(val)
     return out
 
-ref, run = finals(sys.argv[1]), finals(sys.argv[2])
+args, ignore = sys.argv[1:], []
+while args and args[0] == "--ignore":
+    ignore.append(args[1])
+    args = args[2:]
+ref, run = finals(args[0], ignore), finals(args[1], ignore)
 bad = 0
 for k, vals in ref.items():
     if len(set(vals)) != 1:

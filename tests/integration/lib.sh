@@ -1,7 +1,7 @@
 # lib.sh -- helpers for integration scripts: loud PASS/FAIL/SKIP lines that
 # the runner counts. Source it; $KB_BIN is the binary under test.
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KB_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 pass() { echo "PASS $*"; echo PASS >>"$KB_RESULTS"; }
 fail() { echo "FAIL $*"; echo FAIL >>"$KB_RESULTS"; }
