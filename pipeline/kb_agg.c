@@ -316,39 +316,42 @@ static brand_t *brand_get(kb_agg_t *a, const char *name, size_t len)
     return b;
 }
 
-static part_t *part_get(kb_agg_t *a, int32_t p)
+/* @p arr (of *n elements of @p size) grown to @p want, the new ones zeroed;
+ * NULL when out of memory (arr is then unchanged). */
+static void *grow_zeroed(void *arr, size_t *n, size_t want, size_t size)
 {
-    if (p < 0) {
+    char *t;
+
+    if (want <= *n) {
+        return arr;
+    }
+    if (!(t = kb_realloc(arr, want * size))) {
         return NULL;
     }
-    if ((size_t)p >= a->pn) {
-        size_t n = (size_t)p + 1;
-        part_t *t = kb_realloc(a->parts, n * sizeof(*t));
-        if (!t) {
-            return NULL;
-        }
-        memset(t + a->pn, 0, (n - a->pn) * sizeof(*t));
-        a->parts = t;
-        a->pn = n;
+    memset(t + *n * size, 0, (want - *n) * size);
+    *n = want;
+    return t;
+}
+
+static part_t *part_get(kb_agg_t *a, int32_t p)
+{
+    part_t *t;
+
+    if (p < 0 || !(t = grow_zeroed(a->parts, &a->pn, (size_t)p + 1, sizeof(*t)))) {
+        return NULL;
     }
+    a->parts = t;
     return &a->parts[p];
 }
 
 static group_t *group_get(kb_agg_t *a, int32_t g)
 {
-    if (g < 0) {
+    group_t *t;
+
+    if (g < 0 || !(t = grow_zeroed(a->groups, &a->gn, (size_t)g + 1, sizeof(*t)))) {
         return NULL;
     }
-    if ((size_t)g >= a->gn) {
-        size_t n = (size_t)g + 1;
-        group_t *t = kb_realloc(a->groups, n * sizeof(*t));
-        if (!t) {
-            return NULL;
-        }
-        memset(t + a->gn, 0, (n - a->gn) * sizeof(*t));
-        a->groups = t;
-        a->gn = n;
-    }
+    a->groups = t;
     return &a->groups[g];
 }
 

@@ -59,3 +59,23 @@ broker_cmd() {
 topic_lines() {
     kcat -b "$1" -C -t "$2" -e -q -f '%k\t%s\n' >"$3" 2>/dev/null
 }
+
+# finals_of BROKER OUT: the wom and satisfaction records of a pipeline run
+# in OUT (and OUT.wom, OUT.sat), as "key<TAB>json" lines.
+finals_of() {
+    topic_lines "$1" koubei.wom "$2.wom"
+    topic_lines "$1" koubei.satisfaction "$2.sat"
+    cat "$2.wom" "$2.sat" >"$2"
+}
+
+# reference_finals IN.tsv OUT: one uninterrupted run of "${RUN[@]}" over
+# IN on a fresh broker ("ref"), its finals in OUT, its stderr in
+# $WORK/ref.err. Returns 1 when the broker does not start.
+reference_finals() {
+    start_broker ref --partitions 2 || { fail "reference broker"; return 1; }
+    kcat -b "$BROKER" -P -t feedback.raw -K $'\t' <"$1"
+    timeout 180 "${RUN[@]}" --brokers "$BROKER" --idle-close 3s --exit-idle 6s \
+        >/dev/null 2>"$WORK/ref.err"
+    check "uninterrupted run exits 0" test $? -eq 0
+    finals_of "$BROKER" "$2"
+}
