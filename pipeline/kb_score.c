@@ -44,6 +44,7 @@
 #define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
+#define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
@@ -1044,6 +1045,79 @@ static int rhetorical_negated_term(kb_scorer_t *sc, size_t k)
 
 /* The value of each candidate token (token_pass() zeroed the others);
  * sc->vtok keeps those that have one. */
+/* Does the text of token a contain the text of token b? */
+static int tok_contains(const kb_scorer_t *sc, size_t a, size_t b)
+{
+    const uint32_t *ca = sc->nt.cp + sc->tk.t[a].n0, *cb = sc->nt.cp + sc->tk.t[b].n0;
+    size_t na = sc->tk.t[a].n1 - sc->tk.t[a].n0, nb = sc->tk.t[b].n1 - sc->tk.t[b].n0;
+
+    for (size_t i = 0; nb > 0 && i + nb <= na; i++) {
+        if (memcmp(ca + i, cb, nb * sizeof(*cb)) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is token k a particle that may close a granted opinion (好是好的, 贵是贵了
+ * 点, 快是快啊)? */
+static int concession_tail(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t tails[] = {0x4E86, 0x7684, 0x554A, 0x5440, 0x5427, 0x5566, 0x70B9, 0};
+    const kb_token_t *t = &sc->tk.t[k];
+
+    if (t->type != KB_TOK_HAN || t->n1 - t->n0 > 2) {
+        return 0;
+    }
+    for (size_t i = 0; tails[i]; i++) {
+        if (sc->nt.cp[t->n0] == tails[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A Chinese concession repeats the opinion around 是 and ends its clause:
+ * 好是好，就是太贵; 服务好是好，…; 贵是贵了点，但是值. The writer grants it
+ * in order to set something against it, so it weighs like 虽然 (the first
+ * word ×CONCEDE_W) and the repeat is the same opinion, not a second one
+ * (×0). Returns 1 for the first word (a = k), 2 for the repeat (b = k),
+ * 0 otherwise. The pair must be Chinese opinion words of one sign that one
+ * spells inside the other, with 是 alone between them, and the clause must
+ * end after the repeat or after one particle (了点, 的, 啊): 好是好事 is no
+ * concession. */
+static int concession(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t shi[] = {0x662F, 0};
+    size_t a, b;
+
+    if (k + 2 < sc->tk.n && tok_is(sc, k + 1, shi)) {
+        a = k;
+        b = k + 2;
+    } else if (k >= 2 && tok_is(sc, k - 1, shi)) {
+        a = k - 2;
+        b = k;
+    } else {
+        return 0;
+    }
+    if (sc->tk.t[a].type != KB_TOK_HAN || sc->tk.t[b].type != KB_TOK_HAN ||
+        !has_valence(sc->tk.t[a].e) || !has_valence(sc->tk.t[b].e) ||
+        (sc->tk.t[a].e->valence > 0) != (sc->tk.t[b].e->valence > 0) ||
+        !(tok_contains(sc, a, b) || tok_contains(sc, b, a))) {
+        return 0;
+    }
+    for (size_t j = b + 1; j <= b + 2; j++) {
+        if (j >= sc->tk.n || is_boundary(&sc->tk.t[j]) ||
+            (sc->tk.t[j].e && sc->tk.t[j].e->contrast)) {
+            return a == k ? 1 : 2;
+        }
+        if (j > b + 1 || !concession_tail(sc, j)) {
+            return 0; /* the clause goes on: 好是好事 */
+        }
+    }
+    return 0;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -1106,6 +1180,11 @@ static void valence(kb_scorer_t *sc)
         }
         w = counter_weight(sc, k, v);
         if (w < 1.0f || w > 1.0f) {
+            v *= w;
+            trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
+        }
+        if (t->type == KB_TOK_HAN && (w = (float)concession(sc, k)) > 0) {
+            w = w < 2.0f ? CONCEDE_W : 0.0f;
             v *= w;
             trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
         }
@@ -1595,10 +1674,12 @@ static int negated(const kb_scorer_t *sc, size_t k)
 
 /* A complaint that is the topic of a happy clause in a message that is not
  * negative ("投诉处理得很快，客服态度也好") was settled to the writer's
- * satisfaction: the message reports it, it does not complain. */
+ * satisfaction: the message reports it, it does not complain. So was one
+ * the writer meant to make and did not (本来想给差评的，…算了: inside an
+ * intention given up, counterfactual()). */
 static int complaint_settled(const kb_scorer_t *sc, size_t k)
 {
-    return sc->res.label != KB_LABEL_NEG && sc->csum[sc->clause[k]] > 0;
+    return sc->res.label != KB_LABEL_NEG && (sc->csum[sc->clause[k]] > 0 || sc->counter[k]);
 }
 
 /* Strong complaint terms count unless the message is clearly happy
