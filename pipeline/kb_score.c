@@ -47,6 +47,7 @@
 #define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
+#define HOWTO_NEG 0.0f      /* a problem named in a how-to question (丢了怎么补办) */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
@@ -54,6 +55,7 @@
                                unknown word is one token per character) */
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
 #define MAX_HITS 64
+#define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
 
 static const float scope_damp[SCOPE] = {1.0f, 0.95f, 0.9f};
@@ -92,6 +94,8 @@ struct kb_scorer {
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
+    uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
+    size_t n_howto;
     size_t n_hits;
     kb_span_t *ev;
     size_t ev_cap;
@@ -437,6 +441,28 @@ static int is_ma(const kb_scorer_t *sc, size_t k)
     return t->n1 - t->n0 == 1 && sc->nt.cp[t->n0] == 0x5417;
 }
 
+/* Is token k a how-to word, 怎么/如何 + a procedure (怎么补办, 如何退票,
+ * 怎么投诉: the lexicon's words, zh_words.tsv)? Not after 到底/究竟
+ * (到底怎么投诉 is exasperated); 怎么吃都/怎么吃也 ("whatever one does")
+ * are words too and are none. Only the first code point is tested on
+ * most tokens. */
+static int is_how_to(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    const uint32_t *cp = sc->nt.cp;
+    uint32_t c0 = cp[t->n0], last, prev;
+
+    if ((c0 != 0x600E && c0 != 0x5982) || t->n1 - t->n0 < 4 || !t->e || has_valence(t->e)) {
+        return 0;
+    }
+    if (!(c0 == 0x600E && cp[t->n0 + 1] == 0x4E48) && !(c0 == 0x5982 && cp[t->n0 + 1] == 0x4F55)) {
+        return 0; /* not 怎么 / 如何 */
+    }
+    last = cp[t->n1 - 1];
+    prev = t->n0 > 0 ? cp[t->n0 - 1] : 0;
+    return last != 0x90FD && last != 0x4E5F && prev != 0x5E95 && prev != 0x7ADF;
+}
+
 /* Clause and sentence ids, the sentences' '!'/'?' counts and question
  * flags, the neutral tokens, and zeroed sums, in one walk over the tokens
  * (after token_roles()). A contrast marker opens a clause. */
@@ -450,6 +476,7 @@ static void structure(kb_scorer_t *sc)
     size_t neu = 0;
 
     sc->first_content = sc->tk.n;
+    sc->n_howto = 0;
     open_sentence(sc, 0, 0);
     open_clause(sc, 0, 0);
     for (size_t k = 0; k < sc->tk.n; k++) {
@@ -478,6 +505,9 @@ static void structure(kb_scorer_t *sc)
         }
         if (is_ma(sc, k)) {
             sc->sflag[sent] |= SF_QUESTION;
+        }
+        if (sc->n_howto < MAX_HOWTO && t->type == KB_TOK_HAN && is_how_to(sc, k)) {
+            sc->howto_tok[sc->n_howto++] = (uint32_t)k;
         }
         neu += !(role[k] & R_VAL) && t->type != KB_TOK_SYM;
         clause_has = sent_has = any = 1;
@@ -1263,6 +1293,47 @@ static void questions(kb_scorer_t *sc)
     }
 }
 
+/* A how-to question (医保卡丢了怎么补办, 请问快递丢件怎么理赔？, 航班取消了
+ *怎么退票) asks what to do about a problem: it names the problem and does
+ * not complain about it. Its sentence's negative Chinese terms weigh
+ * HOWTO_NEG when the sentence is a question ('?', 吗) or the how-to ends it
+ * with no 都/也 after it in its clause (怎么处理都不行 is "whatever one
+ * does", a complaint). Patterns (等了两个小时) keep their weight. */
+static void how_to(kb_scorer_t *sc)
+{
+    for (size_t h = 0; h < sc->n_howto; h++) {
+        size_t q = sc->howto_tok[h], end;
+        uint32_t s = sc->sent[q];
+        int ok = (sc->sflag[s] & SF_QUESTION) != 0, last = 1;
+        end = sc->sstart[s + 1];
+        for (size_t j = q + 1; j < end && !ok; j++) {
+            const kb_token_t *u = &sc->tk.t[j];
+            if (is_boundary(u)) {
+                continue;
+            }
+            if (sc->clause[j] != sc->clause[q] ||
+                (u->n1 - u->n0 == 1 && (sc->nt.cp[u->n0] == 0x90FD || sc->nt.cp[u->n0] == 0x4E5F))) {
+                last = 0; /* another clause follows, or 都/也 */
+                break;
+            }
+        }
+        if (!ok && !last) {
+            continue;
+        }
+        for (size_t i = 0; i < sc->n_vtok; i++) {
+            size_t k = sc->vtok[i];
+            if (sc->sent[k] == s && sc->val[k] < 0 && sc->tk.t[k].type == KB_TOK_HAN) {
+                sc->val[k] *= HOWTO_NEG;
+                if (sc->trix[k] != TRIX_NONE) {
+                    trace_mod(&sc->trace[sc->trix[k]], KB_MOD_QUESTION, HOWTO_NEG,
+                              tok_span(sc, q));
+                    sc->trace[sc->trix[k]].value = sc->val[k];
+                }
+            }
+        }
+    }
+}
+
 /* ---- contrast ------------------------------------------------------------- */
 
 /* Is token k the first content token of its sentence? */
@@ -1815,6 +1886,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     valence(sc);
     topics(sc);
     questions(sc);
+    how_to(sc);
     subsume(sc);
     sums(sc);
     servqual(sc);
