@@ -44,8 +44,10 @@
 #define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
+#define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
+#define HOWTO_NEG 0.0f      /* a problem named in a how-to question (丢了怎么补办) */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
@@ -53,6 +55,7 @@
                                unknown word is one token per character) */
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
 #define MAX_HITS 64
+#define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
 
 static const float scope_damp[SCOPE] = {1.0f, 0.95f, 0.9f};
@@ -91,6 +94,8 @@ struct kb_scorer {
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
+    uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
+    size_t n_howto;
     size_t n_hits;
     kb_span_t *ev;
     size_t ev_cap;
@@ -436,6 +441,28 @@ static int is_ma(const kb_scorer_t *sc, size_t k)
     return t->n1 - t->n0 == 1 && sc->nt.cp[t->n0] == 0x5417;
 }
 
+/* Is token k a how-to word, 怎么/如何 + a procedure (怎么补办, 如何退票,
+ * 怎么投诉: the lexicon's words, zh_words.tsv)? Not after 到底/究竟
+ * (到底怎么投诉 is exasperated); 怎么吃都/怎么吃也 ("whatever one does")
+ * are words too and are none. Only the first code point is tested on
+ * most tokens. */
+static int is_how_to(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    const uint32_t *cp = sc->nt.cp;
+    uint32_t c0 = cp[t->n0], last, prev;
+
+    if ((c0 != 0x600E && c0 != 0x5982) || t->n1 - t->n0 < 4 || !t->e || has_valence(t->e)) {
+        return 0;
+    }
+    if (!(c0 == 0x600E && cp[t->n0 + 1] == 0x4E48) && !(c0 == 0x5982 && cp[t->n0 + 1] == 0x4F55)) {
+        return 0; /* not 怎么 / 如何 */
+    }
+    last = cp[t->n1 - 1];
+    prev = t->n0 > 0 ? cp[t->n0 - 1] : 0;
+    return last != 0x90FD && last != 0x4E5F && prev != 0x5E95 && prev != 0x7ADF;
+}
+
 /* Clause and sentence ids, the sentences' '!'/'?' counts and question
  * flags, the neutral tokens, and zeroed sums, in one walk over the tokens
  * (after token_roles()). A contrast marker opens a clause. */
@@ -449,6 +476,7 @@ static void structure(kb_scorer_t *sc)
     size_t neu = 0;
 
     sc->first_content = sc->tk.n;
+    sc->n_howto = 0;
     open_sentence(sc, 0, 0);
     open_clause(sc, 0, 0);
     for (size_t k = 0; k < sc->tk.n; k++) {
@@ -477,6 +505,9 @@ static void structure(kb_scorer_t *sc)
         }
         if (is_ma(sc, k)) {
             sc->sflag[sent] |= SF_QUESTION;
+        }
+        if (sc->n_howto < MAX_HOWTO && t->type == KB_TOK_HAN && is_how_to(sc, k)) {
+            sc->howto_tok[sc->n_howto++] = (uint32_t)k;
         }
         neu += !(role[k] & R_VAL) && t->type != KB_TOK_SYM;
         clause_has = sent_has = any = 1;
@@ -1044,6 +1075,79 @@ static int rhetorical_negated_term(kb_scorer_t *sc, size_t k)
 
 /* The value of each candidate token (token_pass() zeroed the others);
  * sc->vtok keeps those that have one. */
+/* Does the text of token a contain the text of token b? */
+static int tok_contains(const kb_scorer_t *sc, size_t a, size_t b)
+{
+    const uint32_t *ca = sc->nt.cp + sc->tk.t[a].n0, *cb = sc->nt.cp + sc->tk.t[b].n0;
+    size_t na = sc->tk.t[a].n1 - sc->tk.t[a].n0, nb = sc->tk.t[b].n1 - sc->tk.t[b].n0;
+
+    for (size_t i = 0; nb > 0 && i + nb <= na; i++) {
+        if (memcmp(ca + i, cb, nb * sizeof(*cb)) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is token k a particle that may close a granted opinion (好是好的, 贵是贵了
+ * 点, 快是快啊)? */
+static int concession_tail(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t tails[] = {0x4E86, 0x7684, 0x554A, 0x5440, 0x5427, 0x5566, 0x70B9, 0};
+    const kb_token_t *t = &sc->tk.t[k];
+
+    if (t->type != KB_TOK_HAN || t->n1 - t->n0 > 2) {
+        return 0;
+    }
+    for (size_t i = 0; tails[i]; i++) {
+        if (sc->nt.cp[t->n0] == tails[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A Chinese concession repeats the opinion around 是 and ends its clause:
+ * 好是好，就是太贵; 服务好是好，…; 贵是贵了点，但是值. The writer grants it
+ * in order to set something against it, so it weighs like 虽然 (the first
+ * word ×CONCEDE_W) and the repeat is the same opinion, not a second one
+ * (×0). Returns 1 for the first word (a = k), 2 for the repeat (b = k),
+ * 0 otherwise. The pair must be Chinese opinion words of one sign that one
+ * spells inside the other, with 是 alone between them, and the clause must
+ * end after the repeat or after one particle (了点, 的, 啊): 好是好事 is no
+ * concession. */
+static int concession(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t shi[] = {0x662F, 0};
+    size_t a, b;
+
+    if (k + 2 < sc->tk.n && tok_is(sc, k + 1, shi)) {
+        a = k;
+        b = k + 2;
+    } else if (k >= 2 && tok_is(sc, k - 1, shi)) {
+        a = k - 2;
+        b = k;
+    } else {
+        return 0;
+    }
+    if (sc->tk.t[a].type != KB_TOK_HAN || sc->tk.t[b].type != KB_TOK_HAN ||
+        !has_valence(sc->tk.t[a].e) || !has_valence(sc->tk.t[b].e) ||
+        (sc->tk.t[a].e->valence > 0) != (sc->tk.t[b].e->valence > 0) ||
+        !(tok_contains(sc, a, b) || tok_contains(sc, b, a))) {
+        return 0;
+    }
+    for (size_t j = b + 1; j <= b + 2; j++) {
+        if (j >= sc->tk.n || is_boundary(&sc->tk.t[j]) ||
+            (sc->tk.t[j].e && sc->tk.t[j].e->contrast)) {
+            return a == k ? 1 : 2;
+        }
+        if (j > b + 1 || !concession_tail(sc, j)) {
+            return 0; /* the clause goes on: 好是好事 */
+        }
+    }
+    return 0;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -1106,6 +1210,11 @@ static void valence(kb_scorer_t *sc)
         }
         w = counter_weight(sc, k, v);
         if (w < 1.0f || w > 1.0f) {
+            v *= w;
+            trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
+        }
+        if (t->type == KB_TOK_HAN && (w = (float)concession(sc, k)) > 0) {
+            w = w < 2.0f ? CONCEDE_W : 0.0f;
             v *= w;
             trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
         }
@@ -1179,6 +1288,47 @@ static void questions(kb_scorer_t *sc)
                 trace_mod(&sc->trace[sc->trix[k]], KB_MOD_QUESTION, QUEST_POS,
                           span_of(sc, 0, 0));
                 sc->trace[sc->trix[k]].value = sc->val[k];
+            }
+        }
+    }
+}
+
+/* A how-to question (医保卡丢了怎么补办, 请问快递丢件怎么理赔？, 航班取消了
+ *怎么退票) asks what to do about a problem: it names the problem and does
+ * not complain about it. Its sentence's negative Chinese terms weigh
+ * HOWTO_NEG when the sentence is a question ('?', 吗) or the how-to ends it
+ * with no 都/也 after it in its clause (怎么处理都不行 is "whatever one
+ * does", a complaint). Patterns (等了两个小时) keep their weight. */
+static void how_to(kb_scorer_t *sc)
+{
+    for (size_t h = 0; h < sc->n_howto; h++) {
+        size_t q = sc->howto_tok[h], end;
+        uint32_t s = sc->sent[q];
+        int ok = (sc->sflag[s] & SF_QUESTION) != 0, last = 1;
+        end = sc->sstart[s + 1];
+        for (size_t j = q + 1; j < end && !ok; j++) {
+            const kb_token_t *u = &sc->tk.t[j];
+            if (is_boundary(u)) {
+                continue;
+            }
+            if (sc->clause[j] != sc->clause[q] ||
+                (u->n1 - u->n0 == 1 && (sc->nt.cp[u->n0] == 0x90FD || sc->nt.cp[u->n0] == 0x4E5F))) {
+                last = 0; /* another clause follows, or 都/也 */
+                break;
+            }
+        }
+        if (!ok && !last) {
+            continue;
+        }
+        for (size_t i = 0; i < sc->n_vtok; i++) {
+            size_t k = sc->vtok[i];
+            if (sc->sent[k] == s && sc->val[k] < 0 && sc->tk.t[k].type == KB_TOK_HAN) {
+                sc->val[k] *= HOWTO_NEG;
+                if (sc->trix[k] != TRIX_NONE) {
+                    trace_mod(&sc->trace[sc->trix[k]], KB_MOD_QUESTION, HOWTO_NEG,
+                              tok_span(sc, q));
+                    sc->trace[sc->trix[k]].value = sc->val[k];
+                }
             }
         }
     }
@@ -1595,10 +1745,12 @@ static int negated(const kb_scorer_t *sc, size_t k)
 
 /* A complaint that is the topic of a happy clause in a message that is not
  * negative ("投诉处理得很快，客服态度也好") was settled to the writer's
- * satisfaction: the message reports it, it does not complain. */
+ * satisfaction: the message reports it, it does not complain. So was one
+ * the writer meant to make and did not (本来想给差评的，…算了: inside an
+ * intention given up, counterfactual()). */
 static int complaint_settled(const kb_scorer_t *sc, size_t k)
 {
-    return sc->res.label != KB_LABEL_NEG && sc->csum[sc->clause[k]] > 0;
+    return sc->res.label != KB_LABEL_NEG && (sc->csum[sc->clause[k]] > 0 || sc->counter[k]);
 }
 
 /* Strong complaint terms count unless the message is clearly happy
@@ -1734,6 +1886,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     valence(sc);
     topics(sc);
     questions(sc);
+    how_to(sc);
     subsume(sc);
     sums(sc);
     servqual(sc);
