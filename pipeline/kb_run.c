@@ -61,7 +61,8 @@ struct kb_run {
     int failed;
     char fatal[256];
     int64_t last_input_ms;
-    json_t *written;   /* brand -> last state version written */
+    json_t *written;   /* state key -> version written since the last commit */
+    json_t *committed; /* state key -> version current at the last commit that succeeded */
     int state_loaded;
     src_topic_t *src;
     size_t n_src_topics;
@@ -249,7 +250,7 @@ static apart_t *apart_get(kb_run_t *r, int32_t p)
     return &r->ap[p];
 }
 
-static int commit_agg(kb_run_t *r, int sync);
+static int commit_agg(kb_run_t *r);
 static int commit_score(kb_run_t *r, int sync);
 static rd_kafka_topic_partition_list_t *score_offsets(kb_run_t *r);
 static int txn_commit(kb_run_t *r);
@@ -295,7 +296,8 @@ static void apply_alert_state(kb_run_t *r, const json_t *brand, const json_t *pi
     free(js);
     snprintf(key, sizeof(key), "%s|alert", json_string_value(brand));
     if ((js = json_dumps(pick, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)))) {
-        json_object_set_new(r->written, key, json_string(js));
+        json_object_set_new(r->committed, key, json_string(js));
+        json_object_del(r->written, key); /* an older owner's leftover */
         free(js);
     }
 }
@@ -365,8 +367,9 @@ static void apply_state(kb_run_t *r, const json_t *rec, const resumed_t *rs)
         st.ewma[d] = st.has[d] ? json_number_value(x) : 0;
     }
     kb_agg_brand_state(r->agg, json_string_value(brand), json_string_length(brand), &st, 1);
-    json_object_setn(r->written, json_string_value(brand), json_string_length(brand),
+    json_object_setn(r->committed, json_string_value(brand), json_string_length(brand),
                      (json_t *)pick);
+    json_object_deln(r->written, json_string_value(brand), json_string_length(brand));
 }
 
 /* Read the whole state topic, from a group-less consumer, for the brands
@@ -449,6 +452,12 @@ static void expect_sources(kb_run_t *r, int32_t p)
     }
 }
 
+static const char *hbuf(int64_t h, char *buf, size_t n)
+{
+    snprintf(buf, n, "%lld", (long long)h);
+    return buf;
+}
+
 /* New aggregate partitions resume from their commit point: the horizon of
  * the last commit (windows up to it were published), the offset up to
  * which records were handled before, and their brands' baselines. Each
@@ -467,6 +476,7 @@ static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t
         apart_t *a = apart_get(r, e->partition);
         int64_t n, h;
         int has_h;
+        char hs[24];
         if (!a) {
             continue;
         }
@@ -482,8 +492,10 @@ static void restore(kb_run_t *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t
                 rs.h[rs.n++] = h;
                 rs.max_h = h > rs.max_h ? h : rs.max_h;
             }
-            KB_LOG(KB_LOG_INFO, "run", "partition %d resumes at %lld (handled before: < %lld)",
-                   (int)e->partition, (long long)e->offset, (long long)n);
+            KB_LOG(KB_LOG_INFO, "run",
+                   "partition %d resumes at %lld (handled before: < %lld; published to %s)",
+                   (int)e->partition, (long long)e->offset, (long long)n,
+                   has_h ? hbuf(h, hs, sizeof(hs)) : "-");
         }
     }
     if (rs.n > 0) {
@@ -517,7 +529,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     if (is_agg) {
-        commit_agg(r, 1);
+        commit_agg(r);
         for (int i = 0; i < parts->cnt; i++) {
             apart_t *a = apart_get(r, parts->elems[i].partition);
             for (int src = 0; src < r->n_src; src++) {
@@ -913,10 +925,12 @@ static int commit_score(kb_run_t *r, int sync)
     return 0;
 }
 
-/* State records: a brand's EWMA now and the version written before it,
- * each with the horizon it belongs to. A restart takes the newest version
- * not beyond the committed horizon, so a state written just before a crash
- * (whose offsets were never committed) is not applied twice. */
+/* State records: a brand's EWMA now and the version current at the last
+ * commit that succeeded, each with the horizon it belongs to. A restart
+ * takes the newest version not beyond the committed horizon, so a state
+ * written just before a crash (whose offsets were never committed) is not
+ * applied twice, and states written again after a failed commit still
+ * leave the committed version in the record. */
 static int write_state(void *ud, const char *name, size_t len, const kb_agg_bstate_t *st)
 {
     kb_run_t *r = ud;
@@ -931,7 +945,7 @@ static int write_state(void *ud, const char *name, size_t len, const kb_agg_bsta
     }
     json_object_set_new(ver, "h", json_integer(h));
     json_object_set_new(ver, "ewma", ew);
-    prev = json_object_getn(r->written, name, len);
+    prev = json_object_getn(r->committed, name, len);
     rec = json_pack("{s:s%,s:O,s:i,s:O?}", "brand", name, len, "cur", ver, "p", (int)st->group,
                     "prev", prev);
     js = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -962,7 +976,7 @@ static int write_alert_state(void *ud, const char *name, size_t len, const char 
     }
     kb_agg_group_horizon(r->agg, st.group, &h);
     snprintf(key, sizeof(key), "%.*s|alert", (int)len, name);
-    prev = json_string_value(json_object_get(r->written, key));
+    prev = json_string_value(json_object_get(r->committed, key));
     kb_buf_init(&ver);
     kb_buf_init(&rec);
     kb_buf_puts(&ver, "{\"h\":");
@@ -992,6 +1006,14 @@ static int write_alert_state(void *ud, const char *name, size_t len, const char 
     return rc;
 }
 
+/* The commit that covers the versions written since the last one went
+ * through: they are the committed ones now. */
+static void states_committed(kb_run_t *r)
+{
+    json_object_update(r->committed, r->written);
+    json_object_clear(r->written);
+}
+
 /* Every baseline that changed since the last commit, before the commit. */
 static int write_states(kb_run_t *r)
 {
@@ -1019,8 +1041,10 @@ static char *commit_metadata(const kb_run_t *r, int32_t part, int64_t next_off)
 }
 
 /* Per partition: no further than the oldest offset inside an open window,
- * with what a restart needs to resume there exactly. */
-static int commit_agg(kb_run_t *r, int sync)
+ * with what a restart needs to resume there exactly. Always synchronous:
+ * the state records written next name the version this commit covers, so
+ * its outcome must be known (the flush before it waits longer anyway). */
+static int commit_agg(kb_run_t *r)
 {
     rd_kafka_topic_partition_list_t *l;
     rd_kafka_resp_err_t err;
@@ -1034,11 +1058,14 @@ static int commit_agg(kb_run_t *r, int sync)
     }
     l = agg_offsets(r);
     l_cnt = l->cnt;
-    err = l->cnt ? rd_kafka_commit(r->c_agg, l, !sync) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    err = l->cnt ? rd_kafka_commit(r->c_agg, l, 0) : RD_KAFKA_RESP_ERR__NO_OFFSET;
     rd_kafka_topic_partition_list_destroy(l);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         KB_LOG(KB_LOG_WARN, "run", "aggregate commit: %s", rd_kafka_err2str(err));
         return -1;
+    }
+    if (!err) {
+        states_committed(r);
     }
     r->st.commits += l_cnt > 0;
     return 0;
@@ -1255,6 +1282,7 @@ static void rewind_all(kb_run_t *r)
             }
         }
         json_object_clear(r->written);
+        json_object_clear(r->committed);
         r->state_loaded = 0;
         restore(r, r->c_agg, as);
         rd_kafka_topic_partition_list_destroy(as);
@@ -1359,6 +1387,7 @@ static int txn_commit(kb_run_t *r)
         return txn_failed(r, e, "commit_transaction");
     }
     r->in_txn = 0;
+    states_committed(r);
     r->st.txn_commits++;
     r->st.commits++;
     return txn_begin(r);
@@ -1379,7 +1408,8 @@ kb_run_t *kb_run_new(const kb_run_cfg_t *cfg, const kb_engine_t *en,
     r->en = en;
     r->dec = dec;
     kb_buf_init(&r->out);
-    if (!(r->written = json_object()) || !(r->totals = json_object())) {
+    if (!(r->written = json_object()) || !(r->committed = json_object()) ||
+        !(r->totals = json_object())) {
         snprintf(errstr, n, "out of memory");
         goto fail;
     }
@@ -1451,6 +1481,7 @@ void kb_run_free(kb_run_t *r)
     kb_free(r->src);
     kb_free(r->ss);
     json_decref(r->written);
+    json_decref(r->committed);
     json_decref(r->totals);
     kb_free(r);
 }
@@ -1582,7 +1613,7 @@ int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, si
         if (now - t_commit >= r->cfg.commit_interval_ms) {
             commit_score(r, 0);
             if (r->c_agg) {
-                commit_agg(r, 0);
+                commit_agg(r);
             }
             t_commit = now;
         }
@@ -1604,7 +1635,7 @@ int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, si
     if (!r->failed) {
         commit_score(r, 1);
         if (r->c_agg) {
-            commit_agg(r, 1);
+            commit_agg(r);
         }
     }
     if (r->cfg.exactly_once && r->in_txn && !r->wedged) {

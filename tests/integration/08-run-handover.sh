@@ -9,9 +9,6 @@ LEX=$KB_ROOT/tests/data/lexicon
 FAST=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X log_level=3)
 RUN=("$KB_BIN" run "${FAST[@]}" --lexicons "$LEX" --stats-interval 100ms --log-level info)
 python3 "$KB_ROOT/tests/integration/gen_stream.py" 1200 23 >"$WORK/in.tsv"
-caught_up() { # LOG: the last stats line shows work done, commits and no lag
-    grep '"type":"stats"' "$1" | tail -1 | grep -qE '"windows_emitted":[1-9][^}]*"lag":0,[^}]*"commits":[2-9]'
-}
 
 reference_finals "$WORK/in.tsv" "$WORK/ref.tsv" || exit 0
 

@@ -79,3 +79,10 @@ reference_finals() {
     check "uninterrupted run exits 0" test $? -eq 0
     finals_of "$BROKER" "$2"
 }
+
+# caught_up LOG: the last stats line of a `koubei run` shows windows
+# emitted, at least two commits and no lag.
+caught_up() {
+    grep '"type":"stats"' "$1" | tail -1 |
+        grep -qE '"windows_emitted":[1-9][^}]*"lag":0,[^}]*"commits":([2-9]|[1-9][0-9]+),'
+}
