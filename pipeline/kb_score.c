@@ -718,10 +718,19 @@ static int superlative(const kb_scorer_t *sc, size_t j, size_t k)
  * very good", 不是很好) is undone and inverted, because negating an
  * intensified phrase softens it; a degree word before the negator (很不好)
  * intensifies the negated value. */
+/* Is token j my/our/your? */
+static int possessive(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t my[] = {'m', 'y', 0}, our[] = {'o', 'u', 'r', 0},
+                          your[] = {'y', 'o', 'u', 'r', 0};
+    return tok_is(sc, j, my) || tok_is(sc, j, our) || tok_is(sc, j, your);
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
     size_t dist = 0;
+    int owned = 0; /* a problem with my/our/your before it */
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -730,7 +739,14 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             break;
         }
         if (!e) {
+            owned |= v < 0 && possessive(sc, j);
             continue;
+        }
+        if (e->negator < 0 && owned) {
+            /* "nobody handled my complaint", "didn't check our damage": the
+             * negator denies the act done to a problem that is there, it
+             * does not deny the problem ("no complaints" does). */
+            break;
         }
         if (e->negator < 0 && u->type == KB_TOK_HAN && rhet(sc, sc->sent[k])) {
             trace_mod(tr, KB_MOD_RHETORICAL, 1.0f, tok_span(sc, j));
