@@ -54,6 +54,8 @@
 #define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
                                unknown word is one token per character) */
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
+#define CODA_W -0.5f        /* deadpan praise closing a complaint (sarcastic_coda()) */
+#define CODA_PRIOR -1.5     /* the sentences before it must sum to this or less */
 #define MAX_HITS 64
 #define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
@@ -155,7 +157,7 @@ const char *kb_mod_name(kb_mod_t m)
     static const char *const n[KB_MOD_COUNT] = {
         "negation", "degree", "degree_under_negation", "contrast", "caps",
         "elongation", "topic", "rhetorical", "resolved", "question", "pattern",
-        "scare_quotes"};
+        "scare_quotes", "sarcasm"};
     return m < KB_MOD_COUNT ? n[m] : "?";
 }
 
@@ -747,10 +749,19 @@ static int superlative(const kb_scorer_t *sc, size_t j, size_t k)
  * very good", 不是很好) is undone and inverted, because negating an
  * intensified phrase softens it; a degree word before the negator (很不好)
  * intensifies the negated value. */
+/* Is token j my/our/your? */
+static int possessive(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t my[] = {'m', 'y', 0}, our[] = {'o', 'u', 'r', 0},
+                          your[] = {'y', 'o', 'u', 'r', 0};
+    return tok_is(sc, j, my) || tok_is(sc, j, our) || tok_is(sc, j, your);
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
     size_t dist = 0;
+    int owned = 0; /* a problem with my/our/your before it */
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -759,7 +770,14 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             break;
         }
         if (!e) {
+            owned |= v < 0 && possessive(sc, j);
             continue;
+        }
+        if (e->negator < 0 && owned) {
+            /* "nobody handled my complaint", "didn't check our damage": the
+             * negator denies the act done to a problem that is there, it
+             * does not deny the problem ("no complaints" does). */
+            break;
         }
         if (e->negator < 0 && u->type == KB_TOK_HAN && rhet(sc, sc->sent[k])) {
             trace_mod(tr, KB_MOD_RHETORICAL, 1.0f, tok_span(sc, j));
@@ -1537,6 +1555,73 @@ static void subsume(kb_scorer_t *sc)
     }
 }
 
+/* A flat sentence (no '!' or '?') of one praise word, a degree word at
+ * most beside it, that closes an English message whose earlier sentences
+ * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
+ * later. Thanks a lot." "Waited a month for the refund. Impressive." "...
+ * Really impressive." Its praise counts CODA_W. Anything longer may be a real verdict
+ * ("Love it now.", "Great finish.") and is left alone, as is a coda with a
+ * contrast word ("Nice pool though."), a negator, or a pattern hit. Cheap:
+ * the last sentence is looked at first, the rest of the message only when
+ * that sentence qualifies. */
+static void sarcastic_coda(kb_scorer_t *sc)
+{
+    uint32_t s = (uint32_t)(sc->n_sents - 1);
+    size_t k0 = sc->sstart[s], n = 0;
+    int praise = 0;
+    double prior = 0;
+
+    if (s == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
+        return;
+    }
+    for (size_t k = k0; k < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            continue;
+        }
+        if (++n > 2 || sc->val[k] < 0 ||
+            (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+            return;
+        }
+        if (sc->val[k] > 0) {
+            praise++;
+        } else if (!(sc->role[k] & R_DEG)) {
+            return; /* "Love it.", "Great finish.": more than bare praise */
+        }
+    }
+    if (praise != 1) {
+        return;
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        float v = sc->hits[h].tags->valence;
+        if (!has_valence_f(v)) {
+            continue;
+        }
+        if (sc->sent[q] == s) {
+            return;
+        }
+        prior += v * counter_weight(sc, q, v);
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        prior += sc->sent[k] < s ? sc->val[k] : 0;
+    }
+    if (prior > CODA_PRIOR) {
+        return;
+    }
+    for (size_t k = k0; k < sc->tk.n; k++) {
+        if (!has_valence_f(sc->val[k])) {
+            continue;
+        }
+        sc->val[k] *= CODA_W;
+        if (sc->trix[k] != TRIX_NONE) {
+            trace_mod(&sc->trace[sc->trix[k]], KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
+            sc->trace[sc->trix[k]].value = sc->val[k];
+        }
+    }
+}
+
 /* ---- sums ------------------------------------------------------------------ */
 
 static double normalize(double x)
@@ -1888,6 +1973,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     questions(sc);
     how_to(sc);
     subsume(sc);
+    sarcastic_coda(sc);
     sums(sc);
     servqual(sc);
     intent(sc);

@@ -52,6 +52,8 @@ typedef enum {
                             that values the whole phrase (等了两个小时) */
     KB_MOD_SCARE_QUOTES, /* value: factor applied, the term alone in quotes
                             is doubted (真是太"好"了, the "best" pizza) */
+    KB_MOD_SARCASM,      /* value: factor applied, bare praise closing a
+                            complaint ("... two days later. Thanks a lot.") */
     KB_MOD_COUNT
 } kb_mod_t;
 
