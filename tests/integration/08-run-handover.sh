@@ -22,7 +22,10 @@ ps=$!
     >/dev/null 2>"$WORK/a.err" &
 pa=$!
 sleep 1
-"${RUN[@]}" --brokers "$H" --role aggregate --idle-close 10s --exit-idle 30s \
+# Idle close 20 s: the survivor's own partition is silent from the end of
+# the first half until the second is produced, which a loaded machine may
+# stretch; closing its windows then would route second-half records late.
+"${RUN[@]}" --brokers "$H" --role aggregate --idle-close 20s --exit-idle 30s \
     --commit-interval 500ms >/dev/null 2>"$WORK/b.err" &
 pb=$!
 check "the aggregate instances split the scored partitions" \

@@ -44,7 +44,7 @@ wait $pid 2>/dev/null
 topic_lines "$S" koubei.state "$WORK/state.tsv"
 broker_cmd st clear OffsetCommit
 kcat -b "$S" -P -t feedback.raw -K $'\t' <"$WORK/part.03"
-timeout 180 "${RUN[@]}" --brokers "$S" --idle-close 10s --exit-idle 14s >/dev/null 2>"$WORK/run2.err"
+timeout 180 "${RUN[@]}" --brokers "$S" --idle-close 15s --exit-idle 19s >/dev/null 2>"$WORK/run2.err"
 check "restarted run exits 0" test $? -eq 0
 # The mock broker does not compact, so the restart could still find an
 # older record; a real compacted topic keeps only the last one per key.
