@@ -737,22 +737,6 @@ static int close_due(kb_agg_t *a)
 static void publish_groups(kb_agg_t *a)
 {
     for (size_t g = 0; g < a->gn; g++) {
-        a->groups[g].active = a->groups[g].busy = 0;
-        a->groups[g].lo = INT64_MAX;
-    }
-    for (size_t p = 0; p < a->pn; p++) {
-        const part_t *q = &a->parts[p];
-        group_t *g = &a->groups[q->group];
-        if (!q->active) {
-            continue;
-        }
-        g->active = 1;
-        if (!q->idle) {
-            g->busy = 1;
-            g->lo = q->wm < g->lo ? q->wm : g->lo;
-        }
-    }
-    for (size_t g = 0; g < a->gn; g++) {
         group_t *x = &a->groups[g];
         int64_t c = x->busy && x->lo < a->horizon ? x->lo : a->horizon;
         if (x->active && (!x->has_pub || c > x->pub)) {
@@ -764,22 +748,29 @@ static void publish_groups(kb_agg_t *a)
 
 /* The horizon is the lowest watermark of the partitions that are active and
  * not idle (or the highest of all when every one is idle); it never moves
- * back, so a window once final stays final. */
+ * back, so a window once final stays final. The same walk gathers each
+ * group's lowest busy watermark for publish_groups(). */
 static int advance(kb_agg_t *a)
 {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     int any = 0, busy = 0;
 
+    for (size_t g = 0; g < a->gn; g++) {
+        a->groups[g].active = a->groups[g].busy = 0;
+        a->groups[g].lo = INT64_MAX;
+    }
     for (size_t p = 0; p < a->pn; p++) {
         const part_t *q = &a->parts[p];
+        group_t *g = &a->groups[q->group];
         if (!q->active) {
             continue;
         }
-        any = 1;
+        any = g->active = 1;
         hi = q->wm > hi ? q->wm : hi;
         if (!q->idle) {
-            busy = 1;
+            busy = g->busy = 1;
             lo = q->wm < lo ? q->wm : lo;
+            g->lo = q->wm < g->lo ? q->wm : g->lo;
         }
     }
     if (!any) {

@@ -637,6 +637,17 @@ static void trace_mod(kb_trace_t *tr, kb_mod_t kind, float value, kb_span_t by)
     }
 }
 
+/* A later pass weighs token k's value by @p w: the value and, when the
+ * text is explained, its trace (the modifier and the value it leaves). */
+static void reweigh(kb_scorer_t *sc, size_t k, kb_mod_t kind, float w, kb_span_t by)
+{
+    sc->val[k] *= w;
+    if (sc->trix[k] != TRIX_NONE) {
+        trace_mod(&sc->trace[sc->trix[k]], kind, w, by);
+        sc->trace[sc->trix[k]].value = sc->val[k];
+    }
+}
+
 /* A word that is both a degree word and a sentiment word (好 in 好贵, "pretty"
  * in "pretty bad") acts as a degree word when a sentiment word follows it
  * directly in the same clause. */
@@ -1278,11 +1289,7 @@ static void topics(kb_scorer_t *sc)
         }
         j = sc->tk.t[k].type == KB_TOK_HAN ? next_opinion(sc, k) : 0;
         if (j && sc->tk.t[j].type == KB_TOK_HAN && sc->val[k] > 0 && sc->val[j] < 0) {
-            sc->val[k] = 0.0f;
-            if (sc->trix[k] != TRIX_NONE) {
-                trace_mod(&sc->trace[sc->trix[k]], KB_MOD_TOPIC, 0.0f, tok_span(sc, j));
-                sc->trace[sc->trix[k]].value = 0.0f;
-            }
+            reweigh(sc, k, KB_MOD_TOPIC, 0.0f, tok_span(sc, j));
         }
         sc->pos_han |= sc->val[k] > 0 && sc->tk.t[k].type == KB_TOK_HAN;
     }
@@ -1301,12 +1308,7 @@ static void questions(kb_scorer_t *sc)
         uint32_t s = sc->sent[k];
         if ((sc->sflag[s] & SF_QUESTION) && sc->val[k] > 0 &&
             sc->tk.t[k].type == KB_TOK_HAN && !rhet(sc, s)) {
-            sc->val[k] *= QUEST_POS;
-            if (sc->trix[k] != TRIX_NONE) {
-                trace_mod(&sc->trace[sc->trix[k]], KB_MOD_QUESTION, QUEST_POS,
-                          span_of(sc, 0, 0));
-                sc->trace[sc->trix[k]].value = sc->val[k];
-            }
+            reweigh(sc, k, KB_MOD_QUESTION, QUEST_POS, span_of(sc, 0, 0));
         }
     }
 }
@@ -1341,12 +1343,7 @@ static void how_to(kb_scorer_t *sc)
         for (size_t i = 0; i < sc->n_vtok; i++) {
             size_t k = sc->vtok[i];
             if (sc->sent[k] == s && sc->val[k] < 0 && sc->tk.t[k].type == KB_TOK_HAN) {
-                sc->val[k] *= HOWTO_NEG;
-                if (sc->trix[k] != TRIX_NONE) {
-                    trace_mod(&sc->trace[sc->trix[k]], KB_MOD_QUESTION, HOWTO_NEG,
-                              tok_span(sc, q));
-                    sc->trace[sc->trix[k]].value = sc->val[k];
-                }
+                reweigh(sc, k, KB_MOD_QUESTION, HOWTO_NEG, tok_span(sc, q));
             }
         }
     }
@@ -1546,11 +1543,7 @@ static void subsume(kb_scorer_t *sc)
             if (sc->tk.t[k].n0 < c0 || sc->tk.t[k].n1 > c1 || !has_valence_f(sc->val[k])) {
                 continue;
             }
-            sc->val[k] = 0.0f;
-            if (sc->trix[k] != TRIX_NONE) {
-                trace_mod(&sc->trace[sc->trix[k]], KB_MOD_PATTERN, 0.0f, hit_span(sc, h));
-                sc->trace[sc->trix[k]].value = 0.0f;
-            }
+            reweigh(sc, k, KB_MOD_PATTERN, 0.0f, hit_span(sc, h));
         }
     }
 }
@@ -1614,11 +1607,7 @@ static void sarcastic_coda(kb_scorer_t *sc)
         if (!has_valence_f(sc->val[k])) {
             continue;
         }
-        sc->val[k] *= CODA_W;
-        if (sc->trix[k] != TRIX_NONE) {
-            trace_mod(&sc->trace[sc->trix[k]], KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
-            sc->trace[sc->trix[k]].value = sc->val[k];
-        }
+        reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
     }
 }
 
