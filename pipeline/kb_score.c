@@ -768,11 +768,25 @@ static int possessive(const kb_scorer_t *sc, size_t j)
     return tok_is(sc, j, my) || tok_is(sc, j, our) || tok_is(sc, j, your);
 }
 
+/* Does Han token k open with an adverb that starts a predicate of its own
+ * (也是醉了, 还不错, 就更好了, 才送来, 又涨价了)? A negator before it
+ * belongs to the predicate before: in 没带筷子也是醉了 or 没有辣椒就更好了
+ * the 没 denies the chopsticks and the chili, not the verdict after them. */
+static int opens_predicate(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    uint32_t c = t->n1 > t->n0 ? sc->nt.cp[t->n0] : 0;
+
+    return t->type == KB_TOK_HAN && t->n1 - t->n0 >= 2 &&
+           (c == 0x4E5F || c == 0x8FD8 || c == 0x5C31 || c == 0x624D || c == 0x53C8);
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
     size_t dist = 0;
     int owned = 0; /* a problem with my/our/your before it */
+    int fresh = opens_predicate(sc, k);
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -784,7 +798,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             owned |= v < 0 && possessive(sc, j);
             continue;
         }
-        if (e->negator < 0 && owned) {
+        if (e->negator < 0 && (owned || fresh)) {
             /* "nobody handled my complaint", "didn't check our damage": the
              * negator denies the act done to a problem that is there, it
              * does not deny the problem ("no complaints" does). */
@@ -861,6 +875,9 @@ static int is_comparative(const kb_scorer_t *sc, size_t k)
  * negators that apply_scope() has applied already). */
 static size_t comparative_before(const kb_scorer_t *sc, size_t k)
 {
+    if (opens_predicate(sc, k)) {
+        return k; /* 没有带酱油也是醉了: see opens_predicate() */
+    }
     for (size_t j = k, dist = 0; j-- > 0 && dist < COMP_SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
         if (is_boundary(u) || (u->e && u->e->contrast)) {
