@@ -901,6 +901,10 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
     static const uint32_t yidian[] = {0x4E00, 0x70B9, 0}, yisi[] = {0x4E00, 0x4E1D, 0},
                           bandian[] = {0x534A, 0x70B9, 0}, sihao[] = {0x4E1D, 0x6BEB, 0},
                           dou[] = {0x90FD, 0}, ye[] = {0x4E5F, 0};
+    /* 连(个)尊重都没有, 起码的礼貌都没有, 最基本的服务也没有: 'not even' */
+    static const uint32_t lian[] = {0x8FDE, 0}, qima[] = {0x8D77, 0x7801, 0},
+                          zuiqima[] = {0x6700, 0x8D77, 0x7801, 0},
+                          jiben[] = {0x57FA, 0x672C, 0}, zuijiben[] = {0x6700, 0x57FA, 0x672C, 0};
     size_t j, q = 0;
     int framed = 0;
 
@@ -909,7 +913,8 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
             break;
         }
         if (tok_is(sc, j, yidian) || tok_is(sc, j, yisi) || tok_is(sc, j, bandian) ||
-            tok_is(sc, j, sihao)) {
+            tok_is(sc, j, sihao) || tok_is(sc, j, lian) || tok_is(sc, j, qima) ||
+            tok_is(sc, j, zuiqima) || tok_is(sc, j, jiben) || tok_is(sc, j, zuijiben)) {
             framed = 1;
             break;
         }
