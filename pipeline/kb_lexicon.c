@@ -48,8 +48,7 @@ static const char *const sq_names[KB_SQ_COUNT] = {
 #define DEFAULT_NEGATOR (-0.74f) /* VADER's N_SCALAR */
 
 /* Distinct first code points of anchored patterns (slot 0 means none). */
-#define FSLOT_MAX 255
-#define FSLOT_WORDS 4
+#define FSLOT_MAX 65535 /* slots are uint16_t */
 
 /* One trie edge of the hash: key and child side by side, so that a lookup
  * touches one cache line (the table is megabytes; two parallel arrays cost
@@ -141,8 +140,9 @@ struct kb_lexicon {
     pcre2_code **pat_anch; /* its anchored twin or NULL, see pat_find() */
     uint32_t **pat_sec;  /* per twin: second code points, see second_ok() */
     size_t *pat_nsec;
-    uint64_t (*pat_first)[FSLOT_WORDS]; /* per pattern: its first-cp slots */
-    uint8_t *fslot;      /* BMP code point -> slot, 0: starts no twin */
+    uint16_t **pat_slots; /* per twin: the slots of its first code points */
+    size_t *pat_nslots;
+    uint16_t *fslot;     /* BMP code point -> slot, 0: starts no twin */
     size_t n_fslots;
     kb_prefilter_t *pf;  /* which patterns can match a text at all */
     size_t n_pats;
@@ -920,7 +920,7 @@ static int grow_anchored(kb_lexicon_t *lx)
     pcre2_code **na = kb_realloc(lx->pat_anch, (lx->n_pats + 1) * sizeof(*na));
     uint32_t **ns;
     size_t *nn;
-    uint64_t(*nf)[FSLOT_WORDS];
+    uint16_t **nf;
 
     if (!na) {
         return -1;
@@ -937,12 +937,16 @@ static int grow_anchored(kb_lexicon_t *lx)
     }
     lx->pat_nsec = nn;
     lx->pat_nsec[lx->n_pats] = 0;
-    nf = kb_realloc(lx->pat_first, (lx->n_pats + 1) * sizeof(*nf));
-    if (!nf) {
+    if (!(nf = kb_realloc(lx->pat_slots, (lx->n_pats + 1) * sizeof(*nf)))) {
         return -1;
     }
-    lx->pat_first = nf;
-    memset(lx->pat_first[lx->n_pats], 0, sizeof(*nf));
+    lx->pat_slots = nf;
+    lx->pat_slots[lx->n_pats] = NULL;
+    if (!(nn = kb_realloc(lx->pat_nslots, (lx->n_pats + 1) * sizeof(*nn)))) {
+        return -1;
+    }
+    lx->pat_nslots = nn;
+    lx->pat_nslots[lx->n_pats] = 0;
     return 0;
 }
 
@@ -971,7 +975,8 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
         fresh += !lx->fslot || !lx->fslot[cps[i]];
     }
     if (!wide || lx->n_fslots + fresh > FSLOT_MAX ||
-        (!lx->fslot && !(lx->fslot = kb_calloc(BMP, 1)))) {
+        (!lx->fslot && !(lx->fslot = kb_calloc(BMP, sizeof(uint16_t)))) ||
+        !(lx->pat_slots[k] = kb_malloc(n * sizeof(uint16_t)))) {
         return;
     }
     code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
@@ -979,15 +984,18 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
     /* Twins are JIT code only: pat_find_anchored() calls it directly. */
     if (!code || pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) != 0) {
         pcre2_code_free(code);
+        kb_free(lx->pat_slots[k]);
+        lx->pat_slots[k] = NULL;
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        uint8_t slot = lx->fslot[cps[i]];
+        uint16_t slot = lx->fslot[cps[i]];
         if (!slot) {
-            slot = lx->fslot[cps[i]] = (uint8_t)++lx->n_fslots;
+            slot = lx->fslot[cps[i]] = (uint16_t)++lx->n_fslots;
         }
-        lx->pat_first[k][slot >> 6] |= 1ull << (slot & 63);
+        lx->pat_slots[k][i] = slot;
     }
+    lx->pat_nslots[k] = n;
     lx->pat_anch[k] = code;
     /* a copy: the prefilter's arrays move while patterns are added */
     if ((n = kb_prefilter_second(lx->pf, k, &cps)) > 0 &&
@@ -1044,15 +1052,21 @@ static int add_pattern(kb_lexicon_t *lx, const char *re, const char *tags)
  * scan position (start == NONE: no further match). */
 typedef struct {
     pcre2_match_data *md;
-    size_t n;
+    size_t n, n_slots; /* patterns, slots + 1 (the lexicon's when made) */
     uint8_t *run;
     uint32_t *act; /* indexes of the patterns that run, in line order */
     PCRE2_SIZE *start, *end;
-    /* where the text has a first code point of an anchored twin, and its
-     * slot; found once per text, when a twin first needs them */
+    /* where the text has a first code point of an anchored twin; found
+     * once per text, when a twin first needs them */
     uint32_t *cpos;
     uint32_t *cnext; /* the code point after the candidate, NO_CP at the end */
-    uint8_t *cslot;
+    /* the candidates of each slot, chained in text order: chead by slot,
+     * clink by candidate, NO_CAND ends a chain; ctouch lists the slots
+     * whose chain is not empty, to clear them for the next text */
+    uint32_t *chead, *clink;
+    uint16_t *ctouch;
+    size_t n_touch;
+    uint64_t *cbits; /* one twin's candidates, a bit each */
     size_t n_cand, cand_cap;
     int cand_ready;
     const kb_ntext_t *nt; /* borrowed: the text being matched */
@@ -1060,6 +1074,7 @@ typedef struct {
 
 #define NO_MATCH ((PCRE2_SIZE)-1)
 #define NO_CP UINT32_MAX
+#define NO_CAND UINT32_MAX
 
 void kb_lexicon_match_free(void *p)
 {
@@ -1073,16 +1088,19 @@ void kb_lexicon_match_free(void *p)
         kb_free(ps->end);
         kb_free(ps->cpos);
         kb_free(ps->cnext);
-        kb_free(ps->cslot);
+        kb_free(ps->chead);
+        kb_free(ps->clink);
+        kb_free(ps->ctouch);
+        kb_free(ps->cbits);
         kb_free(ps);
     }
 }
 
-static pat_scan_t *pat_scan(void **slot, size_t n)
+static pat_scan_t *pat_scan(const kb_lexicon_t *lx, void **slot, size_t n)
 {
     pat_scan_t *ps = *slot;
 
-    if (ps && ps->n >= n) {
+    if (ps && ps->n >= n && ps->n_slots >= lx->n_fslots + 1) {
         return ps;
     }
     kb_lexicon_match_free(ps);
@@ -1091,15 +1109,22 @@ static pat_scan_t *pat_scan(void **slot, size_t n)
         return NULL;
     }
     ps->n = n;
+    ps->n_slots = lx->n_fslots + 1;
     ps->md = pcre2_match_data_create(1, NULL);
     ps->run = kb_calloc(n, sizeof(*ps->run));
     ps->act = kb_calloc(n, sizeof(*ps->act));
     ps->start = kb_calloc(n, sizeof(*ps->start));
     ps->end = kb_calloc(n, sizeof(*ps->end));
-    if (!ps->md || !ps->run || !ps->act || !ps->start || !ps->end) {
+    ps->chead = kb_malloc((lx->n_fslots + 1) * sizeof(*ps->chead));
+    ps->ctouch = kb_malloc((lx->n_fslots + 1) * sizeof(*ps->ctouch));
+    if (!ps->md || !ps->run || !ps->act || !ps->start || !ps->end || !ps->chead ||
+        !ps->ctouch) {
         kb_lexicon_match_free(ps);
         *slot = NULL;
         return NULL;
+    }
+    for (size_t i = 0; i <= lx->n_fslots; i++) {
+        ps->chead[i] = NO_CAND;
     }
     return ps;
 }
@@ -1112,9 +1137,13 @@ static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
     const uint32_t *cp = nt->cp, *cpu8 = nt->cpu8;
     size_t n = 0, n_cp = nt->n;
 
+    for (size_t t = 0; t < ps->n_touch; t++) {
+        ps->chead[ps->ctouch[t]] = NO_CAND; /* the last text's chains */
+    }
+    ps->n_touch = 0;
     if (ps->cand_cap < n_cp) {
         uint32_t *p = kb_realloc(ps->cpos, n_cp * sizeof(*p));
-        uint8_t *q;
+        uint64_t *q;
         if (!p) {
             return -1;
         }
@@ -1123,21 +1152,35 @@ static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
             return -1;
         }
         ps->cnext = p;
-        if (!(q = kb_realloc(ps->cslot, n_cp))) {
+        if (!(p = kb_realloc(ps->clink, n_cp * sizeof(*p)))) {
             return -1;
         }
-        ps->cslot = q;
+        ps->clink = p;
+        if (!(q = kb_realloc(ps->cbits, (n_cp / 64 + 1) * sizeof(*q)))) {
+            return -1;
+        }
+        ps->cbits = q;
         ps->cand_cap = n_cp;
     }
     /* The normaliser's code points and their UTF-8 offsets: the text is
-     * not decoded a second time. Only the BMP has slots. */
+     * not decoded a second time. Only the BMP has slots. clink holds each
+     * candidate's slot until the chains are made. */
     for (size_t k = 0; k < n_cp; k++) {
         uint32_t c = cp[k];
         if (c < 0x10000 && lx->fslot[c]) {
             ps->cpos[n] = cpu8[k];
             ps->cnext[n] = k + 1 < n_cp ? cp[k + 1] : NO_CP;
-            ps->cslot[n++] = lx->fslot[c];
+            ps->clink[n++] = lx->fslot[c];
         }
+    }
+    /* backwards, so that every chain is in text order */
+    for (size_t i = n; i-- > 0;) {
+        uint32_t sl = ps->clink[i];
+        if (ps->chead[sl] == NO_CAND) {
+            ps->ctouch[ps->n_touch++] = (uint16_t)sl;
+        }
+        ps->clink[i] = ps->chead[sl];
+        ps->chead[sl] = (uint32_t)i;
     }
     ps->n_cand = n;
     ps->cand_ready = 1;
@@ -1175,29 +1218,44 @@ static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
                              const char *s, size_t len, size_t off)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ps->md);
+    size_t nw;
+    int any = 0;
 
     if (!ps->cand_ready && find_candidates(lx, ps) != 0) {
         return -1;
     }
     ps->start[k] = ps->end[k] = NO_MATCH;
-    for (size_t i = 0; i < ps->n_cand; i++) {
-        uint8_t slot = ps->cslot[i];
-        int rc;
-        if (ps->cpos[i] < off || !((lx->pat_first[k][slot >> 6] >> (slot & 63)) & 1) ||
-            !second_ok(lx, k, ps->cnext[i])) {
-            continue;
+    /* Only the chains of this twin's first code points: looking at every
+     * candidate of the text for every twin was most of the time of the
+     * patterns once there were a few hundred of them (所, 不, 一 open
+     * dozens); the bits put the chains back in text order. */
+    nw = ps->n_cand / 64 + 1;
+    memset(ps->cbits, 0, nw * sizeof(*ps->cbits));
+    for (size_t j = 0; j < lx->pat_nslots[k]; j++) {
+        for (uint32_t i = ps->chead[lx->pat_slots[k][j]]; i != NO_CAND; i = ps->clink[i]) {
+            ps->cbits[i / 64] |= 1ull << (i % 64);
+            any = 1;
         }
-        /* pcre2_match() less its checks and dispatch: a few hundred
-         * instructions per call, and twins are called a few times a text */
-        rc = pcre2_jit_match(lx->pat_anch[k], (PCRE2_SPTR)s, len, ps->cpos[i], 0,
-                             ps->md, NULL);
-        if (rc > 0 && ov[1] > ov[0]) {
-            ps->start[k] = ov[0];
-            ps->end[k] = ov[1];
-            return 0;
-        }
-        if (rc <= 0 && rc != PCRE2_ERROR_NOMATCH) {
-            return 0; /* a matching error ends the search, as it would there */
+    }
+    for (size_t w = 0; any && w < nw; w++) {
+        for (uint64_t b = ps->cbits[w]; b; b &= b - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(b);
+            int rc;
+            if (ps->cpos[i] < off || !second_ok(lx, k, ps->cnext[i])) {
+                continue;
+            }
+            /* pcre2_match() less its checks and dispatch: a few hundred
+             * instructions per call, and twins are called a few times a text */
+            rc = pcre2_jit_match(lx->pat_anch[k], (PCRE2_SPTR)s, len, ps->cpos[i], 0,
+                                 ps->md, NULL);
+            if (rc > 0 && ov[1] > ov[0]) {
+                ps->start[k] = ov[0];
+                ps->end[k] = ov[1];
+                return 0;
+            }
+            if (rc <= 0 && rc != PCRE2_ERROR_NOMATCH) {
+                return 0; /* a matching error ends the search, as it would there */
+            }
         }
     }
     return 0;
@@ -1255,7 +1313,7 @@ int kb_lexicon_patterns(const kb_lexicon_t *lx, kb_ntext_t *nt, void **md,
     if (lx->n_pats == 0 || nt->n == 0) {
         return 0;
     }
-    if (!(u8 = kb_ntext_utf8(nt)) || !(ps = pat_scan(md, lx->n_pats))) {
+    if (!(u8 = kb_ntext_utf8(nt)) || !(ps = pat_scan(lx, md, lx->n_pats))) {
         return -1;
     }
     s = u8->p;
@@ -1745,7 +1803,9 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     kb_free(lx->pat_sec);
     kb_free(lx->pat_nsec);
     kb_free(lx->pat_anch);
-    kb_free(lx->pat_first);
+    for (size_t i = 0; lx->pat_slots && i < lx->n_pats; i++) kb_free(lx->pat_slots[i]);
+    kb_free(lx->pat_slots);
+    kb_free(lx->pat_nslots);
     kb_free(lx->fslot);
     kb_prefilter_free(lx->pf);
     kb_free(lx);
