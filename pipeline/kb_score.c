@@ -97,6 +97,7 @@ struct kb_scorer {
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
     uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
+    size_t reply_from;         /* a merchant's reply starts here (is_reply()) */
     size_t n_howto;
     size_t n_hits;
     kb_span_t *ev;
@@ -465,6 +466,27 @@ static int is_how_to(const kb_scorer_t *sc, size_t k)
     return last != 0x90FD && last != 0x4E5F && prev != 0x5E95 && prev != 0x7ADF;
 }
 
+/* Is token k the heading of a merchant's reply appended to a review
+ * (商家回复：, 宾馆反馈2008年…: a lexicon word ending in 回复 or 反馈, with
+ * no Chinese right after it)? The reply's thanks and apologies are not the
+ * customer's opinion. 商家回复说… (the customer reporting) is no heading. */
+static int is_reply(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    const uint32_t *cp = sc->nt.cp;
+    uint32_t a, b;
+
+    if (!t->e || !t->e->is_word || t->n1 - t->n0 < 4) {
+        return 0;
+    }
+    a = cp[t->n1 - 2];
+    b = cp[t->n1 - 1];
+    if (!(a == 0x56DE && b == 0x590D) && !(a == 0x53CD && b == 0x9988)) {
+        return 0; /* not 回复 / 反馈 */
+    }
+    return k + 1 >= sc->tk.n || sc->tk.t[k + 1].type != KB_TOK_HAN;
+}
+
 /* Clause and sentence ids, the sentences' '!'/'?' counts and question
  * flags, the neutral tokens, and zeroed sums, in one walk over the tokens
  * (after token_roles()). A contrast marker opens a clause. */
@@ -479,6 +501,7 @@ static void structure(kb_scorer_t *sc)
 
     sc->first_content = sc->tk.n;
     sc->n_howto = 0;
+    sc->reply_from = sc->tk.n;
     open_sentence(sc, 0, 0);
     open_clause(sc, 0, 0);
     for (size_t k = 0; k < sc->tk.n; k++) {
@@ -510,6 +533,9 @@ static void structure(kb_scorer_t *sc)
         }
         if (sc->n_howto < MAX_HOWTO && t->type == KB_TOK_HAN && is_how_to(sc, k)) {
             sc->howto_tok[sc->n_howto++] = (uint32_t)k;
+        }
+        if (any && sc->reply_from == sc->tk.n && t->type == KB_TOK_HAN && is_reply(sc, k)) {
+            sc->reply_from = k;
         }
         neu += !(role[k] & R_VAL) && t->type != KB_TOK_SYM;
         clause_has = sent_has = any = 1;
@@ -1421,6 +1447,10 @@ static size_t verdict_before(const kb_scorer_t *sc, size_t k)
  * Clause-final ("solid overall, a few hiccups") it rates its own clause. */
 static void summary(kb_scorer_t *sc)
 {
+    /* a merchant's reply (is_reply()) weighs nothing */
+    for (size_t q = sc->reply_from; q < sc->tk.n; q++) {
+        sc->weight[q] = 0.0f;
+    }
     /* only tokens with a contrast role can be markers */
     for (size_t i = 0; i < sc->n_ctok; i++) {
         size_t k = sc->ctok[i];
@@ -1443,8 +1473,19 @@ static void summary(kb_scorer_t *sc)
         for (size_t q = 0; q < k; q++) {
             sc->weight[q] *= SUMMARY_BEFORE;
         }
+        /* the verdict ends at a reservation (就是/只是/不过) in its sentence:
+         * 总体不错，就是停车不方便 is praise with a caveat; a full but
+         * (但是) reverses the verdict and is doubled with it */
         for (size_t q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
+            if (contrast_role(sc, q, 1) == KB_CONTRAST_BUT_MID) {
+                break;
+            }
             sc->weight[q] *= SUMMARY_AFTER;
+        }
+        /* a verdict that opens the review (总的来说还可以。几点不足：…)
+         * weighs the details listed after it as much as those before */
+        for (size_t q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
+            sc->weight[q] *= SUMMARY_BEFORE;
         }
     }
 }
