@@ -681,8 +681,11 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
 
-    return t->e && t->e->degree > 0 && k + 1 < sc->tk.n &&
-           has_valence(sc->tk.t[k + 1].e) && !is_boundary(&sc->tk.t[k + 1]);
+    const kb_lex_entry_t *n = k + 1 < sc->tk.n ? sc->tk.t[k + 1].e : NULL;
+
+    /* before a negator too: 实在没有特色, 实在不敢恭维 ("really not") */
+    return t->e && t->e->degree > 0 && n && (has_valence(n) || n->negator < 0) &&
+           !is_boundary(&sc->tk.t[k + 1]);
 }
 
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
