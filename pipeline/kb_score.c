@@ -1467,6 +1467,14 @@ static void summary(kb_scorer_t *sc)
         if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
             continue;
         }
+        if (has_valence(e)) {
+            /* a verdict in one term (下次还会来, 不会再住): the term
+             * outweighs the rest of the text, whatever follows it */
+            for (size_t q = 0; q < sc->tk.n; q++) {
+                sc->weight[q] *= q == k ? SUMMARY_AFTER : SUMMARY_BEFORE;
+            }
+            continue;
+        }
         if ((c0 = verdict_before(sc, k)) < k) {
             for (size_t q = 0; q < k; q++) {
                 sc->weight[q] *= q < c0 ? SUMMARY_BEFORE : SUMMARY_AFTER;
