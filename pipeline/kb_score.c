@@ -1484,13 +1484,19 @@ static void summary(kb_scorer_t *sc)
         for (size_t q = 0; q < k; q++) {
             sc->weight[q] *= SUMMARY_BEFORE;
         }
-        /* the verdict ends at a reservation (就是/只是/不过) in its sentence:
-         * 总体不错，就是停车不方便 is praise with a caveat; a full but
-         * (但是) reverses the verdict and is doubled with it */
+        /* the verdict is the first clause after the marker that says
+         * something (an opinion or a neutral word such as 中规中矩), so
+         * 总体还可以，唯一不足的是… doubles 还可以 and not the list after
+         * it; it ends earlier at a reservation (就是/只是/不过): 总体不错，
+         * 就是停车不方便 is praise with a caveat */
+        int said = 0;
         for (size_t q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
-            if (contrast_role(sc, q, 1) == KB_CONTRAST_BUT_MID) {
+            const kb_lex_entry_t *f = sc->tk.t[q].e;
+            if (contrast_role(sc, q, 1) == KB_CONTRAST_BUT_MID ||
+                (said && sc->clause[q] != sc->clause[q - 1])) {
                 break;
             }
+            said |= (sc->role[q] & R_VAL) || (f && f->is_word);
             sc->weight[q] *= SUMMARY_AFTER;
         }
         /* a verdict that opens the review (总的来说还可以。几点不足：…)
