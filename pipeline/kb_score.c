@@ -867,7 +867,7 @@ static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
     return w[n] == 0;
 }
 
-/* 没有/不如/比不上/比不过/赶不上/不比 that opens a comparison: "A没有B(的)好吃",
+/* 没有/不如/比不上/比不过/赶不上/不比/不像 that opens a comparison: "A没有B(的)好吃",
  * "不如店里好吃", "不比大饭店差" */
 static int is_comparative(const kb_scorer_t *sc, size_t k)
 {
@@ -876,9 +876,11 @@ static int is_comparative(const kb_scorer_t *sc, size_t k)
                           bibushang[] = {0x6BD4, 0x4E0D, 0x4E0A, 0},
                           bibuguo[] = {0x6BD4, 0x4E0D, 0x8FC7, 0},
                           ganbushang[] = {0x8D76, 0x4E0D, 0x4E0A, 0},
-                          bubi[] = {0x4E0D, 0x6BD4, 0};
+                          bubi[] = {0x4E0D, 0x6BD4, 0},
+                          buxiang[] = {0x4E0D, 0x50CF, 0}, buxiang2[] = {0x4E0D, 0x8C61, 0};
 
-    return tok_is(sc, k, bubi) || tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
+    /* 不像/不象 as in 不像照片上那么漂亮 ("not as pretty as") */
+    return tok_is(sc, k, bubi) || tok_is(sc, k, buxiang) || tok_is(sc, k, buxiang2) || tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
            tok_is(sc, k, haiburu) || tok_is(sc, k, bibushang) || tok_is(sc, k, bibuguo) ||
            tok_is(sc, k, ganbushang);
 }
