@@ -97,6 +97,7 @@ struct kb_scorer {
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
     uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
+    size_t reply_from;         /* a merchant's reply starts here (is_reply()) */
     size_t n_howto;
     size_t n_hits;
     kb_span_t *ev;
@@ -465,6 +466,27 @@ static int is_how_to(const kb_scorer_t *sc, size_t k)
     return last != 0x90FD && last != 0x4E5F && prev != 0x5E95 && prev != 0x7ADF;
 }
 
+/* Is token k the heading of a merchant's reply appended to a review
+ * (商家回复：, 宾馆反馈2008年…: a lexicon word ending in 回复 or 反馈, with
+ * no Chinese right after it)? The reply's thanks and apologies are not the
+ * customer's opinion. 商家回复说… (the customer reporting) is no heading. */
+static int is_reply(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    const uint32_t *cp = sc->nt.cp;
+    uint32_t a, b;
+
+    if (!t->e || !t->e->is_word || t->n1 - t->n0 < 4) {
+        return 0;
+    }
+    a = cp[t->n1 - 2];
+    b = cp[t->n1 - 1];
+    if (!(a == 0x56DE && b == 0x590D) && !(a == 0x53CD && b == 0x9988)) {
+        return 0; /* not 回复 / 反馈 */
+    }
+    return k + 1 >= sc->tk.n || sc->tk.t[k + 1].type != KB_TOK_HAN;
+}
+
 /* Clause and sentence ids, the sentences' '!'/'?' counts and question
  * flags, the neutral tokens, and zeroed sums, in one walk over the tokens
  * (after token_roles()). A contrast marker opens a clause. */
@@ -479,6 +501,7 @@ static void structure(kb_scorer_t *sc)
 
     sc->first_content = sc->tk.n;
     sc->n_howto = 0;
+    sc->reply_from = sc->tk.n;
     open_sentence(sc, 0, 0);
     open_clause(sc, 0, 0);
     for (size_t k = 0; k < sc->tk.n; k++) {
@@ -510,6 +533,9 @@ static void structure(kb_scorer_t *sc)
         }
         if (sc->n_howto < MAX_HOWTO && t->type == KB_TOK_HAN && is_how_to(sc, k)) {
             sc->howto_tok[sc->n_howto++] = (uint32_t)k;
+        }
+        if (any && sc->reply_from == sc->tk.n && t->type == KB_TOK_HAN && is_reply(sc, k)) {
+            sc->reply_from = k;
         }
         neu += !(role[k] & R_VAL) && t->type != KB_TOK_SYM;
         clause_has = sent_has = any = 1;
@@ -655,8 +681,11 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
 
-    return t->e && t->e->degree > 0 && k + 1 < sc->tk.n &&
-           has_valence(sc->tk.t[k + 1].e) && !is_boundary(&sc->tk.t[k + 1]);
+    const kb_lex_entry_t *n = k + 1 < sc->tk.n ? sc->tk.t[k + 1].e : NULL;
+
+    /* before a negator too: 实在没有特色, 实在不敢恭维 ("really not") */
+    return t->e && t->e->degree > 0 && n && (has_valence(n) || n->negator < 0) &&
+           !is_boundary(&sc->tk.t[k + 1]);
 }
 
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
@@ -852,7 +881,7 @@ static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
     return w[n] == 0;
 }
 
-/* 没有/不如/比不上/比不过/赶不上/不比 that opens a comparison: "A没有B(的)好吃",
+/* 没有/不如/比不上/比不过/赶不上/不比/不像 that opens a comparison: "A没有B(的)好吃",
  * "不如店里好吃", "不比大饭店差" */
 static int is_comparative(const kb_scorer_t *sc, size_t k)
 {
@@ -861,9 +890,11 @@ static int is_comparative(const kb_scorer_t *sc, size_t k)
                           bibushang[] = {0x6BD4, 0x4E0D, 0x4E0A, 0},
                           bibuguo[] = {0x6BD4, 0x4E0D, 0x8FC7, 0},
                           ganbushang[] = {0x8D76, 0x4E0D, 0x4E0A, 0},
-                          bubi[] = {0x4E0D, 0x6BD4, 0};
+                          bubi[] = {0x4E0D, 0x6BD4, 0},
+                          buxiang[] = {0x4E0D, 0x50CF, 0}, buxiang2[] = {0x4E0D, 0x8C61, 0};
 
-    return tok_is(sc, k, bubi) || tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
+    /* 不像/不象 as in 不像照片上那么漂亮 ("not as pretty as") */
+    return tok_is(sc, k, bubi) || tok_is(sc, k, buxiang) || tok_is(sc, k, buxiang2) || tok_is(sc, k, meiyou) || tok_is(sc, k, mei) || tok_is(sc, k, buru) ||
            tok_is(sc, k, haiburu) || tok_is(sc, k, bibushang) || tok_is(sc, k, bibuguo) ||
            tok_is(sc, k, ganbushang);
 }
@@ -1443,6 +1474,10 @@ static size_t verdict_before(const kb_scorer_t *sc, size_t k)
  * Clause-final ("solid overall, a few hiccups") it rates its own clause. */
 static void summary(kb_scorer_t *sc)
 {
+    /* a merchant's reply (is_reply()) weighs nothing */
+    for (size_t q = sc->reply_from; q < sc->tk.n; q++) {
+        sc->weight[q] = 0.0f;
+    }
     /* only tokens with a contrast role can be markers */
     for (size_t i = 0; i < sc->n_ctok; i++) {
         size_t k = sc->ctok[i];
@@ -1456,6 +1491,14 @@ static void summary(kb_scorer_t *sc)
         if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
             continue;
         }
+        if (has_valence(e)) {
+            /* a verdict in one term (下次还会来, 不会再住): the term
+             * outweighs the rest of the text, whatever follows it */
+            for (size_t q = 0; q < sc->tk.n; q++) {
+                sc->weight[q] *= q == k ? SUMMARY_AFTER : SUMMARY_BEFORE;
+            }
+            continue;
+        }
         if ((c0 = verdict_before(sc, k)) < k) {
             for (size_t q = 0; q < k; q++) {
                 sc->weight[q] *= q < c0 ? SUMMARY_BEFORE : SUMMARY_AFTER;
@@ -1465,8 +1508,25 @@ static void summary(kb_scorer_t *sc)
         for (size_t q = 0; q < k; q++) {
             sc->weight[q] *= SUMMARY_BEFORE;
         }
+        /* the verdict is the first clause after the marker that says
+         * something (an opinion or a neutral word such as 中规中矩), so
+         * 总体还可以，唯一不足的是… doubles 还可以 and not the list after
+         * it; it ends earlier at a reservation (就是/只是/不过): 总体不错，
+         * 就是停车不方便 is praise with a caveat */
+        int said = 0;
         for (size_t q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
+            const kb_lex_entry_t *f = sc->tk.t[q].e;
+            if (contrast_role(sc, q, 1) == KB_CONTRAST_BUT_MID ||
+                (said && sc->clause[q] != sc->clause[q - 1])) {
+                break;
+            }
+            said |= (sc->role[q] & R_VAL) || (f && f->is_word);
             sc->weight[q] *= SUMMARY_AFTER;
+        }
+        /* a verdict that opens the review (总的来说还可以。几点不足：…)
+         * weighs the details listed after it as much as those before */
+        for (size_t q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
+            sc->weight[q] *= SUMMARY_BEFORE;
         }
     }
 }

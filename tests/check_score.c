@@ -96,7 +96,8 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"topic", "good bad", 2 - 2.5},                /* not in English */
     {"summary", "差。总的来说，好", -2.5 * 0.5 + 2 * 2},
     {"summary", "bad. overall good", -2.5 * 0.5 + 2 * 2},
-    {"summary", "总的来说，好吃，但是贵", 2 * 0.5 * 2 - 1.5 * 1.5 * 2}, /* weights multiply */
+    {"summary", "总的来说，好吃，但是贵", 2 * 0.5 * 2 - 1.5 * 1.5}, /* weights multiply; the
+                                                               verdict is its first opinion clause */
     {"summary", "好吃。差，总的来说", 2 * 0.5 - 2.5 * 0.5},     /* nothing after it */
     {"emphasis", "good!", 2 + 0.292},
     {"emphasis", "好吃！！", 2 + 2 * 0.292},
