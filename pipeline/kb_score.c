@@ -51,6 +51,7 @@
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
+#define RAISE_SCOPE 7       /* tokens a negated "think/find/say" reaches (raised_negator()) */
 #define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
                                unknown word is one token per character) */
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
@@ -768,11 +769,72 @@ static int possessive(const kb_scorer_t *sc, size_t j)
     return tok_is(sc, j, my) || tok_is(sc, j, our) || tok_is(sc, j, your);
 }
 
+/* Does token k end in the word w (NUL-terminated), after a space? */
+static int tok_ends_word(const kb_scorer_t *sc, size_t k, const uint32_t *w)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    size_t n = t->n1 - t->n0, m = 0;
+
+    while (w[m]) {
+        m++;
+    }
+    if (n <= m || sc->nt.cp[t->n1 - m - 1] != ' ') {
+        return 0;
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (sc->nt.cp[t->n1 - m + i] != w[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* "I don't think the agent was helpful", "didn't find the staff friendly",
+ * "wouldn't call it cheap": a negated verb of opinion (a multi-word negator
+ * of en_modifiers.tsv ending in think/believe/find/feel/say/call) negates
+ * the judgement it introduces, which often stands past the three tokens a
+ * negator reaches. Called only when apply_scope() walked its whole reach
+ * without meeting a negator, an opinion word or a clause end, so it costs
+ * nothing in most texts. Returns the negator's token, or k. Another opinion
+ * word, negator, contrast word or clause end stops it, and so do would /
+ * could / ever: "didn't think it would be this nice", "don't think I've
+ * ever had a better stay" are surprise and superlative, not denial. */
+static size_t raised_negator(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t think[] = {'t', 'h', 'i', 'n', 'k', 0},
+                          believe[] = {'b', 'e', 'l', 'i', 'e', 'v', 'e', 0},
+                          find[] = {'f', 'i', 'n', 'd', 0}, feel[] = {'f', 'e', 'e', 'l', 0},
+                          say[] = {'s', 'a', 'y', 0}, call[] = {'c', 'a', 'l', 'l', 0},
+                          would[] = {'w', 'o', 'u', 'l', 'd', 0},
+                          could[] = {'c', 'o', 'u', 'l', 'd', 0}, ever[] = {'e', 'v', 'e', 'r', 0};
+
+    for (size_t j = k, dist = 0; j-- > 0 && dist < RAISE_SCOPE; dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (is_boundary(u) || tok_is(sc, j, would) || tok_is(sc, j, could) || tok_is(sc, j, ever)) {
+            return k;
+        }
+        if (!u->e) {
+            continue;
+        }
+        if (u->e->negator < 0 && u->type == KB_TOK_WORD &&
+            (tok_ends_word(sc, j, think) || tok_ends_word(sc, j, believe) ||
+             tok_ends_word(sc, j, find) || tok_ends_word(sc, j, feel) ||
+             tok_ends_word(sc, j, say) || tok_ends_word(sc, j, call))) {
+            return j;
+        }
+        if (u->e->contrast || u->e->negator < 0 || has_valence(u->e)) {
+            return k;
+        }
+    }
+    return k;
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
     size_t dist = 0;
     int owned = 0; /* a problem with my/our/your before it */
+    int negated_near = 0;
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -784,6 +846,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             owned |= v < 0 && possessive(sc, j);
             continue;
         }
+        negated_near |= e->negator < 0;
         if (e->negator < 0 && owned) {
             /* "nobody handled my complaint", "didn't check our damage": the
              * negator denies the act done to a problem that is there, it
@@ -813,6 +876,13 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             trace_mod(tr, KB_MOD_DEGREE, f, tok_span(sc, j));
         } else if (has_valence(e)) {
             break; /* another opinion word: the scope ends there */
+        }
+    }
+    if (dist == SCOPE && !owned && !negated_near) {
+        size_t j = raised_negator(sc, k);
+        if (j != k) {
+            v *= sc->tk.t[j].e->negator;
+            trace_mod(tr, KB_MOD_NEGATION, sc->tk.t[j].e->negator, tok_span(sc, j));
         }
     }
     return v;
