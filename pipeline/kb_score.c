@@ -1365,19 +1365,67 @@ static void topics(kb_scorer_t *sc)
     }
 }
 
+/* Does English sentence s open like a yes/no question or a request for
+ * advice: an auxiliary (is, are, does, can, would ...) or any/anyone/
+ * anybody, as the first word of its first token? "Is the breakfast good?",
+ * "Does anyone know a good hotel?", "Any tips for a reliable courier?" ask.
+ * Other questions are left alone: "How good is this?", "Who knew it could
+ * be this nice?", "What more could you want?" exclaim, and in "cute and
+ * French - what more could you ask for?" the praise is a statement before
+ * the question. Negated auxiliaries ("Isn't it great?") are rhetorical. */
+static int asking_question(const kb_scorer_t *sc, uint32_t s)
+{
+    static const char *const aux[] = {"is", "are", "was", "were", "am", "do", "does",
+                                      "did", "can", "could", "will", "would", "should",
+                                      "shall", "has", "have", "had", "may", "might",
+                                      "any", "anyone", "anybody"};
+    size_t k = sc->sstart[s];
+    const kb_token_t *t;
+    size_t n;
+
+    if (k >= sc->tk.n) {
+        return 0;
+    }
+    t = &sc->tk.t[k];
+    if (t->type != KB_TOK_WORD) {
+        return 0;
+    }
+    for (n = 0; t->n0 + n < t->n1 && sc->nt.cp[t->n0 + n] != ' '; n++) {
+    }
+    for (size_t i = 0; i < sizeof aux / sizeof aux[0]; i++) {
+        size_t m = strlen(aux[i]), j;
+        if (m != n) {
+            continue;
+        }
+        for (j = 0; j < m && sc->nt.cp[t->n0 + j] == (uint32_t)(unsigned char)aux[i][j]; j++) {
+        }
+        if (j == m) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
- * that is a question (a '?' or the particle 吗) weigh QUEST_POS. */
+ * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
+ * questions ask too when asking_question() ("Is the breakfast good?",
+ * "Does anyone know a good hotel near the airport?"); only in a text
+ * with no Chinese, where an English word is mostly a brand or a loan word.
+ * Complaints in a question keep their weight in both ("Why is the app so
+ * slow?"). */
 static void questions(kb_scorer_t *sc)
 {
-    if (!sc->pos_han) {
-        return; /* nothing to weigh */
-    }
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
         uint32_t s = sc->sent[k];
-        if ((sc->sflag[s] & SF_QUESTION) && sc->val[k] > 0 &&
-            sc->tk.t[k].type == KB_TOK_HAN && !rhet(sc, s)) {
+        if (!(sc->sflag[s] & SF_QUESTION) || sc->val[k] <= 0) {
+            continue;
+        }
+        if (sc->tk.t[k].type == KB_TOK_HAN ? sc->pos_han && !rhet(sc, s)
+                                            : sc->tk.t[k].type == KB_TOK_WORD &&
+                                                  !(sc->feat & FEAT_HAN) &&
+                                                  asking_question(sc, s)) {
             reweigh(sc, k, KB_MOD_QUESTION, QUEST_POS, span_of(sc, 0, 0));
         }
     }
