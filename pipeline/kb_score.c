@@ -51,6 +51,7 @@
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
+#define RAISE_SCOPE 7       /* tokens a negated "think/find/say" reaches (raised_negator()) */
 #define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
                                unknown word is one token per character) */
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
@@ -810,12 +811,73 @@ static int opens_predicate(const kb_scorer_t *sc, size_t k)
            (c == 0x4E5F || c == 0x8FD8 || c == 0x5C31 || c == 0x624D || c == 0x53C8);
 }
 
+/* Does token k end in the word w (NUL-terminated), after a space? */
+static int tok_ends_word(const kb_scorer_t *sc, size_t k, const uint32_t *w)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    size_t n = t->n1 - t->n0, m = 0;
+
+    while (w[m]) {
+        m++;
+    }
+    if (n <= m || sc->nt.cp[t->n1 - m - 1] != ' ') {
+        return 0;
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (sc->nt.cp[t->n1 - m + i] != w[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* "I don't think the agent was helpful", "didn't find the staff friendly",
+ * "wouldn't call it cheap": a negated verb of opinion (a multi-word negator
+ * of en_modifiers.tsv ending in think/believe/find/feel/say/call) negates
+ * the judgement it introduces, which often stands past the three tokens a
+ * negator reaches. Called only when apply_scope() walked its whole reach
+ * without meeting a negator, an opinion word or a clause end, so it costs
+ * nothing in most texts. Returns the negator's token, or k. Another opinion
+ * word, negator, contrast word or clause end stops it, and so do would /
+ * could / ever: "didn't think it would be this nice", "don't think I've
+ * ever had a better stay" are surprise and superlative, not denial. */
+static size_t raised_negator(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t think[] = {'t', 'h', 'i', 'n', 'k', 0},
+                          believe[] = {'b', 'e', 'l', 'i', 'e', 'v', 'e', 0},
+                          find[] = {'f', 'i', 'n', 'd', 0}, feel[] = {'f', 'e', 'e', 'l', 0},
+                          say[] = {'s', 'a', 'y', 0}, call[] = {'c', 'a', 'l', 'l', 0},
+                          would[] = {'w', 'o', 'u', 'l', 'd', 0},
+                          could[] = {'c', 'o', 'u', 'l', 'd', 0}, ever[] = {'e', 'v', 'e', 'r', 0};
+
+    for (size_t j = k, dist = 0; j-- > 0 && dist < RAISE_SCOPE; dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (is_boundary(u) || tok_is(sc, j, would) || tok_is(sc, j, could) || tok_is(sc, j, ever)) {
+            return k;
+        }
+        if (!u->e) {
+            continue;
+        }
+        if (u->e->negator < 0 && u->type == KB_TOK_WORD &&
+            (tok_ends_word(sc, j, think) || tok_ends_word(sc, j, believe) ||
+             tok_ends_word(sc, j, find) || tok_ends_word(sc, j, feel) ||
+             tok_ends_word(sc, j, say) || tok_ends_word(sc, j, call))) {
+            return j;
+        }
+        if (u->e->contrast || u->e->negator < 0 || has_valence(u->e)) {
+            return k;
+        }
+    }
+    return k;
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
     size_t dist = 0;
     int owned = 0; /* a problem with my/our/your before it */
     int fresh = opens_predicate(sc, k);
+    int negated_near = 0;
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -827,6 +889,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             owned |= v < 0 && possessive(sc, j);
             continue;
         }
+        negated_near |= e->negator < 0;
         if (e->negator < 0 && (owned || fresh)) {
             /* "nobody handled my complaint", "didn't check our damage": the
              * negator denies the act done to a problem that is there, it
@@ -856,6 +919,13 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             trace_mod(tr, KB_MOD_DEGREE, f, tok_span(sc, j));
         } else if (has_valence(e)) {
             break; /* another opinion word: the scope ends there */
+        }
+    }
+    if (dist == SCOPE && !owned && !negated_near) {
+        size_t j = raised_negator(sc, k);
+        if (j != k) {
+            v *= sc->tk.t[j].e->negator;
+            trace_mod(tr, KB_MOD_NEGATION, sc->tk.t[j].e->negator, tok_span(sc, j));
         }
     }
     return v;
@@ -1348,19 +1418,67 @@ static void topics(kb_scorer_t *sc)
     }
 }
 
+/* Does English sentence s open like a yes/no question or a request for
+ * advice: an auxiliary (is, are, does, can, would ...) or any/anyone/
+ * anybody, as the first word of its first token? "Is the breakfast good?",
+ * "Does anyone know a good hotel?", "Any tips for a reliable courier?" ask.
+ * Other questions are left alone: "How good is this?", "Who knew it could
+ * be this nice?", "What more could you want?" exclaim, and in "cute and
+ * French - what more could you ask for?" the praise is a statement before
+ * the question. Negated auxiliaries ("Isn't it great?") are rhetorical. */
+static int asking_question(const kb_scorer_t *sc, uint32_t s)
+{
+    static const char *const aux[] = {"is", "are", "was", "were", "am", "do", "does",
+                                      "did", "can", "could", "will", "would", "should",
+                                      "shall", "has", "have", "had", "may", "might",
+                                      "any", "anyone", "anybody"};
+    size_t k = sc->sstart[s];
+    const kb_token_t *t;
+    size_t n;
+
+    if (k >= sc->tk.n) {
+        return 0;
+    }
+    t = &sc->tk.t[k];
+    if (t->type != KB_TOK_WORD) {
+        return 0;
+    }
+    for (n = 0; t->n0 + n < t->n1 && sc->nt.cp[t->n0 + n] != ' '; n++) {
+    }
+    for (size_t i = 0; i < sizeof aux / sizeof aux[0]; i++) {
+        size_t m = strlen(aux[i]), j;
+        if (m != n) {
+            continue;
+        }
+        for (j = 0; j < m && sc->nt.cp[t->n0 + j] == (uint32_t)(unsigned char)aux[i][j]; j++) {
+        }
+        if (j == m) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
- * that is a question (a '?' or the particle 吗) weigh QUEST_POS. */
+ * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
+ * questions ask too when asking_question() ("Is the breakfast good?",
+ * "Does anyone know a good hotel near the airport?"); only in a text
+ * with no Chinese, where an English word is mostly a brand or a loan word.
+ * Complaints in a question keep their weight in both ("Why is the app so
+ * slow?"). */
 static void questions(kb_scorer_t *sc)
 {
-    if (!sc->pos_han) {
-        return; /* nothing to weigh */
-    }
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
         uint32_t s = sc->sent[k];
-        if ((sc->sflag[s] & SF_QUESTION) && sc->val[k] > 0 &&
-            sc->tk.t[k].type == KB_TOK_HAN && !rhet(sc, s)) {
+        if (!(sc->sflag[s] & SF_QUESTION) || sc->val[k] <= 0) {
+            continue;
+        }
+        if (sc->tk.t[k].type == KB_TOK_HAN ? sc->pos_han && !rhet(sc, s)
+                                            : sc->tk.t[k].type == KB_TOK_WORD &&
+                                                  !(sc->feat & FEAT_HAN) &&
+                                                  asking_question(sc, s)) {
             reweigh(sc, k, KB_MOD_QUESTION, QUEST_POS, span_of(sc, 0, 0));
         }
     }
