@@ -677,16 +677,15 @@ static void reweigh(kb_scorer_t *sc, size_t k, kb_mod_t kind, float w, kb_span_t
 
 /* A word that is both a degree word and a sentiment word (好 in 好贵, "pretty"
  * in "pretty bad") acts as a degree word when a sentiment word follows it
- * directly in the same clause. */
+ * directly in the same clause, or a negator does: 实在不能忍, 实在吃不下
+ * intensify what follows and praise nothing. */
 static int acts_as_degree(const kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
-
     const kb_lex_entry_t *n = k + 1 < sc->tk.n ? sc->tk.t[k + 1].e : NULL;
 
-    /* before a negator too: 实在没有特色, 实在不敢恭维 ("really not") */
-    return t->e && t->e->degree > 0 && n && (has_valence(n) || n->negator < 0) &&
-           !is_boundary(&sc->tk.t[k + 1]);
+    return t->e && t->e->degree > 0 && n && !is_boundary(&sc->tk.t[k + 1]) &&
+           (has_valence(n) || n->negator < 0);
 }
 
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
