@@ -838,8 +838,9 @@ static int tok_ends_word(const kb_scorer_t *sc, size_t k, const uint32_t *w)
  * without meeting a negator, an opinion word or a clause end, so it costs
  * nothing in most texts. Returns the negator's token, or k. Another opinion
  * word, negator, contrast word or clause end stops it, and so do would /
- * could / ever: "didn't think it would be this nice", "don't think I've
- * ever had a better stay" are surprise and superlative, not denial. */
+ * could / can / ever: "didn't think it would be this nice", "don't think
+ * I've ever had a better stay", "don't think you can find better coffee"
+ * are surprise and superlative, not denial. */
 static size_t raised_negator(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t think[] = {'t', 'h', 'i', 'n', 'k', 0},
@@ -847,11 +848,13 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
                           find[] = {'f', 'i', 'n', 'd', 0}, feel[] = {'f', 'e', 'e', 'l', 0},
                           say[] = {'s', 'a', 'y', 0}, call[] = {'c', 'a', 'l', 'l', 0},
                           would[] = {'w', 'o', 'u', 'l', 'd', 0},
-                          could[] = {'c', 'o', 'u', 'l', 'd', 0}, ever[] = {'e', 'v', 'e', 'r', 0};
+                          could[] = {'c', 'o', 'u', 'l', 'd', 0}, ever[] = {'e', 'v', 'e', 'r', 0},
+                          can[] = {'c', 'a', 'n', 0};
 
     for (size_t j = k, dist = 0; j-- > 0 && dist < RAISE_SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
-        if (is_boundary(u) || tok_is(sc, j, would) || tok_is(sc, j, could) || tok_is(sc, j, ever)) {
+        if (is_boundary(u) || tok_is(sc, j, would) || tok_is(sc, j, could) || tok_is(sc, j, ever) ||
+            tok_is(sc, j, can)) {
             return k;
         }
         if (!u->e) {
