@@ -116,6 +116,16 @@ static size_t block_words(size_t n)
     return 2 + 2 * (n > HASH_MIN && n <= HASH_MAX ? hash_slots(n) : n);
 }
 
+/* A pattern's anchored twin (add_anchored()): code is NULL when it has
+ * none. */
+typedef struct {
+    pcre2_code *code;
+    uint32_t *sec;   /* second code points, ascending, see second_ok() */
+    size_t n_sec;
+    uint16_t *slots; /* the slots of its first code points */
+    size_t n_slots;
+} twin_t;
+
 struct kb_lexicon {
     const kb_norm_t *nm;
     uint32_t *root;
@@ -137,11 +147,7 @@ struct kb_lexicon {
     size_t n_brands;
     kb_lex_pattern_t *pats;
     pcre2_code **pat_re; /* one per pattern, JIT-compiled, same index */
-    pcre2_code **pat_anch; /* its anchored twin or NULL, see pat_find() */
-    uint32_t **pat_sec;  /* per twin: second code points, see second_ok() */
-    size_t *pat_nsec;
-    uint16_t **pat_slots; /* per twin: the slots of its first code points */
-    size_t *pat_nslots;
+    twin_t *twin;        /* one per pattern, same index, see pat_find() */
     uint16_t *fslot;     /* BMP code point -> slot, 0: starts no twin */
     size_t n_fslots;
     kb_prefilter_t *pf;  /* which patterns can match a text at all */
@@ -917,36 +923,13 @@ static int parse_tags(kb_lexicon_t *lx, const char *s, kb_lex_pattern_t *t)
 
 static int grow_anchored(kb_lexicon_t *lx)
 {
-    pcre2_code **na = kb_realloc(lx->pat_anch, (lx->n_pats + 1) * sizeof(*na));
-    uint32_t **ns;
-    size_t *nn;
-    uint16_t **nf;
+    twin_t *nt = kb_realloc(lx->twin, (lx->n_pats + 1) * sizeof(*nt));
 
-    if (!na) {
+    if (!nt) {
         return -1;
     }
-    lx->pat_anch = na;
-    lx->pat_anch[lx->n_pats] = NULL;
-    if (!(ns = kb_realloc(lx->pat_sec, (lx->n_pats + 1) * sizeof(*ns)))) {
-        return -1;
-    }
-    lx->pat_sec = ns;
-    lx->pat_sec[lx->n_pats] = NULL;
-    if (!(nn = kb_realloc(lx->pat_nsec, (lx->n_pats + 1) * sizeof(*nn)))) {
-        return -1;
-    }
-    lx->pat_nsec = nn;
-    lx->pat_nsec[lx->n_pats] = 0;
-    if (!(nf = kb_realloc(lx->pat_slots, (lx->n_pats + 1) * sizeof(*nf)))) {
-        return -1;
-    }
-    lx->pat_slots = nf;
-    lx->pat_slots[lx->n_pats] = NULL;
-    if (!(nn = kb_realloc(lx->pat_nslots, (lx->n_pats + 1) * sizeof(*nn)))) {
-        return -1;
-    }
-    lx->pat_nslots = nn;
-    lx->pat_nslots[lx->n_pats] = 0;
+    lx->twin = nt;
+    memset(&lx->twin[lx->n_pats], 0, sizeof(*nt));
     return 0;
 }
 
@@ -961,6 +944,7 @@ static int grow_anchored(kb_lexicon_t *lx)
  * twin, searched as before. */
 static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
 {
+    twin_t *tw = &lx->twin[k];
     const uint32_t *cps;
     size_t n = kb_prefilter_first(lx->pf, k, &cps), fresh = 0;
     int wide = 0, errcode;
@@ -976,7 +960,7 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
     }
     if (!wide || lx->n_fslots + fresh > FSLOT_MAX ||
         (!lx->fslot && !(lx->fslot = kb_calloc(BMP, sizeof(uint16_t)))) ||
-        !(lx->pat_slots[k] = kb_malloc(n * sizeof(uint16_t)))) {
+        !(tw->slots = kb_malloc(n * sizeof(uint16_t)))) {
         return;
     }
     code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
@@ -984,8 +968,8 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
     /* Twins are JIT code only: pat_find_anchored() calls it directly. */
     if (!code || pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) != 0) {
         pcre2_code_free(code);
-        kb_free(lx->pat_slots[k]);
-        lx->pat_slots[k] = NULL;
+        kb_free(tw->slots);
+        tw->slots = NULL;
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -993,15 +977,15 @@ static void add_anchored(kb_lexicon_t *lx, size_t k, const char *re)
         if (!slot) {
             slot = lx->fslot[cps[i]] = (uint16_t)++lx->n_fslots;
         }
-        lx->pat_slots[k][i] = slot;
+        tw->slots[i] = slot;
     }
-    lx->pat_nslots[k] = n;
-    lx->pat_anch[k] = code;
+    tw->n_slots = n;
+    tw->code = code;
     /* a copy: the prefilter's arrays move while patterns are added */
     if ((n = kb_prefilter_second(lx->pf, k, &cps)) > 0 &&
-        (lx->pat_sec[k] = kb_malloc(n * sizeof(uint32_t)))) {
-        memcpy(lx->pat_sec[k], cps, n * sizeof(uint32_t));
-        lx->pat_nsec[k] = n;
+        (tw->sec = kb_malloc(n * sizeof(uint32_t)))) {
+        memcpy(tw->sec, cps, n * sizeof(uint32_t));
+        tw->n_sec = n;
     }
 }
 
@@ -1194,8 +1178,8 @@ static int find_candidates(const kb_lexicon_t *lx, pat_scan_t *ps)
  * each candidate tried cost a JIT call. */
 static inline int second_ok(const kb_lexicon_t *lx, size_t k, uint32_t next)
 {
-    const uint32_t *s = lx->pat_sec[k];
-    size_t n = lx->pat_nsec[k];
+    const uint32_t *s = lx->twin[k].sec;
+    size_t n = lx->twin[k].n_sec;
 
     if (n == 0) {
         return 1; /* unknown, or a match may be one code point */
@@ -1217,6 +1201,7 @@ static inline int second_ok(const kb_lexicon_t *lx, size_t k, uint32_t next)
 static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
                              const char *s, size_t len, size_t off)
 {
+    const twin_t *tw = &lx->twin[k];
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ps->md);
     size_t nw;
     int any = 0;
@@ -1231,8 +1216,8 @@ static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
      * dozens); the bits put the chains back in text order. */
     nw = ps->n_cand / 64 + 1;
     memset(ps->cbits, 0, nw * sizeof(*ps->cbits));
-    for (size_t j = 0; j < lx->pat_nslots[k]; j++) {
-        for (uint32_t i = ps->chead[lx->pat_slots[k][j]]; i != NO_CAND; i = ps->clink[i]) {
+    for (size_t j = 0; j < tw->n_slots; j++) {
+        for (uint32_t i = ps->chead[tw->slots[j]]; i != NO_CAND; i = ps->clink[i]) {
             ps->cbits[i / 64] |= 1ull << (i % 64);
             any = 1;
         }
@@ -1246,7 +1231,7 @@ static int pat_find_anchored(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k,
             }
             /* pcre2_match() less its checks and dispatch: a few hundred
              * instructions per call, and twins are called a few times a text */
-            rc = pcre2_jit_match(lx->pat_anch[k], (PCRE2_SPTR)s, len, ps->cpos[i], 0,
+            rc = pcre2_jit_match(tw->code, (PCRE2_SPTR)s, len, ps->cpos[i], 0,
                                  ps->md, NULL);
             if (rc > 0 && ov[1] > ov[0]) {
                 ps->start[k] = ov[0];
@@ -1267,7 +1252,7 @@ static void pat_find(const kb_lexicon_t *lx, pat_scan_t *ps, size_t k, const cha
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ps->md);
 
-    if (lx->pat_anch[k] && pat_find_anchored(lx, ps, k, s, len, off) == 0) {
+    if (lx->twin[k].code && pat_find_anchored(lx, ps, k, s, len, off) == 0) {
         return;
     }
     ps->start[k] = ps->end[k] = NO_MATCH;
@@ -1798,14 +1783,12 @@ void kb_lexicon_free(kb_lexicon_t *lx)
     kb_free(lx->pats);
     for (size_t i = 0; i < lx->n_pats; i++) pcre2_code_free(lx->pat_re[i]);
     kb_free(lx->pat_re);
-    for (size_t i = 0; lx->pat_anch && i < lx->n_pats; i++) pcre2_code_free(lx->pat_anch[i]);
-    for (size_t i = 0; lx->pat_sec && i < lx->n_pats; i++) kb_free(lx->pat_sec[i]);
-    kb_free(lx->pat_sec);
-    kb_free(lx->pat_nsec);
-    kb_free(lx->pat_anch);
-    for (size_t i = 0; lx->pat_slots && i < lx->n_pats; i++) kb_free(lx->pat_slots[i]);
-    kb_free(lx->pat_slots);
-    kb_free(lx->pat_nslots);
+    for (size_t i = 0; lx->twin && i < lx->n_pats; i++) {
+        pcre2_code_free(lx->twin[i].code);
+        kb_free(lx->twin[i].sec);
+        kb_free(lx->twin[i].slots);
+    }
+    kb_free(lx->twin);
     kb_free(lx->fslot);
     kb_prefilter_free(lx->pf);
     kb_free(lx);
