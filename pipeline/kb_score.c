@@ -700,16 +700,29 @@ static int clause_final_negator(const kb_scorer_t *sc, size_t k)
            (k + 2 >= sc->tk.n || is_boundary(&sc->tk.t[k + 2]));
 }
 
+/* Is token k 都 or 也 (一点都不, 连X都没有, 怎么处理都不行)? */
+static inline int is_dou_ye(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t dou[] = {0x90FD, 0}, ye[] = {0x4E5F, 0};
+
+    return tok_is(sc, k, dou) || tok_is(sc, k, ye);
+}
+
+/* Is token k 一点/一丝/半点, 'a little'? */
+static inline int is_minimum(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t yidian[] = {0x4E00, 0x70B9, 0}, yisi[] = {0x4E00, 0x4E1D, 0},
+                          bandian[] = {0x534A, 0x70B9, 0};
+
+    return tok_is(sc, k, yidian) || tok_is(sc, k, yisi) || tok_is(sc, k, bandian);
+}
+
 /* 一点/一丝/半点 ('a little') soften (有一点贵), but with 都/也 before the
  * term they say 'not even a little' (一点也不好吃, 一点诚意都没有) and
  * intensify. Is the degree word at j such an emphatic minimum for term k? */
 static int emphatic_minimum(const kb_scorer_t *sc, size_t j, size_t k)
 {
-    static const uint32_t yidian[] = {0x4E00, 0x70B9, 0}, yisi[] = {0x4E00, 0x4E1D, 0},
-                          bandian[] = {0x534A, 0x70B9, 0}, dou[] = {0x90FD, 0},
-                          ye[] = {0x4E5F, 0};
-
-    if (!(tok_is(sc, j, yidian) || tok_is(sc, j, yisi) || tok_is(sc, j, bandian))) {
+    if (!is_minimum(sc, j)) {
         return 0;
     }
     if (clause_final_negator(sc, k)) {
@@ -719,7 +732,7 @@ static int emphatic_minimum(const kb_scorer_t *sc, size_t j, size_t k)
         if (is_boundary(&sc->tk.t[q])) {
             return 0;
         }
-        if (tok_is(sc, q, dou) || tok_is(sc, q, ye)) {
+        if (is_dou_ye(sc, q)) {
             return 1;
         }
     }
@@ -1005,9 +1018,7 @@ static size_t comparative_before(const kb_scorer_t *sc, size_t k)
  * Returns the negator's token, or k when the term is not so framed. */
 static size_t post_negator(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t yidian[] = {0x4E00, 0x70B9, 0}, yisi[] = {0x4E00, 0x4E1D, 0},
-                          bandian[] = {0x534A, 0x70B9, 0}, sihao[] = {0x4E1D, 0x6BEB, 0},
-                          dou[] = {0x90FD, 0}, ye[] = {0x4E5F, 0};
+    static const uint32_t sihao[] = {0x4E1D, 0x6BEB, 0};
     /* 连(个)尊重都没有, 起码的礼貌都没有, 最基本的服务也没有: 'not even' */
     static const uint32_t lian[] = {0x8FDE, 0}, qima[] = {0x8D77, 0x7801, 0},
                           zuiqima[] = {0x6700, 0x8D77, 0x7801, 0},
@@ -1019,8 +1030,7 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
         if (is_boundary(&sc->tk.t[j])) {
             break;
         }
-        if (tok_is(sc, j, yidian) || tok_is(sc, j, yisi) || tok_is(sc, j, bandian) ||
-            tok_is(sc, j, sihao) || tok_is(sc, j, lian) || tok_is(sc, j, qima) ||
+        if (is_minimum(sc, j) || tok_is(sc, j, sihao) || tok_is(sc, j, lian) || tok_is(sc, j, qima) ||
             tok_is(sc, j, zuiqima) || tok_is(sc, j, jiben) || tok_is(sc, j, zuijiben)) {
             framed = 1;
             break;
@@ -1037,7 +1047,7 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
         if (is_boundary(&sc->tk.t[j])) {
             return k;
         }
-        if ((tok_is(sc, j, dou) || tok_is(sc, j, ye)) && n->e && n->e->negator < 0) {
+        if (is_dou_ye(sc, j) && n->e && n->e->negator < 0) {
             return j + 1;
         }
     }
@@ -1317,6 +1327,7 @@ static void valence(kb_scorer_t *sc)
         const kb_lex_entry_t *e = t->e;
         kb_trace_t *tr;
         float v, sg, w;
+        int c;
         size_t j;
 
         sc->trix[k] = TRIX_NONE;
@@ -1371,8 +1382,8 @@ static void valence(kb_scorer_t *sc)
             v *= w;
             trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
         }
-        if (t->type == KB_TOK_HAN && (w = (float)concession(sc, k)) > 0) {
-            w = w < 2.0f ? CONCEDE_W : 0.0f;
+        if (t->type == KB_TOK_HAN && (c = concession(sc, k)) != 0) {
+            w = c == 1 ? CONCEDE_W : 0.0f; /* the granted word, or its repeat */
             v *= w;
             trace_mod(tr, KB_MOD_CONTRAST, w, span_of(sc, 0, 0));
         }
@@ -1508,8 +1519,7 @@ static void how_to(kb_scorer_t *sc)
             if (is_boundary(u)) {
                 continue;
             }
-            if (sc->clause[j] != sc->clause[q] ||
-                (u->n1 - u->n0 == 1 && (sc->nt.cp[u->n0] == 0x90FD || sc->nt.cp[u->n0] == 0x4E5F))) {
+            if (sc->clause[j] != sc->clause[q] || is_dou_ye(sc, j)) {
                 last = 0; /* another clause follows, or 都/也 */
                 break;
             }
