@@ -9,6 +9,8 @@
 
 #include "kb_mem.h"
 
+#include <unicode/utf8.h>
+
 void kb_buf_init(kb_buf_t *b)
 {
     memset(b, 0, sizeof(*b));
@@ -81,7 +83,8 @@ void kb_buf_printf(kb_buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len)
+/* The escaped bytes of a JSON string, without its quotes. */
+static void json_body(kb_buf_t *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     /* Bytes that need an escape: one table load per byte instead of three
@@ -92,7 +95,6 @@ void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len)
         ['"'] = 1, ['\\'] = 1};
     size_t i, run = 0;
 
-    kb_buf_putc(b, '"');
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
@@ -119,6 +121,34 @@ void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len)
         kb_buf_puts(b, esc);
     }
     kb_buf_append(b, s + run, len - run);
+}
+
+void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len)
+{
+    kb_buf_putc(b, '"');
+    json_body(b, s, len);
+    kb_buf_putc(b, '"');
+}
+
+/* Reasons are short and rare: validating a code point at a time is fine
+ * here, unlike in kb_buf_json_str(), which writes every scored term. */
+void kb_buf_json_text(kb_buf_t *b, const char *s, size_t len)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    int32_t n = len > INT32_MAX ? INT32_MAX : (int32_t)len, k = 0, run = 0;
+
+    kb_buf_putc(b, '"');
+    while (k < n) {
+        int32_t at = k;
+        UChar32 c;
+        U8_NEXT(u, k, n, c); /* steps over an ill-formed sequence too */
+        if (c < 0) {
+            json_body(b, s + run, (size_t)(at - run));
+            kb_buf_puts(b, "\\ufffd");
+            run = k;
+        }
+    }
+    json_body(b, s + run, (size_t)(n - run));
     kb_buf_putc(b, '"');
 }
 

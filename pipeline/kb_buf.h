@@ -55,6 +55,10 @@ void kb_buf_printf(kb_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /** Append @p len bytes of UTF-8 as a quoted, escaped JSON string. */
 void kb_buf_json_str(kb_buf_t *b, const char *s, size_t len);
+/** kb_buf_json_str() for bytes that may not be UTF-8 (an error reason that
+ *  quotes its input, a message cut at a byte limit): each ill-formed
+ *  sequence is written as U+FFFD, so the line stays valid JSON. */
+void kb_buf_json_text(kb_buf_t *b, const char *s, size_t len);
 /** Append a number with up to 4 decimals, trailing zeros trimmed, so output
  *  is stable across runs and platforms ("0.5", "-0.1234", "3"). */
 void kb_buf_num(kb_buf_t *b, double v);

@@ -43,7 +43,7 @@ void kb_encode_error(kb_buf_t *out, const json_t *id, const char *reason)
         kb_buf_putc(out, ',');
     }
     PUT_LIT(out, "\"error\":");
-    kb_buf_json_str(out, reason, strlen(reason));
+    kb_buf_json_text(out, reason, strlen(reason));
     kb_buf_putc(out, '}');
 }
 

@@ -270,7 +270,7 @@ static int dead_letter(kb_replay_t *rp, const char *data, size_t len, const kb_o
     rp->st.dlq++;
     kb_buf_reset(o);
     kb_buf_puts(o, "{\"reason\":");
-    kb_buf_json_str(o, reason, strlen(reason));
+    kb_buf_json_text(o, reason, strlen(reason));
     put_origin(o, from);
     kb_buf_payload(o, data, len);
     kb_buf_putc(o, '}');

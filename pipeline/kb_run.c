@@ -628,7 +628,7 @@ static int dead_letter(kb_run_t *r, const rd_kafka_message_t *m, const char *rea
 
     kb_buf_reset(o);
     kb_buf_puts(o, "{\"reason\":");
-    kb_buf_json_str(o, reason, strlen(reason));
+    kb_buf_json_text(o, reason, strlen(reason));
     kb_buf_puts(o, ",\"topic\":");
     kb_buf_json_str(o, topic, strlen(topic));
     kb_buf_puts(o, ",\"partition\":");

@@ -69,6 +69,27 @@ START_TEST(t_error_record)
 }
 END_TEST
 
+/* jansson's "invalid escape near '...'" quotes the input and may cut a
+ * character in two; the reason must still make a valid JSON line, with
+ * U+FFFD where the bytes were ill-formed (and the good ones kept). */
+START_TEST(t_error_reason_not_utf8)
+{
+    kb_buf_t b;
+    json_t *back;
+    json_error_t je;
+
+    kb_buf_init(&b);
+    kb_encode_error(&b, NULL, "near '\\u\xe8\x99' \xff\xc3(\xe5\xa5\xbd)");
+    ck_assert_str_eq(b.p, "{\"error\":\"near '\\\\u\\ufffd' \\ufffd\\ufffd(\xe5\xa5\xbd)\"}");
+    back = json_loads(b.p, 0, &je);
+    ck_assert_msg(back != NULL, "not JSON: %s", je.text);
+    ck_assert_str_eq(json_string_value(json_object_get(back, "error")),
+                     "near '\\u\xef\xbf\xbd' \xef\xbf\xbd\xef\xbf\xbd(\xe5\xa5\xbd)");
+    json_decref(back);
+    kb_buf_fini(&b);
+}
+END_TEST
+
 /* The whole record for one message on the fixture lexicon: key order,
  * number format, offsets. 菜很好吃但是等了一个小时:
  * 好吃 2 x 1.5 (很) x 0.5 (before 但是) = 1.5; pattern -2 x 1.5 = -3;
@@ -114,6 +135,7 @@ Suite *kb_encode_suite(void)
     tcase_add_test(tc, t_int);
     tcase_add_test(tc, t_escape);
     tcase_add_test(tc, t_error_record);
+    tcase_add_test(tc, t_error_reason_not_utf8);
     tcase_add_test(tc, t_record);
     suite_add_tcase(s, tc);
     return s;

@@ -31,6 +31,13 @@ check "lexicon hash on every scored record" test "$(json_get "$WORK/out.jsonl" 1
 check "byte-identical across runs" cmp "$WORK/out.jsonl" "$WORK/out2.jsonl"
 check "stdin works like a file" bash -c '"$KB_BIN" score <"$1" 2>/dev/null | cmp - "$2"' _ "$IN" "$WORK/out.jsonl"
 
+# jansson's reason quotes the bytes near the error and cut 好 in two here
+printf '{"id":"u1","text":"\\ud800\\u\xe5\xa5\xbd"}\n' >"$WORK/cut.jsonl"
+"$KB_BIN" score "$WORK/cut.jsonl" >"$WORK/cut.out" 2>/dev/null
+check "an error reason quoting a cut character is still UTF-8 JSON" python3 -c 'import json,sys
+r = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert "invalid" in r["error"] and "\ufffd" in r["error"], r' "$WORK/cut.out"
+
 echo '{"content":{"body":"太难吃了"},"meta":{"b":"X"}}' >"$WORK/mapped.jsonl"
 "$KB_BIN" score --field text=content.body --field brand=meta.b "$WORK/mapped.jsonl" >"$WORK/m.out" 2>/dev/null
 check "--field maps other schemas" test "$(json_get "$WORK/m.out" 1 'r["brand"]+r["sentiment"]["label"]')" = Xneg
