@@ -1603,6 +1603,33 @@ static size_t verdict_before(const kb_scorer_t *sc, size_t k)
     return q;
 }
 
+/* Does 的 tie token k to a noun after it (性价比高的酒店)? Then k
+ * describes that noun, and says nothing of the place reviewed. */
+static int attributive(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t de[] = {0x7684, 0};
+
+    return k + 2 < sc->tk.n && tok_is(sc, k + 1, de) && !is_boundary(&sc->tk.t[k + 2]);
+}
+
+/* Is token k inside a wish or an unmet expectation that opened earlier in
+ * its sentence part (希望以后能提供物有所值的酒店)? A verdict term opens a
+ * clause of its own, so irrealis()'s clause-bound reach misses it. (An
+ * unmet expectation is damped like a wish here: 本以为会物有所值.) */
+static int in_wish(const kb_scorer_t *sc, size_t k)
+{
+    for (size_t j = k, n = 0; j-- > 0 && n < IRREALIS_SPAN; n++) {
+        const kb_lex_entry_t *e = sc->tk.t[j].e;
+        if (is_boundary(&sc->tk.t[j])) {
+            return 0;
+        }
+        if (e && (e->contrast == KB_CONTRAST_IRREALIS || e->contrast == KB_CONTRAST_COUNTERFACTUAL)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* 总的来说/overall opens the writer's verdict: the rest of its sentence
  * weighs SUMMARY_AFTER and everything before it is damped, because a long
  * review's itemised complaints or praise are what the verdict weighs up.
@@ -1625,6 +1652,13 @@ static void summary(kb_scorer_t *sc)
         }
         if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
             continue;
+        }
+        if (has_valence(e) && in_wish(sc, k)) {
+            sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
+            continue;
+        }
+        if (has_valence(e) && attributive(sc, k)) {
+            continue; /* 性价比高的宾馆多得是: said of other places */
         }
         if (has_valence(e)) {
             /* a verdict in one term (下次还会来, 不会再住): the term
