@@ -1725,6 +1725,9 @@ static void lead(kb_scorer_t *sc)
     if (sc->n_sents < 2 || sc->n_han < sc->n_latin || has_summary(sc)) {
         return;
     }
+    if (sc->tk.n > 1 && sc->tk.t[0].type == KB_TOK_NUM && is_boundary(&sc->tk.t[1])) {
+        return; /* 1.服务好 2.早餐差 …: a numbered list opens with an item, no verdict */
+    }
     while (k < sc->tk.n && !(sc->role[k] & R_VAL)) {
         k++;
     }
