@@ -438,12 +438,15 @@ static void boundary_token(kb_scorer_t *sc, size_t k, uint32_t sent)
     sc->sflag[sent] |= t->type == KB_TOK_QUEST ? SF_QUESTION : 0;
 }
 
-/* Is token k the particle 吗 (a question, questions())? */
+/* Is token k the particle 吗 (a question, questions())? Only at the end of
+ * its clause: mid-clause it is a common slip for the topic particle 嘛
+ * (环境吗只能说还行), which asks nothing. */
 static int is_ma(const kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
 
-    return t->n1 - t->n0 == 1 && sc->nt.cp[t->n0] == 0x5417;
+    return t->n1 - t->n0 == 1 && sc->nt.cp[t->n0] == 0x5417 &&
+           (k + 1 >= sc->tk.n || is_boundary(&sc->tk.t[k + 1]));
 }
 
 /* Is token k a how-to word, 怎么/如何 + a procedure (怎么补办, 如何退票,
