@@ -78,7 +78,6 @@ struct kb_scorer {
     /* per clause / sentence, tcap + 1 entries */
     double *csum, *ssum;
     uint8_t *cdims;
-    uint8_t *cgap;             /* the clause is parted by spaces (han_space_gap()) */
     uint32_t *csent;
     uint32_t *sstart;          /* first token of each sentence */
     uint16_t *sexcl, *squest;  /* '!' and '?' per sentence */
@@ -203,7 +202,6 @@ void kb_scorer_free(kb_scorer_t *sc)
     kb_free(sc->csum);
     kb_free(sc->ssum);
     kb_free(sc->cdims);
-    kb_free(sc->cgap);
     kb_free(sc->csent);
     kb_free(sc->terms);
     kb_buf_fini(&sc->term_text);
@@ -247,7 +245,6 @@ static int grow_tokens(kb_scorer_t *sc, size_t n)
     GROW(csum, sizeof(double));
     GROW(ssum, sizeof(double));
     GROW(cdims, 1);
-    GROW(cgap, 1);
     GROW(csent, sizeof(uint32_t));
     GROW(sstart, sizeof(uint32_t));
     GROW(sexcl, sizeof(uint16_t));
@@ -457,7 +454,6 @@ static void open_clause(kb_scorer_t *sc, uint32_t c, uint32_t s)
     sc->csent[c] = s;
     sc->csum[c] = 0;
     sc->cdims[c] = 0;
-    sc->cgap[c] = 0;
 }
 
 /* A boundary token belongs to the clause and sentence it closes, so "!!!"
@@ -556,8 +552,6 @@ static void structure(kb_scorer_t *sc)
         if (clause_has && (pend_clause || contrast_role(sc, k, any) != KB_CONTRAST_NONE)) {
             open_clause(sc, ++clause, sent);
             clause_has = 0;
-        } else if (t->type == KB_TOK_HAN && han_space_gap(sc, k)) {
-            sc->cgap[clause] = 1;
         }
         pend_clause = pend_sent = 0;
         cl[k] = clause;
@@ -2036,6 +2030,18 @@ static uint8_t flush_segment(double sum, uint8_t dims, double *dsum)
     return dims;
 }
 
+/* Is clause c parted by spaces (han_space_gap())? Asked only of the few
+ * clauses that name a dimension, in text with Chinese. */
+static int clause_gapped(const kb_scorer_t *sc, size_t c)
+{
+    for (size_t k = clause_start(sc, c) + 1; k < sc->tk.n && sc->clause[k] == c; k++) {
+        if (han_space_gap(sc, k)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A clause parted by spaces only (服务员很热情 上菜有点慢) is several
  * clauses to its dimensions: each takes the opinion of its own segment, as
  * it would after a comma. A dimension whose segments hold no opinion takes
@@ -2083,7 +2089,7 @@ static void servqual(kb_scorer_t *sc)
         }
         o = clause_opinion(sc, c);
         any |= sc->cdims[c];
-        if (sc->cgap[c]) {
+        if ((sc->feat & FEAT_HAN) && clause_gapped(sc, c)) {
             segment_opinions(sc, c, o, dsum);
             continue;
         }
