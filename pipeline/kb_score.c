@@ -396,6 +396,35 @@ static unsigned token_roles(kb_scorer_t *sc)
     return han > 0 ? f | FEAT_HAN : f;
 }
 
+/* Is there only white space between Chinese tokens k - 1 and k? Reviews
+ * often part their clauses with spaces alone (态度很好 上菜特别慢), so such a
+ * gap ends a topic's reach (next_opinion()) like a comma: the praise before
+ * it is an opinion, not the topic of the complaint after it; and 就是 after
+ * it opens a reservation as after a comma (contrast_role()); and each
+ * dimension takes the opinion of its own segment (segment_opinions()).
+ * Spaces around Latin words or numbers do not count. Clause ids are left
+ * alone: split there, they also moved contrast weights and negator reach,
+ * and lost as many dimension polarities on the aspect sets as they won. */
+static inline int han_space_gap(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *a, *b;
+
+    if (k == 0) {
+        return 0;
+    }
+    a = &sc->tk.t[k - 1];
+    b = &sc->tk.t[k];
+    if (b->n0 <= a->n1 || a->type != KB_TOK_HAN || b->type != KB_TOK_HAN) {
+        return 0; /* adjacent, the common case */
+    }
+    for (uint32_t i = a->n1; i < b->n0; i++) {
+        if (sc->nt.cp[i] != 0x20 && sc->nt.cp[i] != 0x09) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* 就是 counts as a contrast only when it opens a later clause. */
 static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
@@ -405,7 +434,8 @@ static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_bef
         return KB_CONTRAST_NONE; /* scope_end words only stop apply_scope() */
     }
     if (t->e->contrast == KB_CONTRAST_BUT_MID) {
-        return (k > 0 && is_boundary(&sc->tk.t[k - 1]) && content_before)
+        return (k > 0 && (is_boundary(&sc->tk.t[k - 1]) || han_space_gap(sc, k)) &&
+                content_before)
                    ? KB_CONTRAST_BUT_MID : KB_CONTRAST_NONE;
     }
     return t->e->contrast;
@@ -1407,8 +1437,9 @@ static void valence(kb_scorer_t *sc)
 static size_t next_opinion(const kb_scorer_t *sc, size_t k)
 {
     for (size_t j = k + 1; j < sc->tk.n && j <= k + TOPIC_SPAN; j++) {
-        if (is_boundary(&sc->tk.t[j]) || (sc->tk.t[j].e && sc->tk.t[j].e->contrast)) {
-            return 0;
+        if (is_boundary(&sc->tk.t[j]) || (sc->tk.t[j].e && sc->tk.t[j].e->contrast) ||
+            han_space_gap(sc, j)) {
+            return 0; /* the clause ends, or a space parts it */
         }
         if (has_valence_f(sc->val[j])) {
             return j;
@@ -2045,6 +2076,82 @@ static void add_pattern_evidence(kb_scorer_t *sc, size_t ev0, kb_span_t sp)
     add_evidence(sc, sp);
 }
 
+/* The first token of clause c (clause ids never fall along the tokens). */
+static size_t clause_start(const kb_scorer_t *sc, size_t c)
+{
+    size_t lo = 0, hi = sc->tk.n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sc->clause[mid] < c) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Add the opinion of one space-parted segment to the dimensions it names;
+ * returns the dimensions that got one. */
+static uint8_t flush_segment(double sum, uint8_t dims, double *dsum)
+{
+    if (!dims || !(sum > 0 || sum < 0)) {
+        return 0;
+    }
+    for (int d = 0; d < KB_SQ_COUNT; d++) {
+        if ((dims >> d) & 1) {
+            dsum[d] += sum;
+        }
+    }
+    return dims;
+}
+
+/* Is clause c parted by spaces (han_space_gap())? Asked only of the few
+ * clauses that name a dimension, in text with Chinese. */
+static int clause_gapped(const kb_scorer_t *sc, size_t c)
+{
+    for (size_t k = clause_start(sc, c) + 1; k < sc->tk.n && sc->clause[k] == c; k++) {
+        if (han_space_gap(sc, k)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A clause parted by spaces only (服务员很热情 上菜有点慢) is several
+ * clauses to its dimensions: each takes the opinion of its own segment, as
+ * it would after a comma. A dimension whose segments hold no opinion takes
+ * the clause's opinion o, as before (服务员 很热情). The sentiment sums are
+ * not touched. */
+static void segment_opinions(const kb_scorer_t *sc, size_t c, double o, double *dsum)
+{
+    size_t k = clause_start(sc, c), k0 = k;
+    double sum = 0;
+    uint8_t dims = 0, got = 0;
+
+    for (; k < sc->tk.n && sc->clause[k] == c; k++) {
+        if (k > k0 && han_space_gap(sc, k)) {
+            got |= flush_segment(sum, dims, dsum);
+            sum = 0;
+            dims = 0;
+        }
+        if (!is_boundary(&sc->tk.t[k])) { /* as in the sums */
+            sum += sc->val[k];
+        }
+        dims |= sc->tk.t[k].e ? sc->tk.t[k].e->servqual : 0;
+        for (size_t h = 0; h < sc->n_hits; h++) { /* few, seldom any */
+            if (sc->hit_tok[h] == k) {
+                sum += sc->hits[h].tags->valence *
+                       counter_weight(sc, k, sc->hits[h].tags->valence);
+                dims |= sc->hits[h].tags->servqual;
+            }
+        }
+    }
+    got |= flush_segment(sum, dims, dsum);
+    flush_segment(o, (uint8_t)(sc->cdims[c] & ~got), dsum);
+}
+
 static void servqual(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
@@ -2059,6 +2166,10 @@ static void servqual(kb_scorer_t *sc)
         }
         o = clause_opinion(sc, c);
         any |= sc->cdims[c];
+        if ((sc->feat & FEAT_HAN) && clause_gapped(sc, c)) {
+            segment_opinions(sc, c, o, dsum);
+            continue;
+        }
         for (int d = 0; d < KB_SQ_COUNT; d++) {
             if ((sc->cdims[c] >> d) & 1) {
                 dsum[d] += o;
