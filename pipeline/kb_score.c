@@ -57,6 +57,8 @@
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
 #define CODA_W -0.5f        /* deadpan praise closing a complaint (sarcastic_coda()) */
 #define CODA_PRIOR -1.5     /* the sentences before it must sum to this or less */
+#define LIHAI_SPAN 4        /* 厉害 measures a problem this many tokens before it */
+#define LIHAI_DEG 1.3f      /* ... and boosts it like 很 */
 #define MAX_HITS 64
 #define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
@@ -445,6 +447,19 @@ static int is_ma(const kb_scorer_t *sc, size_t k)
     return t->n1 - t->n0 == 1 && sc->nt.cp[t->n0] == 0x5417;
 }
 
+static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
+
+/* Is token k 请问/想问/想问一下, a request to ask? A sentence it opens is
+ * a question even without a '?' (请问这款适合油皮吗 is often typed
+ * 请问这款适合油皮): its praise asks, questions(). */
+static int is_ask(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t qingwen[] = {0x8BF7, 0x95EE, 0}, xiangwen[] = {0x60F3, 0x95EE, 0},
+                          xiangwen1[] = {0x60F3, 0x95EE, 0x4E00, 0x4E0B, 0};
+
+    return tok_is(sc, k, qingwen) || tok_is(sc, k, xiangwen) || tok_is(sc, k, xiangwen1);
+}
+
 /* Is token k a how-to word, 怎么/如何 + a procedure (怎么补办, 如何退票,
  * 怎么投诉: the lexicon's words, zh_words.tsv)? Not after 到底/究竟
  * (到底怎么投诉 is exasperated); 怎么吃都/怎么吃也 ("whatever one does")
@@ -529,7 +544,7 @@ static void structure(kb_scorer_t *sc)
         if (!any) {
             sc->first_content = k;
         }
-        if (is_ma(sc, k)) {
+        if (is_ma(sc, k) || (!sent_has && t->type == KB_TOK_HAN && is_ask(sc, k))) {
             sc->sflag[sent] |= SF_QUESTION;
         }
         if (sc->n_howto < MAX_HOWTO && t->type == KB_TOK_HAN && is_how_to(sc, k)) {
@@ -687,8 +702,6 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
     return t->e && t->e->degree > 0 && n && !is_boundary(&sc->tk.t[k + 1]) &&
            (has_valence(n) || n->negator < 0);
 }
-
-static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 
 /* Spoken Chinese drops the 都/也 of 一点毛病都没有 (一点毛病没有, 一点
  * 问题没有). Is token k followed by a negator that closes its clause? */
@@ -1476,6 +1489,37 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
     return 0;
 }
 
+/* Does token k spell 厉害 (厉害, 很厉害, 太厉害了)? */
+static int has_lihai(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    for (uint32_t i = t->n0; i + 1 < t->n1; i++) {
+        if (sc->nt.cp[i] == 0x5389 && sc->nt.cp[i + 1] == 0x5BB3) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 厉害 after a problem measures the problem: 起球很厉害, 卡得厉害, 掉色掉得
+ * 更厉害了 ("badly"), not 这个人很厉害 ("impressive"). Praise that spells
+ * 厉害 with a negative term at most LIHAI_SPAN tokens before it in its
+ * clause counts 0 and boosts that term as a degree word would. Only
+ * vtok entries are visited, and only praise among them. */
+static void lihai(kb_scorer_t *sc)
+{
+    for (size_t i = 1; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i], j = sc->vtok[i - 1];
+        if (sc->val[k] <= 0 || sc->val[j] >= 0 || k - j > LIHAI_SPAN ||
+            sc->clause[j] != sc->clause[k] || sc->tk.t[k].type != KB_TOK_HAN || !has_lihai(sc, k)) {
+            continue;
+        }
+        reweigh(sc, j, KB_MOD_DEGREE, LIHAI_DEG, tok_span(sc, k));
+        reweigh(sc, k, KB_MOD_DEGREE, 0.0f, tok_span(sc, j));
+    }
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -1764,6 +1808,39 @@ static void subsume(kb_scorer_t *sc)
     }
 }
 
+/* The valence of everything before token k0 (a coda's start), into
+ * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
+ * more than bare praise. */
+static int coda_prior(const kb_scorer_t *sc, size_t k0, double *prior)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        float v = sc->hits[h].tags->valence;
+        if (!has_valence_f(v)) {
+            continue;
+        }
+        if (q >= k0) {
+            return -1;
+        }
+        *prior += v * counter_weight(sc, q, v);
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        *prior += k < k0 ? sc->val[k] : 0;
+    }
+    return 0;
+}
+
+/* The praise of a sarcastic coda from token k0 on counts CODA_W. */
+static void coda_reweigh(kb_scorer_t *sc, size_t k0)
+{
+    for (size_t k = k0; k < sc->tk.n; k++) {
+        if (has_valence_f(sc->val[k])) {
+            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
+        }
+    }
+}
+
 /* A flat sentence (no '!' or '?') of one praise word, a degree word at
  * most beside it, that closes an English message whose earlier sentences
  * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
@@ -1798,33 +1875,71 @@ static void sarcastic_coda(kb_scorer_t *sc)
             return; /* "Love it.", "Great finish.": more than bare praise */
         }
     }
-    if (praise != 1) {
+    if (praise != 1 || coda_prior(sc, k0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
-    for (size_t h = 0; h < sc->n_hits; h++) {
-        uint32_t q = sc->hit_tok[h];
-        float v = sc->hits[h].tags->valence;
-        if (!has_valence_f(v)) {
+    coda_reweigh(sc, k0);
+}
+
+/* Is token k only 真/是/可/还/了 and the particle 呢/哦, the frame of a
+ * Chinese sarcastic coda (真是太棒了呢, 可真行哦)? */
+static int is_coda_filler(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    for (uint32_t i = t->n0; i < t->n1; i++) {
+        uint32_t c = sc->nt.cp[i];
+        if (c != 0x771F && c != 0x662F && c != 0x53EF && c != 0x8FD8 && c != 0x4E86 &&
+            c != 0x5462 && c != 0x54E6) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The Chinese counterpart of sarcastic_coda(): the last clause is one
+ * praise word in the frame of is_coda_filler(), degree words beside it,
+ * ending in 呢 or 哦, after clauses that sum to a complaint: 说好的包邮结果
+ * 补了运费，真是太棒了呢. Chinese strings its sentences with commas, so
+ * the clause is the unit. The particle is required: a plain 真是太好吃了
+ * after a long wait is praise. */
+static void zh_sarcastic_coda(kb_scorer_t *sc)
+{
+    size_t last = sc->tk.n, k0;
+    uint32_t c, end;
+    int praise = 0;
+    double prior = 0;
+
+    while (last > 0 && is_boundary(&sc->tk.t[last - 1])) {
+        last--;
+    }
+    if (last-- == 0 || !(sc->feat & FEAT_HAN) || sc->clause[last] == 0) {
+        return;
+    }
+    end = sc->nt.cp[sc->tk.t[last].n1 - 1];
+    if ((end != 0x5462 && end != 0x54E6) || (sc->sflag[sc->sent[last]] & SF_QUESTION)) {
+        return; /* no 呢/哦, or a question (好吃吗) */
+    }
+    c = sc->clause[last];
+    for (k0 = last; k0 > 0 && sc->clause[k0 - 1] == c; k0--) {
+    }
+    for (size_t k = k0; k <= last; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
             continue;
         }
-        if (sc->sent[q] == s) {
+        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
             return;
         }
-        prior += v * counter_weight(sc, q, v);
+        praise += sc->val[k] > 0;
+        if (sc->val[k] <= 0 && !(sc->role[k] & R_DEG) && !is_coda_filler(sc, k)) {
+            return;
+        }
     }
-    for (size_t i = 0; i < sc->n_vtok; i++) {
-        size_t k = sc->vtok[i];
-        prior += sc->sent[k] < s ? sc->val[k] : 0;
-    }
-    if (prior > CODA_PRIOR) {
+    if (praise != 1 || coda_prior(sc, k0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
-    for (size_t k = k0; k < sc->tk.n; k++) {
-        if (!has_valence_f(sc->val[k])) {
-            continue;
-        }
-        reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
-    }
+    coda_reweigh(sc, k0);
 }
 
 /* ---- sums ------------------------------------------------------------------ */
@@ -2175,10 +2290,12 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     summary(sc);
     valence(sc);
     topics(sc);
+    lihai(sc);
     questions(sc);
     how_to(sc);
     subsume(sc);
     sarcastic_coda(sc);
+    zh_sarcastic_coda(sc);
     sums(sc);
     servqual(sc);
     intent(sc);
