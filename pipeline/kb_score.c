@@ -1489,6 +1489,73 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
     return 0;
 }
 
+/* Is the code point c a Han character? */
+static inline int is_han_cp(uint32_t c)
+{
+    return c >= 0x3400 && c <= 0x9FFF;
+}
+
+/* The end (a code point index) of a "small" predicate that closes the
+ * clause right after term k: 不大, 不明显, 不多, 不严重, 很小 ..., after at
+ * most one 也/都/并/还/倒 (噪音也不大, 色差不明显, 坏的不多); 0 when there is
+ * none. A particle (的/了/啊/吧/哈/呢) may follow it. 噪音大不大 asks: a
+ * predicate that repeats the term's last character is none. */
+static size_t small_after(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t pred[][5] = {
+        {0x4E0D, 0x5927, 0}, {0x4E0D, 0x660E, 0x663E, 0}, {0x4E0D, 0x591A, 0},
+        {0x4E0D, 0x4E25, 0x91CD, 0}, {0x4E0D, 0x7B97, 0x5927, 0}, {0x4E0D, 0x592A, 0x5927, 0},
+        {0x4E0D, 0x592A, 0x660E, 0x663E}, {0x5F88, 0x5C0F, 0}, {0x6BD4, 0x8F83, 0x5C0F, 0}};
+    const uint32_t *cp = sc->nt.cp;
+    size_t n = sc->nt.n, i = sc->tk.t[k].n1;
+
+    if (i < n && (cp[i] == 0x4E5F || cp[i] == 0x90FD || cp[i] == 0x5E76 || cp[i] == 0x8FD8 ||
+                  cp[i] == 0x5012)) {
+        i++;
+    }
+    for (size_t p = 0; p < sizeof(pred) / sizeof(pred[0]); p++) {
+        size_t m = 0, e;
+        while (m < 5 && pred[p][m] && i + m < n && cp[i + m] == pred[p][m]) {
+            m++;
+        }
+        if (m == 5 || !pred[p][m]) {
+            e = i + m;
+            if (cp[e - 1] == cp[sc->tk.t[k].n1 - 1]) {
+                return 0;
+            }
+            if (e >= n || !is_han_cp(cp[e]) || cp[e] == 0x7684 || cp[e] == 0x4E86 ||
+                cp[e] == 0x554A || cp[e] == 0x5427 || cp[e] == 0x54C8 || cp[e] == 0x5462) {
+                return e;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A problem said to be small is a point in favour: 噪音也不大, 色差不明显,
+ * 坏的不多, 异味很小 (VADER's "not noisy"). The problem term is negated as by
+ * a plain negator, and praise or blame inside the predicate (很小 of a room,
+ * 没有) counts 0: it measures the problem, it judges nothing else. */
+static void small_problems(kb_scorer_t *sc)
+{
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i], e;
+        if (sc->val[k] >= 0 || sc->tk.t[k].type != KB_TOK_HAN || k + 1 >= sc->tk.n ||
+            !(e = small_after(sc, k))) {
+            continue;
+        }
+        size_t j = k + 1;
+        for (; j < sc->tk.n && sc->tk.t[j].n1 <= e; j++) {
+            if (has_valence_f(sc->val[j])) {
+                reweigh(sc, j, KB_MOD_DEGREE, 0.0f, tok_span(sc, k));
+            }
+        }
+        reweigh(sc, k, KB_MOD_NEGATION, NEGATOR_DEFAULT,
+                j > k + 1 ? span_of(sc, sc->tk.t[k + 1].s0, sc->tk.t[j - 1].s1)
+                          : tok_span(sc, k + 1));
+    }
+}
+
 /* Does token k spell 厉害 (厉害, 很厉害, 太厉害了)? */
 static int has_lihai(const kb_scorer_t *sc, size_t k)
 {
@@ -2289,6 +2356,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     contrast(sc);
     summary(sc);
     valence(sc);
+    small_problems(sc);
     topics(sc);
     lihai(sc);
     questions(sc);
