@@ -449,15 +449,17 @@ static int is_ma(const kb_scorer_t *sc, size_t k)
 
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 
-/* Is token k 请问/想问/想问一下, a request to ask? A sentence it opens is
- * a question even without a '?' (请问这款适合油皮吗 is often typed
- * 请问这款适合油皮): its praise asks, questions(). */
+/* Is token k 请问/想问/想问一下/求推荐, a request to ask? A sentence it
+ * opens is a question even without a '?' (请问这款适合油皮吗 is often typed
+ * 请问这款适合油皮, 求推荐一款适合学生的): its praise asks, questions(). */
 static int is_ask(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t qingwen[] = {0x8BF7, 0x95EE, 0}, xiangwen[] = {0x60F3, 0x95EE, 0},
-                          xiangwen1[] = {0x60F3, 0x95EE, 0x4E00, 0x4E0B, 0};
+                          xiangwen1[] = {0x60F3, 0x95EE, 0x4E00, 0x4E0B, 0},
+                          qiutuijian[] = {0x6C42, 0x63A8, 0x8350, 0};
 
-    return tok_is(sc, k, qingwen) || tok_is(sc, k, xiangwen) || tok_is(sc, k, xiangwen1);
+    return tok_is(sc, k, qingwen) || tok_is(sc, k, xiangwen) || tok_is(sc, k, xiangwen1) ||
+           tok_is(sc, k, qiutuijian);
 }
 
 /* Is token k a how-to word, 怎么/如何 + a procedure (怎么补办, 如何退票,
