@@ -1614,6 +1614,56 @@ static void questions(kb_scorer_t *sc)
     }
 }
 
+/* Is there an A-not-A question (有没有, 会不会, 掉不掉, 值不值) starting at
+ * code point i inside Han token k? 能不能/可不可/要不要/是不是/行不行/给不给
+ * are left out: 能不能快点, 是不是傻, 到底给不给送 are complaints put as
+ * questions, and so is anything after 到底/究竟 (到底有没有人管). 不错不错
+ * holds 错不错, 动不动就 means "at every turn": none. */
+static int is_a_not_a(const kb_scorer_t *sc, size_t k, size_t i)
+{
+    const uint32_t *cp = sc->nt.cp;
+    uint32_t a = cp[i], b = i > 0 ? cp[i - 1] : 0, c = i > 1 ? cp[i - 2] : 0;
+
+    if (i + 2 >= sc->nt.n || cp[i + 2] != a || (cp[i + 1] != 0x4E0D && cp[i + 1] != 0x6CA1) ||
+        !is_han_cp(a) || a == 0x80FD || a == 0x53EF || a == 0x8981 || a == 0x662F ||
+        a == 0x884C || a == 0x7ED9 || b == 0x4E0D || b == 0x6CA1) {
+        return 0;
+    }
+    if (b == 0x5E95 || b == 0x7ADF || (b == 0x8FD8 && (c == 0x5E95 || c == 0x7ADF))) {
+        return 0; /* 到底/究竟 (还) */
+    }
+    if (a == 0x52A8 || (i + 3 < sc->nt.n && cp[i + 3] == 0x5C31)) {
+        return 0; /* 动不动就崩溃 "at every turn" */
+    }
+    /* a lexicon term that holds the whole of it has its own value (有没有搞错) */
+    return !(sc->tk.t[k].n1 >= i + 3 && has_valence_f(sc->val[k]));
+}
+
+/* An A-not-A question asks about what follows it in its clause: 有没有色差,
+ * 会不会起球, 这件掉不掉色, 值不值得买 say nothing about colour, pilling or
+ * worth, and the 不/没 in them negates nothing. Every valued term from the
+ * question to the end of its clause counts 0. */
+static void a_not_a(kb_scorer_t *sc)
+{
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (t->type != KB_TOK_HAN) {
+            continue;
+        }
+        for (size_t i = t->n0; i < t->n1; i++) {
+            if (!is_a_not_a(sc, k, i)) {
+                continue;
+            }
+            for (size_t q = k; q < sc->tk.n && sc->clause[q] == sc->clause[k]; q++) {
+                if (has_valence_f(sc->val[q])) {
+                    reweigh(sc, q, KB_MOD_QUESTION, 0.0f, span_of(sc, t->s0, t->s1));
+                }
+            }
+            return;
+        }
+    }
+}
+
 /* A how-to question (医保卡丢了怎么补办, 请问快递丢件怎么理赔？, 航班取消了
  *怎么退票) asks what to do about a problem: it names the problem and does
  * not complain about it. Its sentence's negative Chinese terms weigh
@@ -2361,6 +2411,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     small_problems(sc);
     topics(sc);
     lihai(sc);
+    if (sc->feat & FEAT_HAN) {
+        a_not_a(sc);
+    }
     questions(sc);
     how_to(sc);
     subsume(sc);
