@@ -458,6 +458,11 @@ static int is_ask(const kb_scorer_t *sc, size_t k)
                           xiangwen1[] = {0x60F3, 0x95EE, 0x4E00, 0x4E0B, 0},
                           qiutuijian[] = {0x6C42, 0x63A8, 0x8350, 0};
 
+    uint32_t c0 = sc->nt.cp[sc->tk.t[k].n0];
+
+    if (c0 != 0x8BF7 && c0 != 0x60F3 && c0 != 0x6C42) {
+        return 0; /* 请 想 求 */
+    }
     return tok_is(sc, k, qingwen) || tok_is(sc, k, xiangwen) || tok_is(sc, k, xiangwen1) ||
            tok_is(sc, k, qiutuijian);
 }
@@ -546,7 +551,7 @@ static void structure(kb_scorer_t *sc)
         if (!any) {
             sc->first_content = k;
         }
-        if (is_ma(sc, k) || (!sent_has && t->type == KB_TOK_HAN && is_ask(sc, k))) {
+        if (is_ma(sc, k)) {
             sc->sflag[sent] |= SF_QUESTION;
         }
         if (sc->n_howto < MAX_HOWTO && t->type == KB_TOK_HAN && is_how_to(sc, k)) {
@@ -564,11 +569,29 @@ static void structure(kb_scorer_t *sc)
     sc->sstart[sc->n_sents] = (uint32_t)sc->tk.n;
 }
 
+/* A Chinese sentence that opens with is_ask() is a question. Kept out of
+ * structure()'s walk: only the sentences' first tokens are looked at. */
+static void asking_sentences(kb_scorer_t *sc)
+{
+    for (size_t s = 0; s < sc->n_sents; s++) {
+        size_t k = sc->sstart[s];
+        while (k < sc->sstart[s + 1] && is_boundary(&sc->tk.t[k])) {
+            k++; /* a text may open with punctuation */
+        }
+        if (k < sc->sstart[s + 1] && sc->tk.t[k].type == KB_TOK_HAN && is_ask(sc, k)) {
+            sc->sflag[s] |= SF_QUESTION;
+        }
+    }
+}
+
 /* Everything that needs only the tokens before it, in two tight walks. */
 static void token_pass(kb_scorer_t *sc)
 {
     sc->feat = token_roles(sc);
     structure(sc);
+    if (sc->feat & FEAT_HAN) {
+        asking_sentences(sc);
+    }
 }
 
 /* The number of tokens a pass that needs feat has to look at: all or none. */
@@ -1515,6 +1538,9 @@ static size_t small_after(const kb_scorer_t *sc, size_t k)
                   cp[i] == 0x5012)) {
         i++;
     }
+    if (i >= n || (cp[i] != 0x4E0D && cp[i] != 0x5F88 && cp[i] != 0x6BD4)) {
+        return 0; /* every predicate opens with 不, 很 or 比 */
+    }
     for (size_t p = 0; p < sizeof(pred) / sizeof(pred[0]); p++) {
         size_t m = 0, e;
         while (m < 5 && pred[p][m] && i + m < n && cp[i + m] == pred[p][m]) {
@@ -1645,22 +1671,28 @@ static int is_a_not_a(const kb_scorer_t *sc, size_t k, size_t i)
  * question to the end of its clause counts 0. */
 static void a_not_a(kb_scorer_t *sc)
 {
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        if (t->type != KB_TOK_HAN) {
+    const uint32_t *cp = sc->nt.cp;
+    size_t n = sc->nt.n, a = 0;
+
+    /* a plain walk over the code points for X不X/X没X; tokens are looked
+     * up only where one is found, which is rare */
+    for (size_t j = 1; j + 1 < n; j++) {
+        if ((cp[j] != 0x4E0D && cp[j] != 0x6CA1) || cp[j - 1] != cp[j + 1]) {
             continue;
         }
-        for (size_t i = t->n0; i < t->n1; i++) {
-            if (!is_a_not_a(sc, k, i)) {
-                continue;
-            }
-            for (size_t q = k; q < sc->tk.n && sc->clause[q] == sc->clause[k]; q++) {
-                if (has_valence_f(sc->val[q])) {
-                    reweigh(sc, q, KB_MOD_QUESTION, 0.0f, span_of(sc, t->s0, t->s1));
-                }
-            }
-            return;
+        while (a < sc->tk.n && sc->tk.t[a].n1 < j) {
+            a++;
         }
+        if (a >= sc->tk.n || sc->tk.t[a].n0 > j - 1 || sc->tk.t[a].type != KB_TOK_HAN ||
+            !is_a_not_a(sc, a, j - 1)) {
+            continue;
+        }
+        for (size_t q = a; q < sc->tk.n && sc->clause[q] == sc->clause[a]; q++) {
+            if (has_valence_f(sc->val[q])) {
+                reweigh(sc, q, KB_MOD_QUESTION, 0.0f, tok_span(sc, a));
+            }
+        }
+        return;
     }
 }
 
