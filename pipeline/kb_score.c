@@ -59,6 +59,7 @@
 #define CODA_PRIOR -1.5     /* the sentences before it must sum to this or less */
 #define LIHAI_SPAN 4        /* 厉害 measures a problem this many tokens before it */
 #define LIHAI_DEG 1.3f      /* ... and boosts it like 很 */
+#define ANOTA_SPAN 4        /* an A-not-A question this far before a term */
 #define MAX_HITS 64
 #define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
@@ -1665,31 +1666,51 @@ static int is_a_not_a(const kb_scorer_t *sc, size_t k, size_t i)
     return !(sc->tk.t[k].n1 >= i + 3 && has_valence_f(sc->val[k]));
 }
 
+/* The code point index of the 不/没 of the first X不X/X没X whose 不/没 lies
+ * in (lo, hi]; 0 when there is none. */
+static size_t anota_mid(const kb_scorer_t *sc, size_t lo, size_t hi)
+{
+    const uint32_t *cp = sc->nt.cp;
+
+    for (size_t j = lo + 1; j <= hi && j + 1 < sc->nt.n; j++) {
+        if ((cp[j] == 0x4E0D || cp[j] == 0x6CA1) && cp[j - 1] == cp[j + 1]) {
+            return j;
+        }
+    }
+    return 0;
+}
+
 /* An A-not-A question asks about what follows it in its clause: 有没有色差,
  * 会不会起球, 这件掉不掉色, 值不值得买 say nothing about colour, pilling or
  * worth, and the 不/没 in them negates nothing. Every valued term from the
  * question to the end of its clause counts 0. */
 static void a_not_a(kb_scorer_t *sc)
 {
-    const uint32_t *cp = sc->nt.cp;
-    size_t n = sc->nt.n, a = 0;
-
-    /* a plain walk over the code points for X不X/X没X; tokens are looked
-     * up only where one is found, which is rare */
-    for (size_t j = 1; j + 1 < n; j++) {
-        if ((cp[j] != 0x4E0D && cp[j] != 0x6CA1) || cp[j - 1] != cp[j + 1]) {
+    /* The 不/没 of X不X is looked for only in the ANOTA_SPAN characters
+     * before a valued term, its first two (有没有, 不值得) and the one after
+     * it (噪音大|不大): a walk over the whole text cost more than all the
+     * other new rules, and a question with no valued term after it
+     * changes nothing. */
+    for (size_t v = 0; v < sc->n_vtok; v++) {
+        size_t q = sc->vtok[v], a = q, j;
+        const kb_token_t *t = &sc->tk.t[q];
+        if (t->type != KB_TOK_HAN) {
             continue;
         }
-        while (a < sc->tk.n && sc->tk.t[a].n1 < j) {
-            a++;
+        j = anota_mid(sc, t->n0 > ANOTA_SPAN ? t->n0 - ANOTA_SPAN : 0, t->n0 + 1);
+        if (!j && !(j = anota_mid(sc, t->n1 - 1, t->n1))) {
+            continue;
         }
-        if (a >= sc->tk.n || sc->tk.t[a].n0 > j - 1 || sc->tk.t[a].type != KB_TOK_HAN ||
+        while (a > 0 && sc->tk.t[a].n0 > j - 1) {
+            a--;
+        }
+        if (sc->clause[a] != sc->clause[q] || sc->tk.t[a].type != KB_TOK_HAN ||
             !is_a_not_a(sc, a, j - 1)) {
             continue;
         }
-        for (size_t q = a; q < sc->tk.n && sc->clause[q] == sc->clause[a]; q++) {
-            if (has_valence_f(sc->val[q])) {
-                reweigh(sc, q, KB_MOD_QUESTION, 0.0f, tok_span(sc, a));
+        for (size_t r = a; r < sc->tk.n && sc->clause[r] == sc->clause[a]; r++) {
+            if (has_valence_f(sc->val[r])) {
+                reweigh(sc, r, KB_MOD_QUESTION, 0.0f, tok_span(sc, a));
             }
         }
         return;
