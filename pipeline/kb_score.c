@@ -58,6 +58,9 @@
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
 #define CODA_W -0.5f        /* deadpan praise closing a complaint (sarcastic_coda()) */
 #define CODA_PRIOR -1.5     /* the sentences before it must sum to this or less */
+#define LIHAI_SPAN 4        /* 厉害 measures a problem this many tokens before it */
+#define LIHAI_DEG 1.3f      /* ... and boosts it like 很 */
+#define ANOTA_SPAN 4        /* an A-not-A question this far before a term */
 #define MAX_HITS 64
 #define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
@@ -479,6 +482,26 @@ static int is_ma(const kb_scorer_t *sc, size_t k)
            (k + 1 >= sc->tk.n || is_boundary(&sc->tk.t[k + 1]));
 }
 
+static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
+
+/* Is token k 请问/想问/想问一下/求推荐, a request to ask? A sentence it
+ * opens is a question even without a '?' (请问这款适合油皮吗 is often typed
+ * 请问这款适合油皮, 求推荐一款适合学生的): its praise asks, questions(). */
+static int is_ask(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t qingwen[] = {0x8BF7, 0x95EE, 0}, xiangwen[] = {0x60F3, 0x95EE, 0},
+                          xiangwen1[] = {0x60F3, 0x95EE, 0x4E00, 0x4E0B, 0},
+                          qiutuijian[] = {0x6C42, 0x63A8, 0x8350, 0};
+
+    uint32_t c0 = sc->nt.cp[sc->tk.t[k].n0];
+
+    if (c0 != 0x8BF7 && c0 != 0x60F3 && c0 != 0x6C42) {
+        return 0; /* 请 想 求 */
+    }
+    return tok_is(sc, k, qingwen) || tok_is(sc, k, xiangwen) || tok_is(sc, k, xiangwen1) ||
+           tok_is(sc, k, qiutuijian);
+}
+
 /* Is token k a how-to word, 怎么/如何 + a procedure (怎么补办, 如何退票,
  * 怎么投诉: the lexicon's words, zh_words.tsv)? Not after 到底/究竟
  * (到底怎么投诉 is exasperated); 怎么吃都/怎么吃也 ("whatever one does")
@@ -581,11 +604,29 @@ static void structure(kb_scorer_t *sc)
     sc->sstart[sc->n_sents] = (uint32_t)sc->tk.n;
 }
 
+/* A Chinese sentence that opens with is_ask() is a question. Kept out of
+ * structure()'s walk: only the sentences' first tokens are looked at. */
+static void asking_sentences(kb_scorer_t *sc)
+{
+    for (size_t s = 0; s < sc->n_sents; s++) {
+        size_t k = sc->sstart[s];
+        while (k < sc->sstart[s + 1] && is_boundary(&sc->tk.t[k])) {
+            k++; /* a text may open with punctuation */
+        }
+        if (k < sc->sstart[s + 1] && sc->tk.t[k].type == KB_TOK_HAN && is_ask(sc, k)) {
+            sc->sflag[s] |= SF_QUESTION;
+        }
+    }
+}
+
 /* Everything that needs only the tokens before it, in two tight walks. */
 static void token_pass(kb_scorer_t *sc)
 {
     sc->feat = token_roles(sc);
     structure(sc);
+    if (sc->feat & FEAT_HAN) {
+        asking_sentences(sc);
+    }
 }
 
 /* The number of tokens a pass that needs feat has to look at: all or none. */
@@ -721,8 +762,6 @@ static int acts_as_degree(const kb_scorer_t *sc, size_t k)
     return t->e && t->e->degree > 0 && n && !is_boundary(&sc->tk.t[k + 1]) &&
            (has_valence(n) || n->negator < 0);
 }
-
-static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 
 /* Spoken Chinese drops the 都/也 of 一点毛病都没有 (一点毛病没有, 一点
  * 问题没有). Is token k followed by a negator that closes its clause? */
@@ -1511,6 +1550,107 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
     return 0;
 }
 
+/* Is the code point c a Han character? */
+static inline int is_han_cp(uint32_t c)
+{
+    return c >= 0x3400 && c <= 0x9FFF;
+}
+
+/* The end (a code point index) of a "small" predicate that closes the
+ * clause right after term k: 不大, 不明显, 不多, 不严重, 很小 ..., after at
+ * most one 也/都/并/还/倒 (噪音也不大, 色差不明显, 坏的不多); 0 when there is
+ * none. A particle (的/了/啊/吧/哈/呢) may follow it. 噪音大不大 asks: a
+ * predicate that repeats the term's last character is none. */
+static size_t small_after(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t pred[][5] = {
+        {0x4E0D, 0x5927, 0}, {0x4E0D, 0x660E, 0x663E, 0}, {0x4E0D, 0x591A, 0},
+        {0x4E0D, 0x4E25, 0x91CD, 0}, {0x4E0D, 0x7B97, 0x5927, 0}, {0x4E0D, 0x592A, 0x5927, 0},
+        {0x4E0D, 0x592A, 0x660E, 0x663E}, {0x5F88, 0x5C0F, 0}, {0x6BD4, 0x8F83, 0x5C0F, 0}};
+    const uint32_t *cp = sc->nt.cp;
+    size_t n = sc->nt.n, i = sc->tk.t[k].n1;
+
+    if (i < n && (cp[i] == 0x4E5F || cp[i] == 0x90FD || cp[i] == 0x5E76 || cp[i] == 0x8FD8 ||
+                  cp[i] == 0x5012)) {
+        i++;
+    }
+    if (i >= n || (cp[i] != 0x4E0D && cp[i] != 0x5F88 && cp[i] != 0x6BD4)) {
+        return 0; /* every predicate opens with 不, 很 or 比 */
+    }
+    for (size_t p = 0; p < sizeof(pred) / sizeof(pred[0]); p++) {
+        size_t m = 0, e;
+        while (m < 5 && pred[p][m] && i + m < n && cp[i + m] == pred[p][m]) {
+            m++;
+        }
+        if (m == 5 || !pred[p][m]) {
+            e = i + m;
+            if (cp[e - 1] == cp[sc->tk.t[k].n1 - 1]) {
+                return 0;
+            }
+            if (e >= n || !is_han_cp(cp[e]) || cp[e] == 0x7684 || cp[e] == 0x4E86 ||
+                cp[e] == 0x554A || cp[e] == 0x5427 || cp[e] == 0x54C8 || cp[e] == 0x5462) {
+                return e;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A problem said to be small is a point in favour: 噪音也不大, 色差不明显,
+ * 坏的不多, 异味很小 (VADER's "not noisy"). The problem term is negated as by
+ * a plain negator, and praise or blame inside the predicate (很小 of a room,
+ * 没有) counts 0: it measures the problem, it judges nothing else. */
+static void small_problems(kb_scorer_t *sc)
+{
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i], e;
+        if (sc->val[k] >= 0 || sc->tk.t[k].type != KB_TOK_HAN || k + 1 >= sc->tk.n ||
+            !(e = small_after(sc, k))) {
+            continue;
+        }
+        size_t j = k + 1;
+        for (; j < sc->tk.n && sc->tk.t[j].n1 <= e; j++) {
+            if (has_valence_f(sc->val[j])) {
+                reweigh(sc, j, KB_MOD_DEGREE, 0.0f, tok_span(sc, k));
+            }
+        }
+        reweigh(sc, k, KB_MOD_NEGATION, NEGATOR_DEFAULT,
+                j > k + 1 ? span_of(sc, sc->tk.t[k + 1].s0, sc->tk.t[j - 1].s1)
+                          : tok_span(sc, k + 1));
+    }
+}
+
+/* Does token k spell 厉害 (厉害, 很厉害, 太厉害了)? */
+static int has_lihai(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    for (uint32_t i = t->n0; i + 1 < t->n1; i++) {
+        if (sc->nt.cp[i] == 0x5389 && sc->nt.cp[i + 1] == 0x5BB3) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 厉害 after a problem measures the problem: 起球很厉害, 卡得厉害, 掉色掉得
+ * 更厉害了 ("badly"), not 这个人很厉害 ("impressive"). Praise that spells
+ * 厉害 with a negative term at most LIHAI_SPAN tokens before it in its
+ * clause counts 0 and boosts that term as a degree word would. Only
+ * vtok entries are visited, and only praise among them. */
+static void lihai(kb_scorer_t *sc)
+{
+    for (size_t i = 1; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i], j = sc->vtok[i - 1];
+        if (sc->val[k] <= 0 || sc->val[j] >= 0 || k - j > LIHAI_SPAN ||
+            sc->clause[j] != sc->clause[k] || sc->tk.t[k].type != KB_TOK_HAN || !has_lihai(sc, k)) {
+            continue;
+        }
+        reweigh(sc, j, KB_MOD_DEGREE, LIHAI_DEG, tok_span(sc, k));
+        reweigh(sc, k, KB_MOD_DEGREE, 0.0f, tok_span(sc, j));
+    }
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -1533,6 +1673,82 @@ static void questions(kb_scorer_t *sc)
                                                   asking_question(sc, s)) {
             reweigh(sc, k, KB_MOD_QUESTION, QUEST_POS, span_of(sc, 0, 0));
         }
+    }
+}
+
+/* Is there an A-not-A question (有没有, 会不会, 掉不掉, 值不值) starting at
+ * code point i inside Han token k? 能不能/可不可/要不要/是不是/行不行/给不给
+ * are left out: 能不能快点, 是不是傻, 到底给不给送 are complaints put as
+ * questions, and so is anything after 到底/究竟 (到底有没有人管). 不错不错
+ * holds 错不错, 动不动就 means "at every turn": none. */
+static int is_a_not_a(const kb_scorer_t *sc, size_t k, size_t i)
+{
+    const uint32_t *cp = sc->nt.cp;
+    uint32_t a = cp[i], b = i > 0 ? cp[i - 1] : 0, c = i > 1 ? cp[i - 2] : 0;
+
+    if (i + 2 >= sc->nt.n || cp[i + 2] != a || (cp[i + 1] != 0x4E0D && cp[i + 1] != 0x6CA1) ||
+        !is_han_cp(a) || a == 0x80FD || a == 0x53EF || a == 0x8981 || a == 0x662F ||
+        a == 0x884C || a == 0x7ED9 || b == 0x4E0D || b == 0x6CA1) {
+        return 0;
+    }
+    if (b == 0x5E95 || b == 0x7ADF || (b == 0x8FD8 && (c == 0x5E95 || c == 0x7ADF))) {
+        return 0; /* 到底/究竟 (还) */
+    }
+    if (a == 0x52A8 || (i + 3 < sc->nt.n && cp[i + 3] == 0x5C31)) {
+        return 0; /* 动不动就崩溃 "at every turn" */
+    }
+    /* a lexicon term that holds the whole of it has its own value (有没有搞错) */
+    return !(sc->tk.t[k].n1 >= i + 3 && has_valence_f(sc->val[k]));
+}
+
+/* The code point index of the 不/没 of the first X不X/X没X whose 不/没 lies
+ * in (lo, hi]; 0 when there is none. */
+static size_t anota_mid(const kb_scorer_t *sc, size_t lo, size_t hi)
+{
+    const uint32_t *cp = sc->nt.cp;
+
+    for (size_t j = lo + 1; j <= hi && j + 1 < sc->nt.n; j++) {
+        if ((cp[j] == 0x4E0D || cp[j] == 0x6CA1) && cp[j - 1] == cp[j + 1]) {
+            return j;
+        }
+    }
+    return 0;
+}
+
+/* An A-not-A question asks about what follows it in its clause: 有没有色差,
+ * 会不会起球, 这件掉不掉色, 值不值得买 say nothing about colour, pilling or
+ * worth, and the 不/没 in them negates nothing. Every valued term from the
+ * question to the end of its clause counts 0. */
+static void a_not_a(kb_scorer_t *sc)
+{
+    /* The 不/没 of X不X is looked for only in the ANOTA_SPAN characters
+     * before a valued term, its first two (有没有, 不值得) and the one after
+     * it (噪音大|不大): a walk over the whole text cost more than all the
+     * other new rules, and a question with no valued term after it
+     * changes nothing. */
+    for (size_t v = 0; v < sc->n_vtok; v++) {
+        size_t q = sc->vtok[v], a = q, j;
+        const kb_token_t *t = &sc->tk.t[q];
+        if (t->type != KB_TOK_HAN) {
+            continue;
+        }
+        j = anota_mid(sc, t->n0 > ANOTA_SPAN ? t->n0 - ANOTA_SPAN : 0, t->n0 + 1);
+        if (!j && !(j = anota_mid(sc, t->n1 - 1, t->n1))) {
+            continue;
+        }
+        while (a > 0 && sc->tk.t[a].n0 > j - 1) {
+            a--;
+        }
+        if (sc->clause[a] != sc->clause[q] || sc->tk.t[a].type != KB_TOK_HAN ||
+            !is_a_not_a(sc, a, j - 1)) {
+            continue;
+        }
+        for (size_t r = a; r < sc->tk.n && sc->clause[r] == sc->clause[a]; r++) {
+            if (has_valence_f(sc->val[r])) {
+                reweigh(sc, r, KB_MOD_QUESTION, 0.0f, tok_span(sc, a));
+            }
+        }
+        return;
     }
 }
 
@@ -1872,6 +2088,39 @@ static void subsume(kb_scorer_t *sc)
     }
 }
 
+/* The valence of everything before token k0 (a coda's start), into
+ * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
+ * more than bare praise. */
+static int coda_prior(const kb_scorer_t *sc, size_t k0, double *prior)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        float v = sc->hits[h].tags->valence;
+        if (!has_valence_f(v)) {
+            continue;
+        }
+        if (q >= k0) {
+            return -1;
+        }
+        *prior += v * counter_weight(sc, q, v);
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        *prior += k < k0 ? sc->val[k] : 0;
+    }
+    return 0;
+}
+
+/* The praise of a sarcastic coda from token k0 on counts CODA_W. */
+static void coda_reweigh(kb_scorer_t *sc, size_t k0)
+{
+    for (size_t k = k0; k < sc->tk.n; k++) {
+        if (has_valence_f(sc->val[k])) {
+            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
+        }
+    }
+}
+
 /* A flat sentence (no '!' or '?') of one praise word, a degree word at
  * most beside it, that closes an English message whose earlier sentences
  * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
@@ -1906,33 +2155,71 @@ static void sarcastic_coda(kb_scorer_t *sc)
             return; /* "Love it.", "Great finish.": more than bare praise */
         }
     }
-    if (praise != 1) {
+    if (praise != 1 || coda_prior(sc, k0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
-    for (size_t h = 0; h < sc->n_hits; h++) {
-        uint32_t q = sc->hit_tok[h];
-        float v = sc->hits[h].tags->valence;
-        if (!has_valence_f(v)) {
+    coda_reweigh(sc, k0);
+}
+
+/* Is token k only 真/是/可/还/了 and the particle 呢/哦, the frame of a
+ * Chinese sarcastic coda (真是太棒了呢, 可真行哦)? */
+static int is_coda_filler(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    for (uint32_t i = t->n0; i < t->n1; i++) {
+        uint32_t c = sc->nt.cp[i];
+        if (c != 0x771F && c != 0x662F && c != 0x53EF && c != 0x8FD8 && c != 0x4E86 &&
+            c != 0x5462 && c != 0x54E6) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The Chinese counterpart of sarcastic_coda(): the last clause is one
+ * praise word in the frame of is_coda_filler(), degree words beside it,
+ * ending in 呢 or 哦, after clauses that sum to a complaint: 说好的包邮结果
+ * 补了运费，真是太棒了呢. Chinese strings its sentences with commas, so
+ * the clause is the unit. The particle is required: a plain 真是太好吃了
+ * after a long wait is praise. */
+static void zh_sarcastic_coda(kb_scorer_t *sc)
+{
+    size_t last = sc->tk.n, k0;
+    uint32_t c, end;
+    int praise = 0;
+    double prior = 0;
+
+    while (last > 0 && is_boundary(&sc->tk.t[last - 1])) {
+        last--;
+    }
+    if (last-- == 0 || !(sc->feat & FEAT_HAN) || sc->clause[last] == 0) {
+        return;
+    }
+    end = sc->nt.cp[sc->tk.t[last].n1 - 1];
+    if ((end != 0x5462 && end != 0x54E6) || (sc->sflag[sc->sent[last]] & SF_QUESTION)) {
+        return; /* no 呢/哦, or a question (好吃吗) */
+    }
+    c = sc->clause[last];
+    for (k0 = last; k0 > 0 && sc->clause[k0 - 1] == c; k0--) {
+    }
+    for (size_t k = k0; k <= last; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
             continue;
         }
-        if (sc->sent[q] == s) {
+        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
             return;
         }
-        prior += v * counter_weight(sc, q, v);
+        praise += sc->val[k] > 0;
+        if (sc->val[k] <= 0 && !(sc->role[k] & R_DEG) && !is_coda_filler(sc, k)) {
+            return;
+        }
     }
-    for (size_t i = 0; i < sc->n_vtok; i++) {
-        size_t k = sc->vtok[i];
-        prior += sc->sent[k] < s ? sc->val[k] : 0;
-    }
-    if (prior > CODA_PRIOR) {
+    if (praise != 1 || coda_prior(sc, k0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
-    for (size_t k = k0; k < sc->tk.n; k++) {
-        if (!has_valence_f(sc->val[k])) {
-            continue;
-        }
-        reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
-    }
+    coda_reweigh(sc, k0);
 }
 
 /* ---- sums ------------------------------------------------------------------ */
@@ -2363,11 +2650,17 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     summary(sc);
     lead(sc);
     valence(sc);
+    small_problems(sc);
     topics(sc);
+    lihai(sc);
+    if (sc->feat & FEAT_HAN) {
+        a_not_a(sc);
+    }
     questions(sc);
     how_to(sc);
     subsume(sc);
     sarcastic_coda(sc);
+    zh_sarcastic_coda(sc);
     sums(sc);
     servqual(sc);
     intent(sc);
