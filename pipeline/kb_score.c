@@ -1764,6 +1764,23 @@ static void subsume(kb_scorer_t *sc)
     }
 }
 
+/* Where a closing coda may start: the last sentence; in a message of one
+ * sentence, its last clause, as tweets run on with commas ("lost my bag,
+ * thanks a lot"). 0 when there is nothing before it. */
+static size_t coda_start(const kb_scorer_t *sc)
+{
+    size_t k0 = sc->sstart[sc->n_sents - 1];
+
+    if (sc->n_sents == 1 && sc->n_clauses > 1) {
+        uint32_t c = sc->clause[sc->tk.n - 1];
+        k0 = sc->tk.n - 1;
+        while (k0 > 0 && sc->clause[k0 - 1] == c) {
+            k0--;
+        }
+    }
+    return k0;
+}
+
 /* A flat sentence (no '!' or '?') of one praise word, a degree word at
  * most beside it, that closes an English message whose earlier sentences
  * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
@@ -1772,15 +1789,20 @@ static void subsume(kb_scorer_t *sc)
  * ("Love it now.", "Great finish.") and is left alone, as is a coda with a
  * contrast word ("Nice pool though."), a negator, or a pattern hit. Cheap:
  * the last sentence is looked at first, the rest of the message only when
- * that sentence qualifies. */
+ * that sentence qualifies. A one-sentence message is read by clauses
+ * (coda_start()). */
 static void sarcastic_coda(kb_scorer_t *sc)
 {
     uint32_t s = (uint32_t)(sc->n_sents - 1);
-    size_t k0 = sc->sstart[s], n = 0;
+    size_t k0 = coda_start(sc), n = 0;
+    /* a closing clause is sarcastic less often than a closing sentence:
+     * it takes a bare praise word after nothing but complaint ("deceptively
+     * simple, deeply satisfying" is praise) */
+    int by_clause = k0 != sc->sstart[s];
     int praise = 0;
     double prior = 0;
 
-    if (s == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
+    if (k0 == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
         return;
     }
     for (size_t k = k0; k < sc->tk.n; k++) {
@@ -1794,7 +1816,7 @@ static void sarcastic_coda(kb_scorer_t *sc)
         }
         if (sc->val[k] > 0) {
             praise++;
-        } else if (!(sc->role[k] & R_DEG)) {
+        } else if (by_clause || !(sc->role[k] & R_DEG)) {
             return; /* "Love it.", "Great finish.": more than bare praise */
         }
     }
@@ -1807,14 +1829,17 @@ static void sarcastic_coda(kb_scorer_t *sc)
         if (!has_valence_f(v)) {
             continue;
         }
-        if (sc->sent[q] == s) {
+        if (q >= k0) {
             return;
         }
         prior += v * counter_weight(sc, q, v);
     }
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
-        prior += sc->sent[k] < s ? sc->val[k] : 0;
+        if (k < k0 && by_clause && sc->val[k] > 0) {
+            return;
+        }
+        prior += k < k0 ? sc->val[k] : 0;
     }
     if (prior > CODA_PRIOR) {
         return;
