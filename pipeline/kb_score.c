@@ -2090,8 +2090,9 @@ static void subsume(kb_scorer_t *sc)
 
 /* The valence of everything before token k0 (a coda's start), into
  * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
- * more than bare praise. */
-static int coda_prior(const kb_scorer_t *sc, size_t k0, double *prior)
+ * more than bare praise; -1 too, with @p no_praise, when praise comes
+ * before it (a closing clause must follow nothing but complaint). */
+static int coda_prior(const kb_scorer_t *sc, size_t k0, int no_praise, double *prior)
 {
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
@@ -2106,6 +2107,9 @@ static int coda_prior(const kb_scorer_t *sc, size_t k0, double *prior)
     }
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
+        if (k < k0 && no_praise && sc->val[k] > 0) {
+            return -1;
+        }
         *prior += k < k0 ? sc->val[k] : 0;
     }
     return 0;
@@ -2121,6 +2125,23 @@ static void coda_reweigh(kb_scorer_t *sc, size_t k0)
     }
 }
 
+/* Where a closing coda may start: the last sentence; in a message of one
+ * sentence, its last clause, as tweets run on with commas ("lost my bag,
+ * thanks a lot"). 0 when there is nothing before it. */
+static size_t coda_start(const kb_scorer_t *sc)
+{
+    size_t k0 = sc->sstart[sc->n_sents - 1];
+
+    if (sc->n_sents == 1 && sc->n_clauses > 1) {
+        uint32_t c = sc->clause[sc->tk.n - 1];
+        k0 = sc->tk.n - 1;
+        while (k0 > 0 && sc->clause[k0 - 1] == c) {
+            k0--;
+        }
+    }
+    return k0;
+}
+
 /* A flat sentence (no '!' or '?') of one praise word, a degree word at
  * most beside it, that closes an English message whose earlier sentences
  * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
@@ -2129,15 +2150,20 @@ static void coda_reweigh(kb_scorer_t *sc, size_t k0)
  * ("Love it now.", "Great finish.") and is left alone, as is a coda with a
  * contrast word ("Nice pool though."), a negator, or a pattern hit. Cheap:
  * the last sentence is looked at first, the rest of the message only when
- * that sentence qualifies. */
+ * that sentence qualifies. A one-sentence message is read by clauses
+ * (coda_start()). */
 static void sarcastic_coda(kb_scorer_t *sc)
 {
     uint32_t s = (uint32_t)(sc->n_sents - 1);
-    size_t k0 = sc->sstart[s], n = 0;
+    size_t k0 = coda_start(sc), n = 0;
+    /* a closing clause is sarcastic less often than a closing sentence:
+     * it takes a bare praise word after nothing but complaint ("deceptively
+     * simple, deeply satisfying" is praise) */
+    int by_clause = k0 != sc->sstart[s];
     int praise = 0;
     double prior = 0;
 
-    if (s == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
+    if (k0 == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
         return;
     }
     for (size_t k = k0; k < sc->tk.n; k++) {
@@ -2151,11 +2177,11 @@ static void sarcastic_coda(kb_scorer_t *sc)
         }
         if (sc->val[k] > 0) {
             praise++;
-        } else if (!(sc->role[k] & R_DEG)) {
+        } else if (by_clause || !(sc->role[k] & R_DEG)) {
             return; /* "Love it.", "Great finish.": more than bare praise */
         }
     }
-    if (praise != 1 || coda_prior(sc, k0, &prior) != 0 || prior > CODA_PRIOR) {
+    if (praise != 1 || coda_prior(sc, k0, by_clause, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
     coda_reweigh(sc, k0);
@@ -2216,7 +2242,7 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
             return;
         }
     }
-    if (praise != 1 || coda_prior(sc, k0, &prior) != 0 || prior > CODA_PRIOR) {
+    if (praise != 1 || coda_prior(sc, k0, 0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
     coda_reweigh(sc, k0);
