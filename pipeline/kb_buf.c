@@ -83,8 +83,10 @@ void kb_buf_printf(kb_buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* The escaped bytes of a JSON string, without its quotes. */
-static void json_body(kb_buf_t *b, const char *s, size_t len)
+/* The escaped bytes of a JSON string, without its quotes. Inlined into
+ * kb_buf_json_str(), which writes every term of every record: as a call
+ * of its own it cost 150 instructions a Chinese message. */
+static inline __attribute__((always_inline)) void json_body(kb_buf_t *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     /* Bytes that need an escape: one table load per byte instead of three
