@@ -2227,6 +2227,35 @@ static int is_irony_emoji(const kb_scorer_t *sc, size_t k)
     return c == 0x1F605 || c == 0x1F643 || c == 0x1F642 || c == 0x1F44D;
 }
 
+/* The praise words of a Chinese coda clause k0..last, or 0 when the
+ * clause is more than the frame: praise, degree words, is_coda_filler()
+ * and at most two leading Chinese tokens of a subject (服务真好呢, 体验真
+ * 不错呢, 效率真高啊🙂). A complaint, a negator or a contrast word in it is
+ * more than sarcasm. */
+static int zh_coda_praise(const kb_scorer_t *sc, size_t k0, size_t last)
+{
+    size_t subj = 0;
+    int praise = 0;
+
+    for (size_t k = k0; k <= last; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            continue;
+        }
+        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+            return 0;
+        }
+        if (sc->val[k] > 0) {
+            praise++;
+        } else if (!(sc->role[k] & R_DEG) && !is_coda_filler(sc, k)) {
+            if (t->type != KB_TOK_HAN || k - k0 != subj || ++subj > 2) {
+                return 0;
+            }
+        }
+    }
+    return praise;
+}
+
 /* The Chinese counterpart of sarcastic_coda(): the last clause is one
  * praise word in the frame of is_coda_filler(), degree words beside it,
  * ending in 呢 or 哦 or followed by an is_irony_emoji(), after clauses that
@@ -2237,7 +2266,7 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
 {
     size_t last = sc->tk.n, k0;
     uint32_t c, end;
-    int praise = 0, emoji;
+    int praise, emoji;
     double prior = 0;
 
     while (last > 0 && is_boundary(&sc->tk.t[last - 1])) {
@@ -2256,25 +2285,35 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
     c = sc->clause[last];
     for (k0 = last; k0 > 0 && sc->clause[k0 - 1] == c; k0--) {
     }
-    for (size_t k = k0; k <= last; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        if (is_boundary(t)) {
-            continue;
-        }
-        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
-            return;
-        }
-        praise += sc->val[k] > 0;
-        /* a subject may open the clause: 服务真好呢, 效率真高啊🙂 */
-        if (sc->val[k] <= 0 && !(sc->role[k] & R_DEG) && !is_coda_filler(sc, k) &&
-            (k != k0 || t->type != KB_TOK_HAN)) {
-            return;
-        }
-    }
+    praise = zh_coda_praise(sc, k0, last);
     if (praise != 1 || coda_prior(sc, k0, 0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
     coda_reweigh(sc, k0);
+}
+
+/* 呵呵 closing a message on its own clause (a pattern in patterns.tsv)
+ * sneers at a complaint only: after praise it is a friendly laugh (房间很
+ * 干净，呵呵), common in hotel reviews. Praise before it sets the hit's
+ * weight, that of its first token (otherwise valueless), to 0. */
+static void laugh_coda(kb_scorer_t *sc)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        if (sc->nt.cp[sc->tk.t[q].n0] != 0x5475 || !(sc->hits[h].tags->valence < 0) || q == 0) {
+            continue;
+        }
+        for (size_t i = 0; i < sc->n_hits; i++) {
+            if (sc->hit_tok[i] < q && sc->hits[i].tags->valence > 0) {
+                sc->weight[q] = 0;
+            }
+        }
+        for (size_t k = 0; k < q; k++) {
+            if (sc->val[k] > 0) {
+                sc->weight[q] = 0;
+            }
+        }
+    }
 }
 
 /* ---- sums ------------------------------------------------------------------ */
@@ -2716,6 +2755,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     subsume(sc);
     sarcastic_coda(sc);
     zh_sarcastic_coda(sc);
+    if (sc->feat & FEAT_HAN) {
+        laugh_coda(sc);
+    }
     sums(sc);
     servqual(sc);
     intent(sc);
