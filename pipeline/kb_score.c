@@ -1189,34 +1189,47 @@ static int ascii_alnum(uint32_t c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/* Praise standing alone between quotes right after a degree word (真是太"好"
- * 了, 服务很‘好’, 实在是“感谢”) is held at arm's length: the writer does not
- * mean it. Only that shape: on the dev sets a quoted word without the
- * degree word is as often a quoted verdict ("差"就一个字, 心情用两个字形容
- * "惊喜"), a menu item or, in English, a title ('Cherish') as it is irony. */
-static int scare_quoted(const kb_scorer_t *sc, size_t k)
+/* Is the praise of token t (HAN) alone between a pair of quotes? */
+static int quoted_alone(const kb_scorer_t *sc, const kb_token_t *t)
 {
     static const uint32_t open[] = {0x22, 0x27, 0x201C, 0x2018, 0x300C, 0x300E, 0},
                           close[] = {0x22, 0x27, 0x201D, 0x2019, 0x300D, 0x300F, 0};
-    const kb_token_t *t = &sc->tk.t[k], *d;
-    size_t j = k;
 
-    if (t->type != KB_TOK_HAN || t->n0 == 0 || t->n1 >= sc->nt.n || k == 0) {
-        return 0;
-    }
-    if (sc->tk.t[j - 1].n0 + 1 == t->n0 && sc->tk.t[j - 1].n1 == t->n0 && --j == 0) {
-        return 0; /* the opening quote is a token of its own */
-    }
-    d = &sc->tk.t[j - 1];
-    if (!d->e || !(d->e->degree > 1.0f) || d->n1 + 1 != t->n0) {
-        return 0;
-    }
     for (size_t i = 0; open[i]; i++) {
         if (sc->nt.cp[t->n0 - 1] == open[i] && sc->nt.cp[t->n1] == close[i]) {
             return 1;
         }
     }
     return 0;
+}
+
+/* Praise standing alone between quotes right after a degree word (真是太"好"
+ * 了, 服务很‘好’, 实在是“感谢”) is held at arm's length: the writer does not
+ * mean it. So is quoted praise that modifies the service term right after
+ * it, a label the writer disowns ("优质"服务, 「豪华」套房). Only those shapes: on
+ * the dev sets a quoted word on its own is as often a quoted verdict ("差"
+ * 就一个字, 心情用两个字形容"惊喜"), a menu item or, in English, a title
+ * ('Cherish') as it is irony. */
+static int scare_quoted(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k], *d;
+    size_t j = k;
+
+    if (t->type != KB_TOK_HAN || t->n0 == 0 || t->n1 >= sc->nt.n || !quoted_alone(sc, t)) {
+        return 0;
+    }
+    if (k + 1 < sc->tk.n && sc->tk.t[k + 1].n0 == t->n1 + 1 && sc->tk.t[k + 1].e &&
+        sc->tk.t[k + 1].e->servqual) {
+        return 1; /* "优质"服务: the quote closes right before a service term */
+    }
+    if (k == 0) {
+        return 0;
+    }
+    if (sc->tk.t[j - 1].n0 + 1 == t->n0 && sc->tk.t[j - 1].n1 == t->n0 && --j == 0) {
+        return 0; /* the opening quote is a token of its own */
+    }
+    d = &sc->tk.t[j - 1];
+    return d->e && d->e->degree > 1.0f && d->n1 + 1 == t->n0;
 }
 
 /* An English word alone in quotes and written in lower case is held at
@@ -2115,11 +2128,12 @@ static int coda_prior(const kb_scorer_t *sc, size_t k0, int no_praise, double *p
     return 0;
 }
 
-/* The praise of a sarcastic coda from token k0 on counts CODA_W. */
+/* The praise of a sarcastic coda from token k0 on counts CODA_W. Only the
+ * praise: a wry emoji closing a Chinese coda (😅) keeps its own sign. */
 static void coda_reweigh(kb_scorer_t *sc, size_t k0)
 {
     for (size_t k = k0; k < sc->tk.n; k++) {
-        if (has_valence_f(sc->val[k])) {
+        if (sc->val[k] > 0) {
             reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
         }
     }
@@ -2187,8 +2201,8 @@ static void sarcastic_coda(kb_scorer_t *sc)
     coda_reweigh(sc, k0);
 }
 
-/* Is token k only 真/是/可/还/了 and the particle 呢/哦, the frame of a
- * Chinese sarcastic coda (真是太棒了呢, 可真行哦)? */
+/* Is token k only 真/是/可/还/了, the particle 呢/哦 or 啊/呀, the frame of
+ * a Chinese sarcastic coda (真是太棒了呢, 可真行哦, 效率真高啊🙂)? */
 static int is_coda_filler(const kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
@@ -2196,24 +2210,63 @@ static int is_coda_filler(const kb_scorer_t *sc, size_t k)
     for (uint32_t i = t->n0; i < t->n1; i++) {
         uint32_t c = sc->nt.cp[i];
         if (c != 0x771F && c != 0x662F && c != 0x53EF && c != 0x8FD8 && c != 0x4E86 &&
-            c != 0x5462 && c != 0x54E6) {
+            c != 0x5462 && c != 0x54E6 && c != 0x554A && c != 0x5440) {
             return 0;
         }
     }
     return 1;
 }
 
+/* Is token k an emoji that Chinese platforms read as a wry or cold smile
+ * after a complaint (😅 🙃 🙂) or a mock thumbs-up (👍)? Closing praise
+ * it marks the praise as irony, as 呢/哦 do: 又卡了，真棒🙃. */
+static int is_irony_emoji(const kb_scorer_t *sc, size_t k)
+{
+    uint32_t c = sc->nt.cp[sc->tk.t[k].n0];
+
+    return c == 0x1F605 || c == 0x1F643 || c == 0x1F642 || c == 0x1F44D;
+}
+
+/* The praise words of a Chinese coda clause k0..last, or 0 when the
+ * clause is more than the frame: praise, degree words, is_coda_filler()
+ * and at most two leading Chinese tokens of a subject (服务真好呢, 体验真
+ * 不错呢, 效率真高啊🙂). A complaint, a negator or a contrast word in it is
+ * more than sarcasm. */
+static int zh_coda_praise(const kb_scorer_t *sc, size_t k0, size_t last)
+{
+    size_t subj = 0;
+    int praise = 0;
+
+    for (size_t k = k0; k <= last; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            continue;
+        }
+        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+            return 0;
+        }
+        if (sc->val[k] > 0) {
+            praise++;
+        } else if (!(sc->role[k] & R_DEG) && !is_coda_filler(sc, k)) {
+            if (t->type != KB_TOK_HAN || k - k0 != subj || ++subj > 2) {
+                return 0;
+            }
+        }
+    }
+    return praise;
+}
+
 /* The Chinese counterpart of sarcastic_coda(): the last clause is one
  * praise word in the frame of is_coda_filler(), degree words beside it,
- * ending in 呢 or 哦, after clauses that sum to a complaint: 说好的包邮结果
- * 补了运费，真是太棒了呢. Chinese strings its sentences with commas, so
- * the clause is the unit. The particle is required: a plain 真是太好吃了
- * after a long wait is praise. */
+ * ending in 呢 or 哦 or followed by an is_irony_emoji(), after clauses that
+ * sum to a complaint: 说好的包邮结果补了运费，真是太棒了呢. Chinese strings
+ * its sentences with commas, so the clause is the unit. The marker is
+ * required: a plain 真是太好吃了 after a long wait is praise. */
 static void zh_sarcastic_coda(kb_scorer_t *sc)
 {
     size_t last = sc->tk.n, k0;
     uint32_t c, end;
-    int praise = 0;
+    int praise, emoji;
     double prior = 0;
 
     while (last > 0 && is_boundary(&sc->tk.t[last - 1])) {
@@ -2222,30 +2275,45 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
     if (last-- == 0 || !(sc->feat & FEAT_HAN) || sc->clause[last] == 0) {
         return;
     }
+    emoji = is_irony_emoji(sc, last) && last > 0 && !is_boundary(&sc->tk.t[last - 1]);
+    last -= (size_t)emoji;
     end = sc->nt.cp[sc->tk.t[last].n1 - 1];
-    if ((end != 0x5462 && end != 0x54E6) || (sc->sflag[sc->sent[last]] & SF_QUESTION)) {
-        return; /* no 呢/哦, or a question (好吃吗) */
+    if ((!emoji && end != 0x5462 && end != 0x54E6) ||
+        (sc->sflag[sc->sent[last]] & SF_QUESTION)) {
+        return; /* no 呢/哦 or emoji, or a question (好吃吗) */
     }
     c = sc->clause[last];
     for (k0 = last; k0 > 0 && sc->clause[k0 - 1] == c; k0--) {
     }
-    for (size_t k = k0; k <= last; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        if (is_boundary(t)) {
-            continue;
-        }
-        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
-            return;
-        }
-        praise += sc->val[k] > 0;
-        if (sc->val[k] <= 0 && !(sc->role[k] & R_DEG) && !is_coda_filler(sc, k)) {
-            return;
-        }
-    }
+    praise = zh_coda_praise(sc, k0, last);
     if (praise != 1 || coda_prior(sc, k0, 0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
     }
     coda_reweigh(sc, k0);
+}
+
+/* 呵呵 closing a message on its own clause (a pattern in patterns.tsv)
+ * sneers at a complaint only: after praise it is a friendly laugh (房间很
+ * 干净，呵呵), common in hotel reviews. Praise before it sets the hit's
+ * weight, that of its first token (otherwise valueless), to 0. */
+static void laugh_coda(kb_scorer_t *sc)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        if (sc->nt.cp[sc->tk.t[q].n0] != 0x5475 || !(sc->hits[h].tags->valence < 0) || q == 0) {
+            continue;
+        }
+        for (size_t i = 0; i < sc->n_hits; i++) {
+            if (sc->hit_tok[i] < q && sc->hits[i].tags->valence > 0) {
+                sc->weight[q] = 0;
+            }
+        }
+        for (size_t k = 0; k < q; k++) {
+            if (sc->val[k] > 0) {
+                sc->weight[q] = 0;
+            }
+        }
+    }
 }
 
 /* ---- sums ------------------------------------------------------------------ */
@@ -2687,6 +2755,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     subsume(sc);
     sarcastic_coda(sc);
     zh_sarcastic_coda(sc);
+    if (sc->feat & FEAT_HAN) {
+        laugh_coda(sc);
+    }
     sums(sc);
     servqual(sc);
     intent(sc);
