@@ -2088,166 +2088,6 @@ static void subsume(kb_scorer_t *sc)
     }
 }
 
-/* The valence of everything before token k0 (a coda's start), into
- * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
- * more than bare praise; -1 too, with @p no_praise, when praise comes
- * before it (a closing clause must follow nothing but complaint). */
-static int coda_prior(const kb_scorer_t *sc, size_t k0, int no_praise, double *prior)
-{
-    for (size_t h = 0; h < sc->n_hits; h++) {
-        uint32_t q = sc->hit_tok[h];
-        float v = sc->hits[h].tags->valence;
-        if (!has_valence_f(v)) {
-            continue;
-        }
-        if (q >= k0) {
-            return -1;
-        }
-        *prior += v * counter_weight(sc, q, v);
-    }
-    for (size_t i = 0; i < sc->n_vtok; i++) {
-        size_t k = sc->vtok[i];
-        if (k < k0 && no_praise && sc->val[k] > 0) {
-            return -1;
-        }
-        *prior += k < k0 ? sc->val[k] : 0;
-    }
-    return 0;
-}
-
-/* The praise of a sarcastic coda from token k0 on counts CODA_W. */
-static void coda_reweigh(kb_scorer_t *sc, size_t k0)
-{
-    for (size_t k = k0; k < sc->tk.n; k++) {
-        if (has_valence_f(sc->val[k])) {
-            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
-        }
-    }
-}
-
-/* Where a closing coda may start: the last sentence; in a message of one
- * sentence, its last clause, as tweets run on with commas ("lost my bag,
- * thanks a lot"). 0 when there is nothing before it. */
-static size_t coda_start(const kb_scorer_t *sc)
-{
-    size_t k0 = sc->sstart[sc->n_sents - 1];
-
-    if (sc->n_sents == 1 && sc->n_clauses > 1) {
-        uint32_t c = sc->clause[sc->tk.n - 1];
-        k0 = sc->tk.n - 1;
-        while (k0 > 0 && sc->clause[k0 - 1] == c) {
-            k0--;
-        }
-    }
-    return k0;
-}
-
-/* A flat sentence (no '!' or '?') of one praise word, a degree word at
- * most beside it, that closes an English message whose earlier sentences
- * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
- * later. Thanks a lot." "Waited a month for the refund. Impressive." "...
- * Really impressive." Its praise counts CODA_W. Anything longer may be a real verdict
- * ("Love it now.", "Great finish.") and is left alone, as is a coda with a
- * contrast word ("Nice pool though."), a negator, or a pattern hit. Cheap:
- * the last sentence is looked at first, the rest of the message only when
- * that sentence qualifies. A one-sentence message is read by clauses
- * (coda_start()). */
-static void sarcastic_coda(kb_scorer_t *sc)
-{
-    uint32_t s = (uint32_t)(sc->n_sents - 1);
-    size_t k0 = coda_start(sc), n = 0;
-    /* a closing clause is sarcastic less often than a closing sentence:
-     * it takes a bare praise word after nothing but complaint ("deceptively
-     * simple, deeply satisfying" is praise) */
-    int by_clause = k0 != sc->sstart[s];
-    int praise = 0;
-    double prior = 0;
-
-    if (k0 == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
-        return;
-    }
-    for (size_t k = k0; k < sc->tk.n; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        if (is_boundary(t)) {
-            continue;
-        }
-        if (++n > 2 || sc->val[k] < 0 ||
-            (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
-            return;
-        }
-        if (sc->val[k] > 0) {
-            praise++;
-        } else if (by_clause || !(sc->role[k] & R_DEG)) {
-            return; /* "Love it.", "Great finish.": more than bare praise */
-        }
-    }
-    if (praise != 1 || coda_prior(sc, k0, by_clause, &prior) != 0 || prior > CODA_PRIOR) {
-        return;
-    }
-    coda_reweigh(sc, k0);
-}
-
-/* Is token k only 真/是/可/还/了 and the particle 呢/哦, the frame of a
- * Chinese sarcastic coda (真是太棒了呢, 可真行哦)? */
-static int is_coda_filler(const kb_scorer_t *sc, size_t k)
-{
-    const kb_token_t *t = &sc->tk.t[k];
-
-    for (uint32_t i = t->n0; i < t->n1; i++) {
-        uint32_t c = sc->nt.cp[i];
-        if (c != 0x771F && c != 0x662F && c != 0x53EF && c != 0x8FD8 && c != 0x4E86 &&
-            c != 0x5462 && c != 0x54E6) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* The Chinese counterpart of sarcastic_coda(): the last clause is one
- * praise word in the frame of is_coda_filler(), degree words beside it,
- * ending in 呢 or 哦, after clauses that sum to a complaint: 说好的包邮结果
- * 补了运费，真是太棒了呢. Chinese strings its sentences with commas, so
- * the clause is the unit. The particle is required: a plain 真是太好吃了
- * after a long wait is praise. */
-static void zh_sarcastic_coda(kb_scorer_t *sc)
-{
-    size_t last = sc->tk.n, k0;
-    uint32_t c, end;
-    int praise = 0;
-    double prior = 0;
-
-    while (last > 0 && is_boundary(&sc->tk.t[last - 1])) {
-        last--;
-    }
-    if (last-- == 0 || !(sc->feat & FEAT_HAN) || sc->clause[last] == 0) {
-        return;
-    }
-    end = sc->nt.cp[sc->tk.t[last].n1 - 1];
-    if ((end != 0x5462 && end != 0x54E6) || (sc->sflag[sc->sent[last]] & SF_QUESTION)) {
-        return; /* no 呢/哦, or a question (好吃吗) */
-    }
-    c = sc->clause[last];
-    for (k0 = last; k0 > 0 && sc->clause[k0 - 1] == c; k0--) {
-    }
-    for (size_t k = k0; k <= last; k++) {
-        const kb_token_t *t = &sc->tk.t[k];
-        if (is_boundary(t)) {
-            continue;
-        }
-        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
-            return;
-        }
-        praise += sc->val[k] > 0;
-        if (sc->val[k] <= 0 && !(sc->role[k] & R_DEG) && !is_coda_filler(sc, k)) {
-            return;
-        }
-    }
-    if (praise != 1 || coda_prior(sc, k0, 0, &prior) != 0 || prior > CODA_PRIOR) {
-        return;
-    }
-    coda_reweigh(sc, k0);
-}
-
 /* Does the English message open with an interjection that often frames
  * sarcasm ("Oh good, …", "Yeah, super helpful, …", "Wow, so fast, …")? */
 static int is_interjection(const kb_scorer_t *sc, size_t k)
@@ -2426,6 +2266,166 @@ static void eye_roll(kb_scorer_t *sc)
         }
         return;
     }
+}
+
+/* The valence of everything before token k0 (a coda's start), into
+ * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
+ * more than bare praise; -1 too, with @p no_praise, when praise comes
+ * before it (a closing clause must follow nothing but complaint). */
+static int coda_prior(const kb_scorer_t *sc, size_t k0, int no_praise, double *prior)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        float v = sc->hits[h].tags->valence;
+        if (!has_valence_f(v)) {
+            continue;
+        }
+        if (q >= k0) {
+            return -1;
+        }
+        *prior += v * counter_weight(sc, q, v);
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        if (k < k0 && no_praise && sc->val[k] > 0) {
+            return -1;
+        }
+        *prior += k < k0 ? sc->val[k] : 0;
+    }
+    return 0;
+}
+
+/* The praise of a sarcastic coda from token k0 on counts CODA_W. */
+static void coda_reweigh(kb_scorer_t *sc, size_t k0)
+{
+    for (size_t k = k0; k < sc->tk.n; k++) {
+        if (has_valence_f(sc->val[k])) {
+            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
+        }
+    }
+}
+
+/* Where a closing coda may start: the last sentence; in a message of one
+ * sentence, its last clause, as tweets run on with commas ("lost my bag,
+ * thanks a lot"). 0 when there is nothing before it. */
+static size_t coda_start(const kb_scorer_t *sc)
+{
+    size_t k0 = sc->sstart[sc->n_sents - 1];
+
+    if (sc->n_sents == 1 && sc->n_clauses > 1) {
+        uint32_t c = sc->clause[sc->tk.n - 1];
+        k0 = sc->tk.n - 1;
+        while (k0 > 0 && sc->clause[k0 - 1] == c) {
+            k0--;
+        }
+    }
+    return k0;
+}
+
+/* A flat sentence (no '!' or '?') of one praise word, a degree word at
+ * most beside it, that closes an English message whose earlier sentences
+ * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
+ * later. Thanks a lot." "Waited a month for the refund. Impressive." "...
+ * Really impressive." Its praise counts CODA_W. Anything longer may be a real verdict
+ * ("Love it now.", "Great finish.") and is left alone, as is a coda with a
+ * contrast word ("Nice pool though."), a negator, or a pattern hit. Cheap:
+ * the last sentence is looked at first, the rest of the message only when
+ * that sentence qualifies. A one-sentence message is read by clauses
+ * (coda_start()). */
+static void sarcastic_coda(kb_scorer_t *sc)
+{
+    uint32_t s = (uint32_t)(sc->n_sents - 1);
+    size_t k0 = coda_start(sc), n = 0;
+    /* a closing clause is sarcastic less often than a closing sentence:
+     * it takes a bare praise word after nothing but complaint ("deceptively
+     * simple, deeply satisfying" is praise) */
+    int by_clause = k0 != sc->sstart[s];
+    int praise = 0;
+    double prior = 0;
+
+    if (k0 == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
+        return;
+    }
+    for (size_t k = k0; k < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            continue;
+        }
+        if (++n > 2 || sc->val[k] < 0 ||
+            (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+            return;
+        }
+        if (sc->val[k] > 0) {
+            praise++;
+        } else if (by_clause || !(sc->role[k] & R_DEG)) {
+            return; /* "Love it.", "Great finish.": more than bare praise */
+        }
+    }
+    if (praise != 1 || coda_prior(sc, k0, by_clause, &prior) != 0 || prior > CODA_PRIOR) {
+        return;
+    }
+    coda_reweigh(sc, k0);
+}
+
+/* Is token k only 真/是/可/还/了 and the particle 呢/哦, the frame of a
+ * Chinese sarcastic coda (真是太棒了呢, 可真行哦)? */
+static int is_coda_filler(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    for (uint32_t i = t->n0; i < t->n1; i++) {
+        uint32_t c = sc->nt.cp[i];
+        if (c != 0x771F && c != 0x662F && c != 0x53EF && c != 0x8FD8 && c != 0x4E86 &&
+            c != 0x5462 && c != 0x54E6) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The Chinese counterpart of sarcastic_coda(): the last clause is one
+ * praise word in the frame of is_coda_filler(), degree words beside it,
+ * ending in 呢 or 哦, after clauses that sum to a complaint: 说好的包邮结果
+ * 补了运费，真是太棒了呢. Chinese strings its sentences with commas, so
+ * the clause is the unit. The particle is required: a plain 真是太好吃了
+ * after a long wait is praise. */
+static void zh_sarcastic_coda(kb_scorer_t *sc)
+{
+    size_t last = sc->tk.n, k0;
+    uint32_t c, end;
+    int praise = 0;
+    double prior = 0;
+
+    while (last > 0 && is_boundary(&sc->tk.t[last - 1])) {
+        last--;
+    }
+    if (last-- == 0 || !(sc->feat & FEAT_HAN) || sc->clause[last] == 0) {
+        return;
+    }
+    end = sc->nt.cp[sc->tk.t[last].n1 - 1];
+    if ((end != 0x5462 && end != 0x54E6) || (sc->sflag[sc->sent[last]] & SF_QUESTION)) {
+        return; /* no 呢/哦, or a question (好吃吗) */
+    }
+    c = sc->clause[last];
+    for (k0 = last; k0 > 0 && sc->clause[k0 - 1] == c; k0--) {
+    }
+    for (size_t k = k0; k <= last; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            continue;
+        }
+        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+            return;
+        }
+        praise += sc->val[k] > 0;
+        if (sc->val[k] <= 0 && !(sc->role[k] & R_DEG) && !is_coda_filler(sc, k)) {
+            return;
+        }
+    }
+    if (praise != 1 || coda_prior(sc, k0, 0, &prior) != 0 || prior > CODA_PRIOR) {
+        return;
+    }
+    coda_reweigh(sc, k0);
 }
 
 /* ---- sums ------------------------------------------------------------------ */
@@ -2865,11 +2865,11 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     questions(sc);
     how_to(sc);
     subsume(sc);
-    sarcastic_coda(sc);
-    zh_sarcastic_coda(sc);
     sarcastic_opener(sc);
     sarcastic_hashtag(sc);
     eye_roll(sc);
+    sarcastic_coda(sc);
+    zh_sarcastic_coda(sc);
     sums(sc);
     servqual(sc);
     intent(sc);
