@@ -2101,6 +2101,186 @@ static void subsume(kb_scorer_t *sc)
     }
 }
 
+/* Does the English message open with an interjection that often frames
+ * sarcasm ("Oh good, …", "Yeah, super helpful, …", "Wow, so fast, …")? */
+static int is_interjection(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t oh[] = {'o', 'h', 0}, yeah[] = {'y', 'e', 'a', 'h', 0},
+                          yay[] = {'y', 'a', 'y', 0}, wow[] = {'w', 'o', 'w', 0},
+                          gee[] = {'g', 'e', 'e', 0}, sure[] = {'s', 'u', 'r', 'e', 0},
+                          ah[] = {'a', 'h', 0};
+    static const uint32_t *const w[] = {oh, yeah, yay, wow, gee, sure, ah, NULL};
+
+    for (size_t i = 0; w[i]; i++) {
+        if (tok_is(sc, k, w[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The valence of what follows token k1, into *rest: -1 when that holds
+ * praise, a contrast word ("…, but the room was tiny": a balanced review),
+ * or when a valued pattern hit lies before k1. */
+static int rest_after(const kb_scorer_t *sc, size_t k1, double *rest)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        float v = sc->hits[h].tags->valence;
+        if (has_valence_f(v)) {
+            if (sc->hit_tok[h] < k1) {
+                return -1;
+            }
+            *rest += v;
+        }
+    }
+    for (size_t i = 0; i < sc->n_ctok; i++) {
+        if (sc->ctok[i] >= k1) {
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        if (k >= k1 && sc->val[k] > 0) {
+            return -1;
+        }
+        *rest += k >= k1 ? sc->val[k] : 0;
+    }
+    return 0;
+}
+
+/* The end of a sarcastic opener that starts with the interjection at k0:
+ * at most three words after it, degree words and one praise word ("Oh
+ * good", "Yeah, super helpful"), closed by a clause boundary or a '.' or
+ * '!' (not a '?': "Oh nice?" asks). 0 when the message opens otherwise. */
+static size_t opener_end(const kb_scorer_t *sc, size_t k0)
+{
+    size_t n = 0;
+    int praise = 0;
+
+    for (size_t k = k0 + 1; k < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            if (praise) {
+                return t->type == KB_TOK_QUEST ? 0 : k; /* "Oh great!" too */
+            }
+            continue;
+        }
+        if (++n > 3 || praise || sc->val[k] < 0 || (t->e && t->e->negator < 0)) {
+            return 0;
+        }
+        if (sc->val[k] > 0) {
+            praise = 1;
+        } else if (!(sc->role[k] & R_DEG)) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* An interjection and bare praise that open an English message whose rest
+ * is a complaint, with no praise and no "but" in it, is sarcasm: "Oh good,
+ * another delay.", "Yeah, super helpful, they hung up on me." Its praise
+ * counts CODA_W, as a sarcastic coda's. "Oh great, the upgrade came
+ * through" (no complaint after it) is left alone. */
+static void sarcastic_opener(kb_scorer_t *sc)
+{
+    size_t k0 = sc->first_content, k1;
+    double rest = 0;
+
+    if ((sc->feat & FEAT_HAN) || k0 >= sc->tk.n || !is_interjection(sc, k0) ||
+        (k1 = opener_end(sc, k0)) == 0 || rest_after(sc, k1, &rest) != 0 ||
+        rest > CODA_PRIOR) {
+        return;
+    }
+    for (size_t k = k0; k < k1; k++) {
+        if (sc->val[k] > 0) {
+            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
+        }
+    }
+}
+
+/* Does token t open a hashtag? The normaliser drops the '#', so the
+ * original text is read. */
+static int is_hashtag(const kb_scorer_t *sc, const kb_token_t *t)
+{
+    uint32_t o = sc->nt.src0[t->n0];
+
+    return o > 0 && sc->nt.orig[sc->nt.obyte[o - 1]] == '#';
+}
+
+/* Praise in a hashtag (#greatservice, #blessed) on a message whose other
+ * words are a complaint and hold no praise is sarcasm: "Third dropped call
+ * today #greatservice". It counts CODA_W. */
+static void sarcastic_hashtag(kb_scorer_t *sc)
+{
+    double other = 0;
+    int tagged = 0;
+
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        const kb_token_t *t = &sc->tk.t[k];
+        if (sc->val[k] > 0 && is_hashtag(sc, t)) {
+            tagged = 1;
+        } else if (sc->val[k] > 0) {
+            return;
+        } else {
+            other += sc->val[k];
+        }
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        float v = sc->hits[h].tags->valence;
+        if (v > 0) {
+            return;
+        }
+        other += has_valence_f(v) ? v : 0;
+    }
+    if (!tagged || other > CODA_PRIOR || (sc->feat & FEAT_HAN)) {
+        return;
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        if (sc->val[k] > 0) {
+            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
+        }
+    }
+}
+
+/* Is token k an eye-roll emoji: 🙄, 🙃 or 😒 (with or without VS16)? */
+static int is_eye_roll(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    uint32_t c = sc->nt.cp[t->n0];
+
+    return t->type == KB_TOK_EMOJI && (c == 0x1F644 || c == 0x1F643 || c == 0x1F612);
+}
+
+/* An eye-roll emoji takes back the praise before it in its sentence,
+ * back to the nearest contrast word: "Great job losing my bag again 🙄",
+ * "Fantastic service as always 🙄". The praise counts CODA_W. */
+static void eye_roll(kb_scorer_t *sc)
+{
+    for (size_t i = sc->n_vtok; i-- > 0;) {
+        size_t e = sc->vtok[i];
+        if (sc->val[e] >= 0 || !is_eye_roll(sc, e)) {
+            continue;
+        }
+        size_t c = 0; /* the praise must follow the last contrast word */
+        for (size_t j = 0; j < sc->n_ctok && sc->ctok[j] < e; j++) {
+            c = sc->ctok[j];
+        }
+        for (size_t j = i; j-- > 0;) {
+            size_t k = sc->vtok[j];
+            if (sc->sent[k] != sc->sent[e] || k < c) {
+                break;
+            }
+            if (sc->val[k] > 0) {
+                reweigh(sc, k, KB_MOD_SARCASM, CODA_W, tok_span(sc, e));
+            }
+        }
+        return;
+    }
+}
+
 /* The valence of everything before token k0 (a coda's start), into
  * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
  * more than bare praise; -1 too, with @p no_praise, when praise comes
@@ -2753,6 +2933,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     questions(sc);
     how_to(sc);
     subsume(sc);
+    sarcastic_opener(sc);
+    sarcastic_hashtag(sc);
+    eye_roll(sc);
     sarcastic_coda(sc);
     zh_sarcastic_coda(sc);
     if (sc->feat & FEAT_HAN) {
