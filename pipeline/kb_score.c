@@ -964,29 +964,34 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
  * so a negator with other words between it and that degree word denies
  * those words, not the term. Unless the words between are a copula, modal
  * or verb of opinion (不觉得很贵, 不是说很好), and not for the comparison
- * degree words 那么/这么/那样/这样/如此/更 (没有上海那么好, 不像有些店
- * 那样冷漠), which comparatives reach across.
+ * degree words 那么/这么/如此/更 (没有上海那么好), which comparatives
+ * reach across.
  * Is token k such a predicate opener? Returns 1 open, 2 comparison. */
 static int degree_opener(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t name[] = {0x90A3, 0x4E48, 0}, zhe[] = {0x8FD9, 0x4E48, 0},
-                          nayang[] = {0x90A3, 0x6837, 0}, zheyang[] = {0x8FD9, 0x6837, 0},
                           ruci[] = {0x5982, 0x6B64, 0}, geng[] = {0x66F4, 0};
     const kb_token_t *t = &sc->tk.t[k];
-    uint32_t c = t->n1 > t->n0 + 1 ? sc->nt.cp[t->n0] : 0;
+    uint32_t c;
 
-    if (tok_is(sc, k, name) || tok_is(sc, k, zhe) || tok_is(sc, k, nayang) ||
-        tok_is(sc, k, zheyang) || tok_is(sc, k, ruci) || tok_is(sc, k, geng)) {
-        return 2;
+    if (!t->e || t->type != KB_TOK_HAN) {
+        return 0; /* cheap: most tokens in reach are not in the lexicon */
     }
-    if (t->e && t->e->degree > 0 && !has_valence(t->e)) {
-        return 1; /* not 好 of 好贵, a term too */
+    if (t->e->degree > 0) {
+        if (tok_is(sc, k, name) || tok_is(sc, k, zhe) || tok_is(sc, k, ruci) ||
+            tok_is(sc, k, geng)) {
+            return 2;
+        }
+        return !has_valence(t->e); /* not 好 of 好贵, a term too */
+    }
+    if (t->n1 - t->n0 < 2 || !has_valence(t->e)) {
+        return 0;
     }
     /* 很差, 太贵, 非常不满意, 特别失望, 比较麻烦 as one lexicon term */
-    return t->type == KB_TOK_HAN && t->n1 - t->n0 >= 2 &&
-           (c == 0x5F88 || c == 0x592A || (c == 0x975E && sc->nt.cp[t->n0 + 1] == 0x5E38) ||
-            (c == 0x7279 && sc->nt.cp[t->n0 + 1] == 0x522B) ||
-            (c == 0x6BD4 && sc->nt.cp[t->n0 + 1] == 0x8F83));
+    c = sc->nt.cp[t->n0];
+    return c == 0x5F88 || c == 0x592A || (c == 0x975E && sc->nt.cp[t->n0 + 1] == 0x5E38) ||
+           (c == 0x7279 && sc->nt.cp[t->n0 + 1] == 0x522B) ||
+           (c == 0x6BD4 && sc->nt.cp[t->n0 + 1] == 0x8F83);
 }
 
 /* May the tokens strictly between a negator (j) and a degree opener (d)
@@ -1009,6 +1014,19 @@ static int negation_passes(const kb_scorer_t *sc, size_t j, size_t d)
     return 1;
 }
 
+/* 别被骗了, 劝大家不要上当受骗, 千万别被坑: a prohibition (不要/别/切勿)
+ * of a complaint term warns others off a cheat that happened, it does not
+ * deny it. Is token j such a prohibitive negator for the term at k? */
+static int warns_off(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t buyao[] = {0x4E0D, 0x8981, 0}, bie[] = {0x522B, 0},
+                          qiewu[] = {0x5207, 0x52FF, 0};
+    const kb_lex_entry_t *e = sc->tk.t[k].e;
+
+    return e && (e->intent & KB_INTENT_COMPLAINT) && e->valence < 0 &&
+           (tok_is(sc, j, buyao) || tok_is(sc, j, bie) || tok_is(sc, j, qiewu));
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
@@ -1016,7 +1034,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     int owned = 0; /* a problem with my/our/your before it */
     int fresh = opens_predicate(sc, k);
     int negated_near = 0;
-    int open = sc->tk.t[k].type == KB_TOK_HAN ? degree_opener(sc, k) : 0;
+    int open = degree_opener(sc, k);
     size_t opener = k; /* leftmost degree opener met so far (degree_opener()) */
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
@@ -1029,8 +1047,10 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             !negation_passes(sc, j, opener)) {
             break; /* the negator's predicate ended before: degree_opener() */
         }
-        if (u->type == KB_TOK_HAN && !(e && e->negator < 0) && open != 2 &&
-            degree_opener(sc, j)) {
+        if (u->type == KB_TOK_HAN && e && e->negator < 0 && warns_off(sc, j, k)) {
+            break;
+        }
+        if (e && e->negator >= 0 && open != 2 && degree_opener(sc, j)) {
             open = degree_opener(sc, j); /* 2 (那样) stays: 不像有些店那样冷漠 */
             opener = j;
         }
@@ -1140,8 +1160,7 @@ static size_t comparative_before(const kb_scorer_t *sc, size_t k)
         if (is_boundary(u) || (u->e && u->e->contrast)) {
             return k;
         }
-        if (!cmp && u->type == KB_TOK_HAN && !(u->e && u->e->negator < 0) &&
-            (cmp = degree_opener(sc, j)) == 1) {
+        if (!cmp && u->e && u->e->negator >= 0 && (cmp = degree_opener(sc, j)) == 1) {
             cmp = 0;
             opener = j;
         }
