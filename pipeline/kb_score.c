@@ -959,6 +959,74 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
     return k;
 }
 
+/* 没车的话比较麻烦, 车不多比较安静, 没订到房客人非常不满意: a degree word
+ * (or a term opening with one: 非常不满意) starts a predicate of its own,
+ * so a negator with other words between it and that degree word denies
+ * those words, not the term. Unless the words between are a copula, modal
+ * or verb of opinion (不觉得很贵, 不是说很好), and not for the comparison
+ * degree words 那么/这么/如此/更 (没有上海那么好), which comparatives
+ * reach across.
+ * Is token k such a predicate opener? Returns 1 open, 2 comparison. */
+static int degree_opener(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t name[] = {0x90A3, 0x4E48, 0}, zhe[] = {0x8FD9, 0x4E48, 0},
+                          ruci[] = {0x5982, 0x6B64, 0}, geng[] = {0x66F4, 0};
+    const kb_token_t *t = &sc->tk.t[k];
+    uint32_t c;
+
+    if (!t->e || t->type != KB_TOK_HAN) {
+        return 0; /* cheap: most tokens in reach are not in the lexicon */
+    }
+    if (t->e->degree > 0) {
+        if (tok_is(sc, k, name) || tok_is(sc, k, zhe) || tok_is(sc, k, ruci) ||
+            tok_is(sc, k, geng)) {
+            return 2;
+        }
+        return !has_valence(t->e); /* not 好 of 好贵, a term too */
+    }
+    if (t->n1 - t->n0 < 2 || !has_valence(t->e)) {
+        return 0;
+    }
+    /* 很差, 太贵, 非常不满意, 特别失望, 比较麻烦 as one lexicon term */
+    c = sc->nt.cp[t->n0];
+    return c == 0x5F88 || c == 0x592A || (c == 0x975E && sc->nt.cp[t->n0 + 1] == 0x5E38) ||
+           (c == 0x7279 && sc->nt.cp[t->n0 + 1] == 0x522B) ||
+           (c == 0x6BD4 && sc->nt.cp[t->n0 + 1] == 0x8F83);
+}
+
+/* May the tokens strictly between a negator (j) and a degree opener (d)
+ * pass its negation on: 不觉得很贵, 不是说很好, 不会太吵? */
+static int negation_passes(const kb_scorer_t *sc, size_t j, size_t d)
+{
+    static const uint32_t pass[][3] = {{0x89C9, 0x5F97, 0}, {0x8BA4, 0x4E3A, 0},
+                                       {0x611F, 0x89C9, 0}, {0x662F, 0},
+                                       {0x4F1A, 0},         {0x7B97, 0},
+                                       {0x8BF4, 0},         {0x663E, 0x5F97, 0}};
+    for (size_t q = j + 1; q < d; q++) {
+        size_t w = 0;
+        while (w < sizeof(pass) / sizeof(pass[0]) && !tok_is(sc, q, pass[w])) {
+            w++;
+        }
+        if (w == sizeof(pass) / sizeof(pass[0])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* 别被骗了, 劝大家不要上当受骗, 千万别被坑: a prohibition (不要/别/切勿)
+ * of a complaint term warns others off a cheat that happened, it does not
+ * deny it. Is token j such a prohibitive negator for the term at k? */
+static int warns_off(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t buyao[] = {0x4E0D, 0x8981, 0}, bie[] = {0x522B, 0},
+                          qiewu[] = {0x5207, 0x52FF, 0};
+    const kb_lex_entry_t *e = sc->tk.t[k].e;
+
+    return e && (e->intent & KB_INTENT_COMPLAINT) && e->valence < 0 &&
+           (tok_is(sc, j, buyao) || tok_is(sc, j, bie) || tok_is(sc, j, qiewu));
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
@@ -966,12 +1034,25 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     int owned = 0; /* a problem with my/our/your before it */
     int fresh = opens_predicate(sc, k);
     int negated_near = 0;
+    int open = degree_opener(sc, k);
+    size_t opener = k; /* leftmost degree opener met so far (degree_opener()) */
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
         const kb_lex_entry_t *e = u->e;
         if (is_boundary(u) || (e && e->contrast)) {
             break;
+        }
+        if (u->type == KB_TOK_HAN && e && e->negator < 0 && open == 1 && j + 1 < opener &&
+            !negation_passes(sc, j, opener)) {
+            break; /* the negator's predicate ended before: degree_opener() */
+        }
+        if (u->type == KB_TOK_HAN && e && e->negator < 0 && warns_off(sc, j, k)) {
+            break;
+        }
+        if (e && e->negator >= 0 && open != 2 && degree_opener(sc, j)) {
+            open = degree_opener(sc, j); /* 2 (那样) stays: 不像有些店那样冷漠 */
+            opener = j;
         }
         if (!e) {
             owned |= v < 0 && possessive(sc, j);
@@ -1068,16 +1149,25 @@ static int is_comparative(const kb_scorer_t *sc, size_t k)
  * negators that apply_scope() has applied already). */
 static size_t comparative_before(const kb_scorer_t *sc, size_t k)
 {
-    if (opens_predicate(sc, k)) {
+    if (opens_predicate(sc, k) || degree_opener(sc, k) == 1) {
         return k; /* 没有带酱油也是醉了: see opens_predicate() */
     }
+    int cmp = 0; /* met 那么/这么…: a degree word further left is 有些 'some' */
+    size_t opener = k;
+
     for (size_t j = k, dist = 0; j-- > 0 && dist < COMP_SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
         if (is_boundary(u) || (u->e && u->e->contrast)) {
             return k;
         }
+        if (!cmp && u->e && u->e->negator >= 0 && (cmp = degree_opener(sc, j)) == 1) {
+            cmp = 0;
+            opener = j;
+        }
         if (is_comparative(sc, j) && (dist >= SCOPE || !(u->e && u->e->negator < 0))) {
-            return never_such(sc, j, k) ? k : j;
+            /* 没车的话比较麻烦 compares nothing (degree_opener()); 不像有些店
+             * 冷漠 does: 有些 'some' right after the marker */
+            return never_such(sc, j, k) || (opener != k && j + 1 < opener) ? k : j;
         }
         if (has_valence(u->e) || (u->e && u->e->negator < 0)) {
             return k;
