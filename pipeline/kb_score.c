@@ -1653,10 +1653,11 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
     return 0;
 }
 
-/* Is the code point c a Han character? */
-static inline int is_han_cp(uint32_t c)
+/* Is the (normalised) code point c a Han character? The normaliser's own
+ * classes, as the tokenizer uses, not a block range of our own. */
+static inline int is_han_cp(const kb_scorer_t *sc, uint32_t c)
 {
-    return c >= 0x3400 && c <= 0x9FFF;
+    return kb_norm_class(sc->nm, c) == KB_CC_HAN;
 }
 
 /* The end (a code point index) of a "small" predicate that closes the
@@ -1690,7 +1691,7 @@ static size_t small_after(const kb_scorer_t *sc, size_t k)
             if (cp[e - 1] == cp[sc->tk.t[k].n1 - 1]) {
                 return 0;
             }
-            if (e >= n || !is_han_cp(cp[e]) || cp[e] == 0x7684 || cp[e] == 0x4E86 ||
+            if (e >= n || !is_han_cp(sc, cp[e]) || cp[e] == 0x7684 || cp[e] == 0x4E86 ||
                 cp[e] == 0x554A || cp[e] == 0x5427 || cp[e] == 0x54C8 || cp[e] == 0x5462) {
                 return e;
             }
@@ -1790,7 +1791,7 @@ static int is_a_not_a(const kb_scorer_t *sc, size_t k, size_t i)
     uint32_t a = cp[i], b = i > 0 ? cp[i - 1] : 0, c = i > 1 ? cp[i - 2] : 0;
 
     if (i + 2 >= sc->nt.n || cp[i + 2] != a || (cp[i + 1] != 0x4E0D && cp[i + 1] != 0x6CA1) ||
-        !is_han_cp(a) || a == 0x80FD || a == 0x53EF || a == 0x8981 || a == 0x662F ||
+        !is_han_cp(sc, a) || a == 0x80FD || a == 0x53EF || a == 0x8981 || a == 0x662F ||
         a == 0x884C || a == 0x7ED9 || b == 0x4E0D || b == 0x6CA1) {
         return 0;
     }
