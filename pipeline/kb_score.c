@@ -2372,6 +2372,22 @@ static void eye_roll(kb_scorer_t *sc)
     }
 }
 
+/* The first token of clause c (clause ids never fall along the tokens). */
+static size_t clause_start(const kb_scorer_t *sc, size_t c)
+{
+    size_t lo = 0, hi = sc->tk.n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sc->clause[mid] < c) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 /* The valence of everything before token k0 (a coda's start), into
  * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
  * more than bare praise; -1 too, with @p no_praise, when praise comes
@@ -2418,11 +2434,7 @@ static size_t coda_start(const kb_scorer_t *sc)
     size_t k0 = sc->sstart[sc->n_sents - 1];
 
     if (sc->n_sents == 1 && sc->n_clauses > 1) {
-        uint32_t c = sc->clause[sc->tk.n - 1];
-        k0 = sc->tk.n - 1;
-        while (k0 > 0 && sc->clause[k0 - 1] == c) {
-            k0--;
-        }
+        k0 = clause_start(sc, sc->clause[sc->tk.n - 1]);
     }
     return k0;
 }
@@ -2536,7 +2548,7 @@ static int zh_coda_praise(const kb_scorer_t *sc, size_t k0, size_t last)
 static void zh_sarcastic_coda(kb_scorer_t *sc)
 {
     size_t last = sc->tk.n, k0;
-    uint32_t c, end;
+    uint32_t end;
     int praise, emoji;
     double prior = 0;
 
@@ -2553,9 +2565,7 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
         (sc->sflag[sc->sent[last]] & SF_QUESTION)) {
         return; /* no 呢/哦 or emoji, or a question (好吃吗) */
     }
-    c = sc->clause[last];
-    for (k0 = last; k0 > 0 && sc->clause[k0 - 1] == c; k0--) {
-    }
+    k0 = clause_start(sc, sc->clause[last]);
     praise = zh_coda_praise(sc, k0, last);
     if (praise != 1 || coda_prior(sc, k0, 0, &prior) != 0 || prior > CODA_PRIOR) {
         return;
@@ -2728,21 +2738,6 @@ static void add_pattern_evidence(kb_scorer_t *sc, size_t ev0, kb_span_t sp)
     add_evidence(sc, sp);
 }
 
-/* The first token of clause c (clause ids never fall along the tokens). */
-static size_t clause_start(const kb_scorer_t *sc, size_t c)
-{
-    size_t lo = 0, hi = sc->tk.n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (sc->clause[mid] < c) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
 
 /* Add the opinion of one space-parted segment to the dimensions it names;
  * returns the dimensions that got one. */
