@@ -1987,9 +1987,12 @@ static int in_wish(const kb_scorer_t *sc, size_t k)
 /* 总的来说/overall opens the writer's verdict: the rest of its sentence
  * weighs SUMMARY_AFTER and everything before it is damped, because a long
  * review's itemised complaints or praise are what the verdict weighs up.
- * Clause-final ("solid overall, a few hiccups") it rates its own clause. */
-static void summary(kb_scorer_t *sc)
+ * Clause-final ("solid overall, a few hiccups") it rates its own clause.
+ * Returns whether the text holds a marker at all, used or not (lead()). */
+static int summary(kb_scorer_t *sc)
 {
+    int marked = 0;
+
     /* a merchant's reply (is_reply()) weighs nothing */
     for (size_t q = sc->reply_from; q < sc->tk.n; q++) {
         sc->weight[q] = 0.0f;
@@ -2007,6 +2010,7 @@ static void summary(kb_scorer_t *sc)
         if (!e || e->contrast != KB_CONTRAST_SUMMARY) {
             continue;
         }
+        marked = 1;
         if (has_valence(e) && in_wish(sc, k)) {
             sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
             continue;
@@ -2052,31 +2056,20 @@ static void summary(kb_scorer_t *sc)
             sc->weight[q] *= SUMMARY_BEFORE;
         }
     }
-}
-
-/* Does the text hold a summary marker (总的来说, 下次还会来)? */
-static int has_summary(const kb_scorer_t *sc)
-{
-    for (size_t i = 0; i < sc->n_ctok; i++) {
-        const kb_lex_entry_t *e = sc->tk.t[sc->ctok[i]].e;
-        if (e && e->contrast == KB_CONTRAST_SUMMARY) {
-            return 1;
-        }
-    }
-    return 0;
+    return marked;
 }
 
 /* A Chinese review of several sentences states its verdict first (开门见山:
  * 酒店不错。早餐一般，隔音差点…) and then lists the details it weighed;
  * the first sentence that holds an opinion weighs LEAD_W, unless the
- * writer marks the verdict elsewhere (summary()). Measured on hotel
+ * writer marks the verdict elsewhere (@p marked, from summary()). Measured on hotel
  * reviews: +0.7 points, the itemised faults after a positive opening no
  * longer outvote it. */
-static void lead(kb_scorer_t *sc)
+static void lead(kb_scorer_t *sc, int marked)
 {
     size_t k = 0;
 
-    if (sc->n_sents < 2 || sc->n_han < sc->n_latin || has_summary(sc)) {
+    if (sc->n_sents < 2 || sc->n_han < sc->n_latin || marked) {
         return;
     }
     if (sc->tk.n > 1 && sc->tk.t[0].type == KB_TOK_NUM && is_boundary(&sc->tk.t[1])) {
@@ -3007,8 +3000,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     }
     token_pass(sc);
     contrast(sc);
-    summary(sc);
-    lead(sc);
+    lead(sc, summary(sc));
     valence(sc);
     small_problems(sc);
     topics(sc);
