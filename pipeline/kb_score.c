@@ -2283,15 +2283,6 @@ static void sarcastic_opener(kb_scorer_t *sc)
     }
 }
 
-/* Does token t open a hashtag? The normaliser drops the '#', so the
- * original text is read. */
-static int is_hashtag(const kb_scorer_t *sc, const kb_token_t *t)
-{
-    uint32_t o = sc->nt.src0[t->n0];
-
-    return o > 0 && sc->nt.orig[sc->nt.obyte[o - 1]] == '#';
-}
-
 /* Praise in a hashtag (#greatservice, #blessed) on a message whose other
  * words are a complaint and hold no praise is sarcasm: "Third dropped call
  * today #greatservice". It counts CODA_W. */
@@ -2303,7 +2294,7 @@ static void sarcastic_hashtag(kb_scorer_t *sc)
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
         const kb_token_t *t = &sc->tk.t[k];
-        if (sc->val[k] > 0 && is_hashtag(sc, t)) {
+        if (sc->val[k] > 0 && (t->flags & KB_TF_HASHTAG)) {
             tagged = 1;
         } else if (sc->val[k] > 0) {
             return;
