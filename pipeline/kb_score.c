@@ -2606,6 +2606,18 @@ static double sentence_emphasis(const kb_scorer_t *sc, uint32_t s)
     return ep;
 }
 
+/* Praise a pattern values inside a Chinese question asks, like the
+ * lexicon's praise in questions(): 求推荐性价比高的耳机 rates nothing. */
+static double hit_asked(kb_scorer_t *sc, uint32_t q)
+{
+    uint32_t s = sc->sent[q];
+
+    if ((sc->sflag[s] & SF_QUESTION) && sc->tk.t[q].type == KB_TOK_HAN && !rhet(sc, s)) {
+        return QUEST_POS;
+    }
+    return 1.0;
+}
+
 static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
@@ -2638,6 +2650,7 @@ static void sums(kb_scorer_t *sc)
         uint32_t q = sc->hit_tok[h];
         double v = sc->hits[h].tags->valence *
                    counter_weight(sc, q, sc->hits[h].tags->valence);
+        v *= v > 0 ? hit_asked(sc, q) : 1.0;
         kb_trace_t *tr;
         sc->csum[sc->clause[q]] += v;
         sc->ssum[sc->sent[q]] += v;
@@ -2872,7 +2885,8 @@ static void intent(kb_scorer_t *sc)
 
     for (size_t k = 0; k < n; k++) {
         const kb_lex_entry_t *e = sc->tk.t[k].e;
-        if (e && e->intent && !negated(sc, k)) {
+        /* in a rhetorical question the negator asserts: 这不是欺骗消费者吗 */
+        if (e && e->intent && (!negated(sc, k) || rhet(sc, sc->sent[k]))) {
             bits |= complaint_settled(sc, k) ? e->intent & KB_INTENT_EFFORT : e->intent;
         }
     }
