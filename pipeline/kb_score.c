@@ -43,6 +43,10 @@
 #define SUMMARY_BEFORE 0.5f /* 总的来说/overall: what came before ... */
 #define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
 #define LEAD_W 1.5f         /* a Chinese review's first opinion sentence: lead() */
+#define LUKEWARM_MAX 1.5f   /* a shrug (一般, 凑合, meh) is no stronger than this */
+#define LUKEWARM_REACH 4    /* tokens from the verdict's start to its shrug */
+#define LUKEWARM_CAP 0.04   /* a lukewarm verdict keeps the score below the
+                               label threshold: lukewarm() */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
 #define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
@@ -103,6 +107,9 @@ struct kb_scorer {
     uint32_t hit_tok[MAX_HITS];
     uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
     size_t reply_from;         /* a merchant's reply starts here (is_reply()) */
+    size_t verdict0, verdict1; /* the tokens of the last marked verdict
+                                  (summary()), empty without one */
+    int verdict_term;          /* a verdict in one term (下次还会来) */
     size_t n_howto;
     size_t n_hits;
     kb_span_t *ev;
@@ -1993,6 +2000,8 @@ static int summary(kb_scorer_t *sc)
 {
     int marked = 0;
 
+    sc->verdict0 = sc->verdict1 = 0;
+    sc->verdict_term = 0;
     /* a merchant's reply (is_reply()) weighs nothing */
     for (size_t q = sc->reply_from; q < sc->tk.n; q++) {
         sc->weight[q] = 0.0f;
@@ -2024,12 +2033,15 @@ static int summary(kb_scorer_t *sc)
             for (size_t q = 0; q < sc->tk.n; q++) {
                 sc->weight[q] *= q == k ? SUMMARY_AFTER : SUMMARY_BEFORE;
             }
+            sc->verdict_term = 1;
             continue;
         }
         if ((c0 = verdict_before(sc, k)) < k) {
             for (size_t q = 0; q < k; q++) {
                 sc->weight[q] *= q < c0 ? SUMMARY_BEFORE : SUMMARY_AFTER;
             }
+            sc->verdict0 = c0;
+            sc->verdict1 = k;
             continue;
         }
         for (size_t q = 0; q < k; q++) {
@@ -2041,7 +2053,8 @@ static int summary(kb_scorer_t *sc)
          * it; it ends earlier at a reservation (就是/只是/不过): 总体不错，
          * 就是停车不方便 is praise with a caveat */
         int said = 0;
-        for (size_t q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
+        size_t q;
+        for (q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
             const kb_lex_entry_t *f = sc->tk.t[q].e;
             if (contrast_role(sc, q, 1) == KB_CONTRAST_BUT_MID ||
                 (said && sc->clause[q] != sc->clause[q - 1])) {
@@ -2050,9 +2063,11 @@ static int summary(kb_scorer_t *sc)
             said |= (sc->role[q] & R_VAL) || (f && f->is_word);
             sc->weight[q] *= SUMMARY_AFTER;
         }
+        sc->verdict0 = k + 1;
+        sc->verdict1 = q;
         /* a verdict that opens the review (总的来说还可以。几点不足：…)
          * weighs the details listed after it as much as those before */
-        for (size_t q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
+        for (q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
             sc->weight[q] *= SUMMARY_BEFORE;
         }
     }
@@ -2606,10 +2621,60 @@ static double sentence_emphasis(const kb_scorer_t *sc, uint32_t s)
     return ep;
 }
 
+/* Is token k a shrug: a weak fault also listed as a word (一般, 凑合,
+ * meh: the lukewarm lists at the end of zh_words.tsv and en_words.tsv),
+ * still a fault after negation and degree words, or a balanced idiom of
+ * four characters or more with no valence (中规中矩, 不好不坏)? Returns
+ * -1 for the fault (it leans negative), +1 for the idiom (中规中矩 leans
+ * to "decent"), 0 for a token that says nothing, 2 for an opinion. */
+static int shrug_of(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    float w = sc->weight[k], v = w > 0.0f ? sc->val[k] / w : 0.0f;
+    int said = v < 0.0f || v > 0.0f;
+
+    if (!t->e || !t->e->is_word) {
+        return said ? 2 : 0;
+    }
+    if (has_valence(t->e)) {
+        return v < 0.0f && v >= -LUKEWARM_MAX ? -1 : said ? 2 : 0;
+    }
+    return t->type == KB_TOK_HAN && t->n1 - t->n0 >= 4;
+}
+
+/* Is the writer's last marked verdict a shrug (总体一般, 总的来说中规中矩,
+ * overall so-so)? A shrug within LUKEWARM_REACH tokens of its start
+ * (总体感觉菜品都一般吧) and no other opinion in it. Returns its lean
+ * (shrug_of(); a fault wins over an idiom), 0 when the verdict is no
+ * shrug. A verdict in one term (不会再来, 下次还会来) or a pattern hit in
+ * the verdict decides instead. */
+static int lukewarm(const kb_scorer_t *sc)
+{
+    int lean = 0;
+
+    if (sc->verdict_term || sc->verdict0 >= sc->verdict1) {
+        return 0;
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        if (sc->hit_tok[h] >= sc->verdict0 && sc->hit_tok[h] < sc->verdict1) {
+            return 0;
+        }
+    }
+    for (size_t k = sc->verdict0; k < sc->verdict1; k++) {
+        int s = shrug_of(sc, k);
+        if (s == 2 || (s && !lean && k - sc->verdict0 > LUKEWARM_REACH)) {
+            return 0;
+        }
+        lean = s < 0 || lean < 0 ? -1 : lean | s;
+    }
+    return lean;
+}
+
 static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     double total = 0, pos = 0, neg = 0, neu;
+    int lean;
 
     /* token_pass() zeroed the sums and counted '!', '?' and the neutral
      * tokens (counted whole: the same double, without a conversion and
@@ -2661,6 +2726,13 @@ static void sums(kb_scorer_t *sc)
         total += sc->ssum[s];
     }
     r->score = normalize(total);
+    /* a shrug rates the whole as middling: details that lean the other
+     * way (一般 after praise, 中规中矩 after faults) end neutral; details
+     * that lean its way keep their label (measured on the binary sets: 一般
+     * after a list of faults is a complaint) */
+    if ((lean = lukewarm(sc)) != 0 && (lean < 0 ? total > 0 : total < 0)) {
+        r->score *= LUKEWARM_CAP;
+    }
     r->label = label_of(r->score);
     r->pos = pos + neg + neu > 0 ? pos / (pos + neg + neu) : 0;
     r->neg = pos + neg + neu > 0 ? neg / (pos + neg + neu) : 0;
