@@ -2648,21 +2648,21 @@ static int shrug_of(const kb_scorer_t *sc, size_t k)
  * (shrug_of(); a fault wins over an idiom), 0 when the verdict is no
  * shrug. A verdict in one term (不会再来, 下次还会来) or a pattern hit in
  * the verdict decides instead. */
-static int lukewarm(const kb_scorer_t *sc)
+/* Is tokens [a, b) a shrug: a shrug within @p reach tokens of a, no
+ * other opinion and no pattern hit? Returns its lean (shrug_of(); a fault
+ * wins over an idiom), 0 when it is no shrug. */
+static int shrug_span(const kb_scorer_t *sc, size_t a, size_t b, size_t reach)
 {
     int lean = 0;
 
-    if (sc->verdict_term || sc->verdict0 >= sc->verdict1) {
-        return 0;
-    }
     for (size_t h = 0; h < sc->n_hits; h++) {
-        if (sc->hit_tok[h] >= sc->verdict0 && sc->hit_tok[h] < sc->verdict1) {
+        if (sc->hit_tok[h] >= a && sc->hit_tok[h] < b) {
             return 0;
         }
     }
-    for (size_t k = sc->verdict0; k < sc->verdict1; k++) {
+    for (size_t k = a; k < b; k++) {
         int s = shrug_of(sc, k);
-        if (s == 2 || (s && !lean && k - sc->verdict0 > LUKEWARM_REACH)) {
+        if (s == 2 || (s && !lean && k - a > reach)) {
             return 0;
         }
         lean = s < 0 || lean < 0 ? -1 : lean | s;
@@ -2670,11 +2670,38 @@ static int lukewarm(const kb_scorer_t *sc)
     return lean;
 }
 
+/* Does the writer's verdict shrug (总体一般, 总的来说中规中矩, overall
+ * so-so) against what the rest of the text says? A shrug rates the
+ * whole as middling: details that lean the other way (一般 after praise,
+ * 中规中矩 after faults) or none at all end neutral; details that lean its
+ * way keep their label (measured on the binary sets: 一般 after a list of
+ * faults is a complaint; so is a bare 一般, which is no marked verdict).
+ * A verdict in one term (不会再来, 下次还会来) decides instead. @p total is
+ * the text's sum. */
+static int lukewarm(const kb_scorer_t *sc, double total)
+{
+    size_t a = sc->verdict0, b = sc->verdict1;
+    int lean;
+
+    if (sc->verdict_term) {
+        return 0;
+    }
+    if (a >= b) {
+        return 0;
+    }
+    if ((lean = shrug_span(sc, a, b, LUKEWARM_REACH)) == 0) {
+        return 0;
+    }
+    for (size_t k = a; k < b; k++) {
+        total -= sc->val[k]; /* the details: what the verdict weighs up */
+    }
+    return lean < 0 ? total >= 0 : total <= 0;
+}
+
 static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
     double total = 0, pos = 0, neg = 0, neu;
-    int lean;
 
     /* token_pass() zeroed the sums and counted '!', '?' and the neutral
      * tokens (counted whole: the same double, without a conversion and
@@ -2726,11 +2753,7 @@ static void sums(kb_scorer_t *sc)
         total += sc->ssum[s];
     }
     r->score = normalize(total);
-    /* a shrug rates the whole as middling: details that lean the other
-     * way (一般 after praise, 中规中矩 after faults) end neutral; details
-     * that lean its way keep their label (measured on the binary sets: 一般
-     * after a list of faults is a complaint) */
-    if ((lean = lukewarm(sc)) != 0 && (lean < 0 ? total > 0 : total < 0)) {
+    if (lukewarm(sc, total)) {
         r->score *= LUKEWARM_CAP;
     }
     r->label = label_of(r->score);
