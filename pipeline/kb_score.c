@@ -1954,14 +1954,21 @@ static float counter_weight(const kb_scorer_t *sc, size_t k, double v)
 static size_t verdict_before(const kb_scorer_t *sc, size_t k)
 {
     size_t q = k;
+    int said = 0;
 
-    if (k + 1 < sc->tk.n && !is_boundary(&sc->tk.t[k + 1])) {
+    if (k == 0 || !(sc->tk.t[k].flags & KB_TF_LATIN) ||
+        (k + 1 < sc->tk.n && !is_boundary(&sc->tk.t[k + 1]))) {
         return k;
     }
-    while (q > 0 && sc->clause[q - 1] == sc->clause[k] && !is_boundary(&sc->tk.t[q - 1])) {
+    /* the marker opens a clause id of its own (token_pass()): walk back
+     * over the clause it closes, which must hold an opinion ("but
+     * overall, ..." opens the verdict after it). Chinese X总的来说， names
+     * the subject of the verdict that follows: not asked. */
+    while (q > 0 && sc->clause[q - 1] == sc->clause[k - 1] && !is_boundary(&sc->tk.t[q - 1])) {
         q--;
+        said |= (sc->role[q] & R_VAL) != 0;
     }
-    return q;
+    return said ? q : k;
 }
 
 /* Does 的 tie token k to a noun after it (性价比高的酒店)? Then k
