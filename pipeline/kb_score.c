@@ -43,6 +43,10 @@
 #define SUMMARY_BEFORE 0.5f /* 总的来说/overall: what came before ... */
 #define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
 #define LEAD_W 1.5f         /* a Chinese review's first opinion sentence: lead() */
+#define LUKEWARM_MAX 1.5f   /* a shrug (一般, 凑合, meh) is no stronger than this */
+#define LUKEWARM_REACH 4    /* tokens from the verdict's start to its shrug */
+#define LUKEWARM_CAP 0.04   /* a lukewarm verdict keeps the score below the
+                               label threshold: lukewarm() */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
 #define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
@@ -103,6 +107,9 @@ struct kb_scorer {
     uint32_t hit_tok[MAX_HITS];
     uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
     size_t reply_from;         /* a merchant's reply starts here (is_reply()) */
+    size_t verdict0, verdict1; /* the tokens of the last marked verdict
+                                  (summary()), empty without one */
+    int verdict_term;          /* a verdict in one term (下次还会来) */
     size_t n_howto;
     size_t n_hits;
     kb_span_t *ev;
@@ -1947,14 +1954,21 @@ static float counter_weight(const kb_scorer_t *sc, size_t k, double v)
 static size_t verdict_before(const kb_scorer_t *sc, size_t k)
 {
     size_t q = k;
+    int said = 0;
 
-    if (k + 1 < sc->tk.n && !is_boundary(&sc->tk.t[k + 1])) {
+    if (k == 0 || !(sc->tk.t[k].flags & KB_TF_LATIN) ||
+        (k + 1 < sc->tk.n && !is_boundary(&sc->tk.t[k + 1]))) {
         return k;
     }
-    while (q > 0 && sc->clause[q - 1] == sc->clause[k] && !is_boundary(&sc->tk.t[q - 1])) {
+    /* the marker opens a clause id of its own (token_pass()): walk back
+     * over the clause it closes, which must hold an opinion ("but
+     * overall, ..." opens the verdict after it). Chinese X总的来说， names
+     * the subject of the verdict that follows: not asked. */
+    while (q > 0 && sc->clause[q - 1] == sc->clause[k - 1] && !is_boundary(&sc->tk.t[q - 1])) {
         q--;
+        said |= (sc->role[q] & R_VAL) != 0;
     }
-    return q;
+    return said ? q : k;
 }
 
 /* Does 的 tie token k to a noun after it (性价比高的酒店)? Then k
@@ -1993,6 +2007,8 @@ static int summary(kb_scorer_t *sc)
 {
     int marked = 0;
 
+    sc->verdict0 = sc->verdict1 = 0;
+    sc->verdict_term = 0;
     /* a merchant's reply (is_reply()) weighs nothing */
     for (size_t q = sc->reply_from; q < sc->tk.n; q++) {
         sc->weight[q] = 0.0f;
@@ -2024,12 +2040,15 @@ static int summary(kb_scorer_t *sc)
             for (size_t q = 0; q < sc->tk.n; q++) {
                 sc->weight[q] *= q == k ? SUMMARY_AFTER : SUMMARY_BEFORE;
             }
+            sc->verdict_term = 1;
             continue;
         }
         if ((c0 = verdict_before(sc, k)) < k) {
             for (size_t q = 0; q < k; q++) {
                 sc->weight[q] *= q < c0 ? SUMMARY_BEFORE : SUMMARY_AFTER;
             }
+            sc->verdict0 = c0;
+            sc->verdict1 = k;
             continue;
         }
         for (size_t q = 0; q < k; q++) {
@@ -2041,7 +2060,8 @@ static int summary(kb_scorer_t *sc)
          * it; it ends earlier at a reservation (就是/只是/不过): 总体不错，
          * 就是停车不方便 is praise with a caveat */
         int said = 0;
-        for (size_t q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
+        size_t q;
+        for (q = k + 1; q < sc->sstart[sc->sent[k] + 1]; q++) {
             const kb_lex_entry_t *f = sc->tk.t[q].e;
             if (contrast_role(sc, q, 1) == KB_CONTRAST_BUT_MID ||
                 (said && sc->clause[q] != sc->clause[q - 1])) {
@@ -2050,9 +2070,11 @@ static int summary(kb_scorer_t *sc)
             said |= (sc->role[q] & R_VAL) || (f && f->is_word);
             sc->weight[q] *= SUMMARY_AFTER;
         }
+        sc->verdict0 = k + 1;
+        sc->verdict1 = q;
         /* a verdict that opens the review (总的来说还可以。几点不足：…)
          * weighs the details listed after it as much as those before */
-        for (size_t q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
+        for (q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
             sc->weight[q] *= SUMMARY_BEFORE;
         }
     }
@@ -2618,6 +2640,77 @@ static double hit_asked(kb_scorer_t *sc, uint32_t q)
     return 1.0;
 }
 
+/* Is token k a shrug: a weak fault also listed as a word (一般, 凑合,
+ * meh: the lukewarm lists at the end of zh_words.tsv and en_words.tsv),
+ * still a fault after negation and degree words, or a balanced idiom of
+ * four characters or more with no valence (中规中矩, 不好不坏)? Returns
+ * -1 for the fault (it leans negative), +1 for the idiom (中规中矩 leans
+ * to "decent"), 0 for a token that says nothing, 2 for an opinion. */
+static int shrug_of(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    float w = sc->weight[k], v = w > 0.0f ? sc->val[k] / w : 0.0f;
+    int said = v < 0.0f || v > 0.0f;
+
+    if (!t->e || !t->e->is_word) {
+        return said ? 2 : 0;
+    }
+    if (has_valence(t->e)) {
+        return v < 0.0f && v >= -LUKEWARM_MAX ? -1 : said ? 2 : 0;
+    }
+    return t->type == KB_TOK_HAN && t->n1 - t->n0 >= 4;
+}
+
+/* Is tokens [a, b) a shrug: a shrug within @p reach tokens of a, no
+ * other opinion and no pattern hit? Returns its lean (shrug_of(); a fault
+ * wins over an idiom), 0 when it is no shrug. */
+static int shrug_span(const kb_scorer_t *sc, size_t a, size_t b, size_t reach)
+{
+    int lean = 0;
+
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        if (sc->hit_tok[h] >= a && sc->hit_tok[h] < b) {
+            return 0;
+        }
+    }
+    for (size_t k = a; k < b; k++) {
+        int s = shrug_of(sc, k);
+        if (s == 2 || (s && !lean && k - a > reach)) {
+            return 0;
+        }
+        lean = s < 0 || lean < 0 ? -1 : lean | s;
+    }
+    return lean;
+}
+
+/* Does the writer's verdict shrug (总体一般, 总的来说中规中矩, overall
+ * so-so) against what the rest of the text says? A shrug rates the
+ * whole as middling: details that lean the other way (一般 after praise,
+ * 中规中矩 after faults) or none at all end neutral; details that lean its
+ * way keep their label (measured on the binary sets: 一般 after a list of
+ * faults is a complaint; so is a bare 一般, which is no marked verdict).
+ * A verdict in one term (不会再来, 下次还会来) decides instead. @p total is
+ * the text's sum. */
+static int lukewarm(const kb_scorer_t *sc, double total)
+{
+    size_t a = sc->verdict0, b = sc->verdict1;
+    int lean;
+
+    if (sc->verdict_term) {
+        return 0;
+    }
+    if (a >= b) {
+        return 0;
+    }
+    if ((lean = shrug_span(sc, a, b, LUKEWARM_REACH)) == 0) {
+        return 0;
+    }
+    for (size_t k = a; k < b; k++) {
+        total -= sc->val[k]; /* the details: what the verdict weighs up */
+    }
+    return lean < 0 ? total >= 0 : total <= 0;
+}
+
 static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
@@ -2674,6 +2767,9 @@ static void sums(kb_scorer_t *sc)
         total += sc->ssum[s];
     }
     r->score = normalize(total);
+    if (lukewarm(sc, total)) {
+        r->score *= LUKEWARM_CAP;
+    }
     r->label = label_of(r->score);
     r->pos = pos + neg + neu > 0 ? pos / (pos + neg + neu) : 0;
     r->neg = pos + neg + neu > 0 ? neg / (pos + neg + neu) : 0;
