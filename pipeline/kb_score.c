@@ -1528,7 +1528,9 @@ static void valence(kb_scorer_t *sc)
             }
             continue;
         }
-        if ((t->flags & KB_TF_CAPS) && mixed) {
+        /* two-letter words are written in capitals by convention (OK, XD,
+         * BS), which is no shouting */
+        if ((t->flags & KB_TF_CAPS) && mixed && t->n1 - t->n0 > 2) {
             v += sg * CAPS_INCR;
             trace_mod(tr, KB_MOD_CAPS, sg * CAPS_INCR, span_of(sc, 0, 0));
         }
