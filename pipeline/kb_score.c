@@ -1535,7 +1535,9 @@ static void valence(kb_scorer_t *sc)
             }
             continue;
         }
-        if ((t->flags & KB_TF_CAPS) && mixed) {
+        /* two-letter words are written in capitals by convention (OK, XD,
+         * BS), which is no shouting */
+        if ((t->flags & KB_TF_CAPS) && mixed && t->n1 - t->n0 > 2) {
             v += sg * CAPS_INCR;
             trace_mod(tr, KB_MOD_CAPS, sg * CAPS_INCR, span_of(sc, 0, 0));
         }
@@ -3069,12 +3071,34 @@ static void brands(kb_scorer_t *sc)
     r->brands = sc->brands;
 }
 
+/* Latin words, not tokens: a multi-word term ("great job") is one token
+ * but two words of the minority script. Called only for texts with both
+ * scripts that the token counts do not call mixed. */
+static size_t latin_words(const kb_scorer_t *sc)
+{
+    size_t n = 0;
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (t->flags & KB_TF_LATIN) {
+            n++;
+            for (uint32_t i = t->n0; t->e && i < t->n1; i++) {
+                n += sc->nt.cp[i] == 0x20;
+            }
+        }
+    }
+    return n;
+}
+
 /* By script per token: mixed when the minority script has at least two
- * tokens and a fifth of them. */
+ * tokens (Latin: words) and a fifth of them. */
 static void language(kb_scorer_t *sc)
 {
     size_t zh = sc->n_han, en = sc->n_latin, lo;
 
+    if (en > 0 && en < zh && !(en >= 2 && en * 5 >= zh + en)) {
+        en = latin_words(sc);
+    }
     lo = zh < en ? zh : en;
     if (zh + en == 0) {
         sc->res.lang = KB_LANG_UND;

@@ -237,6 +237,8 @@ START_TEST(t_brands_lang)
     ck_assert_int_eq(run(sc, "这个app很好吃")->lang, KB_LANG_ZH); /* one loanword */
     ck_assert_int_eq(run(sc, "这个app很good")->lang, KB_LANG_MIXED);
     ck_assert_int_eq(run(sc, "这个 app is good 好吃")->lang, KB_LANG_MIXED);
+    ck_assert_int_eq(run(sc, "外卖很快, great job")->lang, KB_LANG_MIXED); /* one term, two words */
+    ck_assert_int_eq(run(sc, "外卖很快, 这个app不错")->lang, KB_LANG_ZH);
     ck_assert_int_eq(run(sc, "123 !!")->lang, KB_LANG_UND);
     ck_assert_uint_eq(run(sc, "没有品牌")->n_brands, 0);
     kb_scorer_free(sc);
