@@ -268,12 +268,17 @@ static int build_map(kb_norm_t *nm, char *errstr, size_t errstr_size)
 }
 
 /* URLs and mentions are masked; hashtags keep their words but lose the '#'.
- * Group 1 url, 2 mention, 3 Weibo #topic#, 4 #tag. */
+ * Group 1 url, 2 mention, 3 Weibo #topic#, 4 #tag. The text is the
+ * original, before NFKC: a Chinese keyboard types the full-width ＠ and ＃
+ * (U+FF20, U+FF03), and ＠差评君 is as much a user name as @差评君. */
 static const char mask_pattern[] =
     "((?:https?://|www\\.)[^\\s<>\"\\x{3000}-\\x{303F}\\x{FF00}-\\x{FF65}]+)"
-    "|(@[\\p{L}\\p{N}_\\-]{1,20})"
-    "|(#[^#\\s]{1,40}#)"
-    "|(#[\\p{L}\\p{N}_]{1,40})";
+    "|([@\\x{FF20}][\\p{L}\\p{N}_\\-]{1,20})"
+    "|([#\\x{FF03}][^#\\x{FF03}\\s]{1,40}[#\\x{FF03}])"
+    "|([#\\x{FF03}][\\p{L}\\p{N}_]{1,40})";
+
+/* The UTF-8 of ＠ and ＃ */
+static const char fw_at[] = "\xEF\xBC\xA0", fw_hash[] = "\xEF\xBC\x83";
 
 static int build_mask_re(kb_norm_t *nm, char *errstr, size_t errstr_size)
 {
@@ -786,7 +791,14 @@ static size_t html_entity(const kb_ntext_t *nt, size_t i, uint32_t *out)
         {"apos", '\''}, {"nbsp", ' '}, {"hellip", 0x2026}, {"mdash", 0x2014},
         {"ndash", 0x2013}, {"lsquo", 0x2018}, {"rsquo", 0x2019},
         {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"middot", 0xB7},
-        {"copy", 0xA9}, {"reg", 0xAE}, {"trade", 0x2122}};
+        {"copy", 0xA9}, {"reg", 0xAE}, {"trade", 0x2122},
+        /* what review and social sites escape besides markup: hearts and
+         * stars rate, currencies price, quotes and bullets list */
+        {"hearts", 0x2665}, {"star", 0x2606}, {"starf", 0x2605},
+        {"laquo", 0xAB}, {"raquo", 0xBB}, {"bull", 0x2022}, {"deg", 0xB0},
+        {"euro", 0x20AC}, {"pound", 0xA3}, {"yen", 0xA5}, {"cent", 0xA2},
+        {"times", 0xD7}, {"divide", 0xF7}, {"rarr", 0x2192}, {"larr", 0x2190},
+        {"ensp", 0x2002}, {"emsp", 0x2003}, {"thinsp", 0x2009}};
     char name[12];
     size_t k, n = 0;
 
@@ -942,6 +954,18 @@ static size_t url_end(const char *s, size_t b0, size_t b1)
     return b1;
 }
 
+/* Does s hold a full-width ＠ or ＃ (EF BC A0, EF BC 83)? */
+static int has_fw_sign(const char *s, size_t len)
+{
+    for (const char *p = memchr(s, '\xEF', len); p && p + 2 < s + len;
+         p = memchr(p + 1, '\xEF', len - (size_t)(p + 1 - s))) {
+        if ((p[1] == fw_at[1] && p[2] == fw_at[2]) || (p[1] == fw_hash[1] && p[2] == fw_hash[2])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Whether the mask regex can match at all: a mention or hashtag needs '@'
  * or '#', a URL "://" (https?://, however the letters are cased or folded)
  * or "www." in any case ('w' folds only to 'W'). A bare 'w' or '/', as the
@@ -950,7 +974,8 @@ static int may_mask(const char *s, size_t len)
 {
     const char *p;
 
-    if (memchr(s, '@', len) || memchr(s, '#', len)) {
+    if (memchr(s, '@', len) || memchr(s, '#', len) ||
+        has_fw_sign(s, len)) {
         return 1;
     }
     for (p = memchr(s, '/', len); p; p = memchr(p + 1, '/', len - (size_t)(p + 1 - s))) {
@@ -965,6 +990,13 @@ static int may_mask(const char *s, size_t len)
         }
     }
     return 0;
+}
+
+/* Bytes of the '#' or '＃' that starts (a lead byte) or ends (a last byte)
+ * at s[b]: the regex only lets these two through there. */
+static size_t sign_len(const char *s, size_t b)
+{
+    return (unsigned char)s[b] < 0x80 ? 1 : 3;
 }
 
 static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
@@ -985,11 +1017,11 @@ static int mask_entities(const kb_norm_t *nm, kb_ntext_t *nt, const char *s,
             mark(nt, ov[4], ov[5], OM_MASK);
         } else if (ov[6] != PCRE2_UNSET) {
             mark(nt, ov[6], ov[7], OM_TAG);
-            mark(nt, ov[6], ov[6] + 1, OM_DROP);
-            mark(nt, ov[7] - 1, ov[7], OM_DROP);
+            mark(nt, ov[6], ov[6] + sign_len(s, ov[6]), OM_DROP);
+            mark(nt, ov[7] - sign_len(s, ov[7] - 1), ov[7], OM_DROP);
         } else {
             mark(nt, ov[8], ov[9], OM_TAG);
-            mark(nt, ov[8], ov[8] + 1, OM_DROP);
+            mark(nt, ov[8], ov[8] + sign_len(s, ov[8]), OM_DROP);
         }
         off = ov[1] > off ? ov[1] : off + 1;
     }

@@ -47,6 +47,10 @@ static const struct { const char *in, *out; } norm_cases[] = {
     {"a/b w. ww.x ftp://y", "a/b w. ww.x ftp://y"},   /* no URL: left alone */
     {"#fail# sad", " fail  sad"},                     /* Weibo #topic# */
     {"so #blessed", "so  blessed"},
+    {"\xef\xbc\xa0小明 你好", "  你好"},              /* full-width ＠ mention */
+    {"\xef\xbc\x83差评\xef\xbc\x83 好", " 差评  好"}, /* ＃topic＃ */
+    {"so \xef\xbc\x83" "blessed", "so  blessed"},     /* ＃tag */
+    {"I &hearts; it, 5&starf;", "i \xe2\x99\xa5 it, 5\xe2\x98\x85"}, /* named entities */
 };
 
 START_TEST(t_norm_table)
