@@ -957,8 +957,8 @@ static size_t url_end(const char *s, size_t b0, size_t b1)
 /* Does s hold a full-width ＠ or ＃ (EF BC A0, EF BC 83)? */
 static int has_fw_sign(const char *s, size_t len)
 {
-    for (const char *p = memchr(s, '\xEF', len); p && p + 2 < s + len;
-         p = memchr(p + 1, '\xEF', len - (size_t)(p + 1 - s))) {
+    for (const char *p = memchr(s, 0xEF, len); p && p + 2 < s + len;
+         p = memchr(p + 1, 0xEF, len - (size_t)(p + 1 - s))) {
         if ((p[1] == fw_at[1] && p[2] == fw_at[2]) || (p[1] == fw_hash[1] && p[2] == fw_hash[2])) {
             return 1;
         }
