@@ -328,7 +328,10 @@ static size_t icu_words(tok_ctx_t *x, size_t i, int complex)
 
 /* Han segmentation by longest match. An elongated pair (好好 from 好好好好)
  * may also be read from its second character, whichever reaches further:
- * 好好好好吃 -> 好吃 with emphasis, 哈哈哈哈 -> 哈哈. */
+ * 好好好好吃 -> 好吃 with emphasis, 哈哈哈哈 -> 哈哈. On a tie between the
+ * pair as a word and its character alone, the character wins: three or
+ * more 太 or 慢 in a row are an emphasised degree word or fault, not the
+ * words 太太 (wife) or 慢慢 (slowly), which an elongation never is. */
 static size_t han_word(tok_ctx_t *x, size_t i)
 {
     const kb_ntext_t *nt = x->nt;
@@ -338,7 +341,7 @@ static size_t han_word(tok_ctx_t *x, size_t i)
 
     if ((nt->flags[i] & KB_NF_ELONG) && i + 1 < n && nt->cp[i + 1] == nt->cp[i]) {
         size_t len1 = kb_lexicon_longest(x->lx, nt->cp + i + 1, n - i - 1, &e1);
-        if (len1 > 0 && i + 1 + len1 > i + len0) {
+        if (len1 > 0 && (i + 1 + len1 > i + len0 || (len0 == 2 && len1 == 1))) {
             push(x, i, i + 1 + len1, KB_TOK_HAN, e1);
             return i + 1 + len1;
         }

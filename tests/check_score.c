@@ -46,6 +46,8 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"degree", "very good", 3},
     {"degree_damp", "有点贵", -0.75},
     {"degree_dual", "好贵", -2.25},            /* 好 before an opinion word = very */
+    {"degree_elongated", "太太太好吃", 3},      /* three 太 are 太, not the word 太太 */
+    {"degree_elongated", "太太好吃", 2},        /* two are the word 太太 (wife) */
     {"negation", "不好吃", -1.48},
     {"negation", "not good", -1.48},
     {"negation", "never bad", 1.85},

@@ -54,6 +54,8 @@ static const struct { const char *in, *out; } seg_cases[] = {
     {"好吃，不贵", "好吃|，|不|贵"},
     {"好好好好吃", "好好好好吃"},            /* elongated 好 folded into 好吃 */
     {"哈哈哈哈哈", "哈哈哈哈哈"},
+    {"太太太好吃", "太太太|好吃"},          /* an elongated 太, not the word 太太 */
+    {"太太好吃", "太太|好吃"},              /* the word 太太 (wife) typed twice */
     {"[哈哈]真棒", "[哈哈]|真|棒"},          /* bracket code is one token */
     {"great :) 😡", "great|:)|😡"},
     {"a waste of money!", "a|waste of money|!"}, /* phrase merged */
