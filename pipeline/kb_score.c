@@ -933,7 +933,8 @@ static int tok_ends_word(const kb_scorer_t *sc, size_t k, const uint32_t *w)
  * word, negator, contrast word or clause end stops it, and so do would /
  * could / can / ever: "didn't think it would be this nice", "don't think
  * I've ever had a better stay", "don't think you can find better coffee"
- * are surprise and superlative, not denial. */
+ * are surprise and superlative, not denial. An inverted "not once" / "never
+ * once" ("Not once has the train arrived on time") reaches as far. */
 static size_t raised_negator(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t think[] = {'t', 'h', 'i', 'n', 'k', 0},
@@ -942,7 +943,7 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
                           say[] = {'s', 'a', 'y', 0}, call[] = {'c', 'a', 'l', 'l', 0},
                           would[] = {'w', 'o', 'u', 'l', 'd', 0},
                           could[] = {'c', 'o', 'u', 'l', 'd', 0}, ever[] = {'e', 'v', 'e', 'r', 0},
-                          can[] = {'c', 'a', 'n', 0};
+                          can[] = {'c', 'a', 'n', 0}, once[] = {'o', 'n', 'c', 'e', 0};
 
     for (size_t j = k, dist = 0; j-- > 0 && dist < RAISE_SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -956,7 +957,8 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
         if (u->e->negator < 0 && u->type == KB_TOK_WORD &&
             (tok_ends_word(sc, j, think) || tok_ends_word(sc, j, believe) ||
              tok_ends_word(sc, j, find) || tok_ends_word(sc, j, feel) ||
-             tok_ends_word(sc, j, say) || tok_ends_word(sc, j, call))) {
+             tok_ends_word(sc, j, say) || tok_ends_word(sc, j, call) ||
+             tok_ends_word(sc, j, once))) {
             return j;
         }
         if (u->e->contrast || u->e->negator < 0 || has_valence(u->e)) {
