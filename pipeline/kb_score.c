@@ -52,6 +52,7 @@
 #define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
+#define ASKED_W 0.3f        /* 这是智商税吗: a label asked, half a suspicion */
 #define HOWTO_NEG 0.0f      /* a problem named in a how-to question (丢了怎么补办) */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
@@ -670,7 +671,7 @@ static uint32_t last_han_cp(const kb_scorer_t *sc, size_t k0, size_t k1, size_t 
 
 /* A Chinese rhetorical question asserts what it seems to negate: 这不是坑人吗
  * says it is a rip-off, 难道不好吗 and 岂不是更好 say it is good. A sentence
- * is one when it holds 难道 or 岂, or holds 不是 and ends in 吗/嘛 (before any
+ * is one when it holds 难道 or 岂, or holds 不是/不就 and ends in 吗/嘛 (before any
  * closing punctuation). Its negators then do not flip (apply_scope) and its
  * praise is asserted, not asked (questions). Only sentences with a negator
  * before an opinion or with asked praise need to know: worked out once, on
@@ -678,7 +679,7 @@ static uint32_t last_han_cp(const kb_scorer_t *sc, size_t k0, size_t k1, size_t 
 static int rhet(kb_scorer_t *sc, uint32_t s)
 {
     static const uint32_t nandao[] = {0x96BE, 0x9053, 0}, qi[] = {0x5C82, 0},
-                          bushi[] = {0x4E0D, 0x662F, 0};
+                          bushi[] = {0x4E0D, 0x662F, 0}, bujiu[] = {0x4E0D, 0x5C31, 0};
     /* A bit per first code point, by its low six bits: a superset test */
     const uint64_t first = 1ull << (nandao[0] & 63) | 1ull << (qi[0] & 63) |
                            1ull << (bushi[0] & 63);
@@ -702,7 +703,7 @@ static int rhet(kb_scorer_t *sc, uint32_t s)
             continue; /* most characters start no marker: one test each */
         }
         marker = cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
-        neg |= cp_at(cp, i, i1, bushi);
+        neg |= cp_at(cp, i, i1, bushi) || cp_at(cp, i, i1, bujiu); /* 这不就是…吗 */
     }
     if (!marker && neg) {
         last = last_han_cp(sc, k0, k1, i0);
@@ -1404,6 +1405,19 @@ static size_t resolver_of(const kb_scorer_t *sc, size_t k)
     return k;
 }
 
+/* Does Han token t spell a negation: 不/没 first (不好, 没意思) or after a
+ * topic of two characters or more (性价比不高, 质量不行)? A verb's
+ * complement (受不了, 靠不住: 不 second) is no negated opinion. */
+static int holds_negation(const kb_scorer_t *sc, const kb_token_t *t)
+{
+    for (size_t i = t->n0; i < t->n1; i++) {
+        if ((sc->nt.cp[i] == 0x4E0D || sc->nt.cp[i] == 0x6CA1) && i != t->n0 + 1) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* In a rhetorical question a negator does not flip (apply_scope), and a
  * term that is itself a negation (不好, 不划算, 没意思) is read without it:
  * 难道不好吃吗 says it is good. Only when no negator token stands before
@@ -1412,9 +1426,8 @@ static size_t resolver_of(const kb_scorer_t *sc, size_t k)
 static int rhetorical_negated_term(kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
-    uint32_t c = sc->nt.cp[t->n0];
 
-    if (t->type != KB_TOK_HAN || t->n1 - t->n0 < 2 || !(c == 0x4E0D || c == 0x6CA1) ||
+    if (t->type != KB_TOK_HAN || t->n1 - t->n0 < 2 || !holds_negation(sc, t) ||
         !t->e || t->e->valence >= 0 || !rhet(sc, sc->sent[k])) {
         return 0;
     }
@@ -1766,6 +1779,25 @@ static void lihai(kb_scorer_t *sc)
     }
 }
 
+/* Is negative Han token k the whole of a yes/no question 是X吗 (这是智商税
+ * 吗, 是骗人的吗)? It asks whether the label fits, a suspicion more than a
+ * verdict, so it weighs ASKED_W (是骗子吗 is often angry: not 0):
+ * unlike 这不就是智商税吗 (rhet()), or a complaint put as a question
+ * (怎么这么慢吗) where no 是 stands right before the term. */
+static int asked_label(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t shi[] = {0x662F, 0}, de[] = {0x7684, 0};
+    size_t j = k + 1;
+
+    if (sc->tk.t[k].type != KB_TOK_HAN || k == 0 || !tok_is(sc, k - 1, shi)) {
+        return 0;
+    }
+    if (j < sc->tk.n && tok_is(sc, j, de)) {
+        j++;
+    }
+    return j < sc->tk.n && is_ma(sc, j);
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -1779,6 +1811,11 @@ static void questions(kb_scorer_t *sc)
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
         uint32_t s = sc->sent[k];
+        if (sc->val[k] < 0 && (sc->sflag[s] & SF_QUESTION) && asked_label(sc, k) &&
+            !rhet(sc, s)) {
+            reweigh(sc, k, KB_MOD_QUESTION, ASKED_W, span_of(sc, 0, 0));
+            continue;
+        }
         if (!(sc->sflag[s] & SF_QUESTION) || sc->val[k] <= 0) {
             continue;
         }
@@ -1915,15 +1952,31 @@ static int opens_sentence(const kb_scorer_t *sc, size_t k)
     return 1;
 }
 
+/* Is token k praise that 再 ("more") before it asks more of (要是再便宜点,
+ * 希望服务再热情一点)? A wish for more of a quality says it is lacking, so
+ * it counts like an unmet expectation (counter_weight()). */
+static int wished_more(const kb_scorer_t *sc, size_t k)
+{
+    const kb_lex_entry_t *e = sc->tk.t[k].e;
+
+    return sc->tk.t[k].type == KB_TOK_HAN && has_valence(e) && e->valence > 0 &&
+           !(e->contrast);
+}
+
 /* 希望/如果/hope: the clause states a wish or a supposition, not what
  * happened ("希望下次快一点" is no praise of speed), so it weighs little.
  * Up to IRREALIS_SPAN tokens: text that separates clauses by spaces only
  * would otherwise lose whole paragraphs. */
 static void irrealis(kb_scorer_t *sc, size_t k)
 {
+    static const uint32_t zai[] = {0x518D, 0};
+
     for (size_t q = k + 1; q < sc->tk.n && q <= k + IRREALIS_SPAN &&
                            sc->clause[q] == sc->clause[k]; q++) {
         sc->weight[q] *= IRREALIS_W;
+        if (tok_is(sc, q, zai) && q + 1 < sc->tk.n && wished_more(sc, q + 1)) {
+            sc->counter[q + 1] = 1; /* 要是再便宜点就好了: not cheap enough */
+        }
     }
 }
 
@@ -2120,6 +2173,29 @@ static int closes_clause(const kb_scorer_t *sc, size_t k)
            (k + 1 >= sc->tk.n || is_boundary(&sc->tk.t[k + 1]));
 }
 
+/* The last clause that concession marker k concedes: its own, or the next
+ * one in its sentence when its own names no opinion but the marker's
+ * (唯一不足的是物流，太慢了: 太慢了 is the fault conceded). Only for a
+ * marker that is an opinion term too (唯一不足): after 虽然/尽管如此 the
+ * next clause is as often the writer's verdict. */
+static uint32_t conceded_clause(const kb_scorer_t *sc, size_t k)
+{
+    size_t end = sc->sstart[sc->sent[k] + 1], q;
+
+    if (!has_valence(sc->tk.t[k].e)) {
+        return sc->clause[k]; /* 尽管如此，…: only 唯一不足 and its kin name a fault to come */
+    }
+    for (q = sc->sstart[sc->sent[k]]; q < end && sc->clause[q] <= sc->clause[k]; q++) {
+        if (q != k && sc->clause[q] == sc->clause[k] && (sc->role[q] & R_VAL)) {
+            return sc->clause[k]; /* 唯一的缺点是早餐少: the clause says it */
+        }
+    }
+    while (q < end && is_boundary(&sc->tk.t[q])) {
+        q++;
+    }
+    return q < end ? sc->clause[q] : sc->clause[k];
+}
+
 /* but/但是: what comes before it (in its sentence, or in the previous one
  * when it opens a sentence) weighs 0.5, the rest of its sentence 1.5.
  * although/虽然: its own clause weighs 0.5, the rest of the sentence 1.5.
@@ -2137,8 +2213,11 @@ static void contrast(kb_scorer_t *sc)
             continue; /* clause-final "pricey though": an afterthought, no concession clause */
         }
         if (role == KB_CONTRAST_ALTHOUGH) {
+            uint32_t c1 = conceded_clause(sc, k);
             for (size_t q = sc->sstart[s]; q < sc->sstart[s + 1]; q++) {
-                sc->weight[q] = sc->clause[q] == sc->clause[k] ? BUT_BEFORE : BUT_AFTER;
+                sc->weight[q] = sc->clause[q] >= sc->clause[k] && sc->clause[q] <= c1
+                                    ? BUT_BEFORE
+                                    : BUT_AFTER;
             }
         } else if (role == KB_CONTRAST_BUT || role == KB_CONTRAST_BUT_MID) {
             uint32_t from = (opens_sentence(sc, k) && s > 0) ? s - 1 : s;
