@@ -482,7 +482,7 @@ static void boundary_token(kb_scorer_t *sc, size_t k, uint32_t sent)
 /* Is token k the particle 吗 (a question, questions())? Only at the end of
  * its clause: mid-clause it is a common slip for the topic particle 嘛
  * (环境吗只能说还行), which asks nothing. */
-static int is_ma(const kb_scorer_t *sc, size_t k)
+static inline int is_ma(const kb_scorer_t *sc, size_t k)
 {
     const kb_token_t *t = &sc->tk.t[k];
 
