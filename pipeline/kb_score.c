@@ -1623,6 +1623,49 @@ static void topics(kb_scorer_t *sc)
     }
 }
 
+/* Is English sentence s a clipped yes/no question of two or three words
+ * with no wh-word or tag ("Worth it?", "True to size?", "Any good?")? It
+ * asks, as "Is it worth it?" does. "How good?" exclaims and "Great,
+ * right?" asserts: left alone. */
+static int elliptic_question(const kb_scorer_t *sc, uint32_t s)
+{
+    static const uint32_t how[] = {'h', 'o', 'w', 0}, what[] = {'w', 'h', 'a', 't', 0},
+                          who[] = {'w', 'h', 'o', 0}, why[] = {'w', 'h', 'y', 0},
+                          right[] = {'r', 'i', 'g', 'h', 't', 0}, eh[] = {'e', 'h', 0},
+                          huh[] = {'h', 'u', 'h', 0};
+    static const uint32_t *const no[] = {how, what, who, why, right, eh, huh, NULL};
+    size_t words = 0;
+
+    if (sc->sexcl[s]) {
+        return 0; /* "Best hotel ever?!" exclaims */
+    }
+    for (size_t k = sc->sstart[s]; k < sc->tk.n && sc->sent[k] == s; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            continue;
+        }
+        if (t->type != KB_TOK_WORD) {
+            return 0;
+        }
+        for (size_t i = 0; no[i]; i++) {
+            size_t j = 0; /* the token's first word is no[i] */
+            while (no[i][j] && t->n0 + j < t->n1 && sc->nt.cp[t->n0 + j] == no[i][j]) {
+                j++;
+            }
+            if (!no[i][j] && (t->n0 + j == t->n1 || sc->nt.cp[t->n0 + j] == ' ')) {
+                return 0;
+            }
+        }
+        for (uint32_t i = t->n0; i < t->n1; i++) {
+            words += i == t->n0 || sc->nt.cp[i] == ' '; /* a term may hold several */
+        }
+        if (words > 3) {
+            return 0;
+        }
+    }
+    return words > 1; /* one word ("Good?", "Clever?") is as often incredulous */
+}
+
 /* Does English sentence s open like a yes/no question or a request for
  * advice: an auxiliary (is, are, does, can, would ...) or any/anyone/
  * anybody, as the first word of its first token? "Is the breakfast good?",
@@ -1630,7 +1673,8 @@ static void topics(kb_scorer_t *sc)
  * Other questions are left alone: "How good is this?", "Who knew it could
  * be this nice?", "What more could you want?" exclaim, and in "cute and
  * French - what more could you ask for?" the praise is a statement before
- * the question. Negated auxiliaries ("Isn't it great?") are rhetorical. */
+ * the question. Negated auxiliaries ("Isn't it great?") are rhetorical.
+ * A clipped question of a few words asks too (elliptic_question()). */
 static int asking_question(const kb_scorer_t *sc, uint32_t s)
 {
     static const char *const aux[] = {"is", "are", "was", "were", "am", "do", "does",
@@ -1661,7 +1705,7 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
             return 1;
         }
     }
-    return 0;
+    return elliptic_question(sc, s);
 }
 
 /* Is the (normalised) code point c a Han character? The normaliser's own
@@ -2300,13 +2344,14 @@ static size_t next_content(const kb_scorer_t *sc, size_t k)
 
 /* Does "another" or "again" come after token k? A complaint that recurs
  * ("another cold pizza", "late again") is what bare praise before it mocks. */
+static const uint32_t another_w[] = {'a', 'n', 'o', 't', 'h', 'e', 'r', 0};
+
 static int recurs_after(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t another[] = {'a', 'n', 'o', 't', 'h', 'e', 'r', 0},
-                          again[] = {'a', 'g', 'a', 'i', 'n', 0};
+    static const uint32_t again[] = {'a', 'g', 'a', 'i', 'n', 0};
 
     for (; k < sc->tk.n; k++) {
-        if (tok_is(sc, k, another) || tok_is(sc, k, again)) {
+        if (tok_is(sc, k, another_w) || tok_is(sc, k, again)) {
             return 1;
         }
     }
@@ -2341,7 +2386,11 @@ static void sarcastic_opener(kb_scorer_t *sc)
         cue = marked = 1;
     }
     marked |= recurs_after(sc, k1);
-    if (!(cue || marked) || rest_after(sc, k1, &rest) != 0 || rest >= 0 ||
+    /* "Great, another cold pizza": a short "another ..." right after the
+     * praise mocks whatever it names, even a fault no term values */
+    k2 = next_content(sc, k1);
+    if (!(cue || marked) || rest_after(sc, k1, &rest) != 0 ||
+        rest > (k2 < sc->tk.n && tok_is(sc, k2, another_w) && sc->tk.n - k2 <= 5 ? 0 : -1e-9) ||
         (!marked && rest > CODA_PRIOR)) {
         return;
     }
