@@ -1636,6 +1636,49 @@ static void topics(kb_scorer_t *sc)
     }
 }
 
+/* Is English sentence s a clipped yes/no question of two or three words
+ * with no wh-word or tag ("Worth it?", "True to size?", "Any good?")? It
+ * asks, as "Is it worth it?" does. "How good?" exclaims and "Great,
+ * right?" asserts: left alone. */
+static int elliptic_question(const kb_scorer_t *sc, uint32_t s)
+{
+    static const uint32_t how[] = {'h', 'o', 'w', 0}, what[] = {'w', 'h', 'a', 't', 0},
+                          who[] = {'w', 'h', 'o', 0}, why[] = {'w', 'h', 'y', 0},
+                          right[] = {'r', 'i', 'g', 'h', 't', 0}, eh[] = {'e', 'h', 0},
+                          huh[] = {'h', 'u', 'h', 0};
+    static const uint32_t *const no[] = {how, what, who, why, right, eh, huh, NULL};
+    size_t words = 0;
+
+    if (sc->sexcl[s]) {
+        return 0; /* "Best hotel ever?!" exclaims */
+    }
+    for (size_t k = sc->sstart[s]; k < sc->tk.n && sc->sent[k] == s; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            continue;
+        }
+        if (t->type != KB_TOK_WORD) {
+            return 0;
+        }
+        for (size_t i = 0; no[i]; i++) {
+            size_t j = 0; /* the token's first word is no[i] */
+            while (no[i][j] && t->n0 + j < t->n1 && sc->nt.cp[t->n0 + j] == no[i][j]) {
+                j++;
+            }
+            if (!no[i][j] && (t->n0 + j == t->n1 || sc->nt.cp[t->n0 + j] == ' ')) {
+                return 0;
+            }
+        }
+        for (uint32_t i = t->n0; i < t->n1; i++) {
+            words += i == t->n0 || sc->nt.cp[i] == ' '; /* a term may hold several */
+        }
+        if (words > 3) {
+            return 0;
+        }
+    }
+    return words > 1; /* one word ("Good?", "Clever?") is as often incredulous */
+}
+
 /* Does English sentence s open like a yes/no question or a request for
  * advice: an auxiliary (is, are, does, can, would ...) or any/anyone/
  * anybody, as the first word of its first token? "Is the breakfast good?",
@@ -1643,7 +1686,8 @@ static void topics(kb_scorer_t *sc)
  * Other questions are left alone: "How good is this?", "Who knew it could
  * be this nice?", "What more could you want?" exclaim, and in "cute and
  * French - what more could you ask for?" the praise is a statement before
- * the question. Negated auxiliaries ("Isn't it great?") are rhetorical. */
+ * the question. Negated auxiliaries ("Isn't it great?") are rhetorical.
+ * A clipped question of a few words asks too (elliptic_question()). */
 static int asking_question(const kb_scorer_t *sc, uint32_t s)
 {
     static const char *const aux[] = {"is", "are", "was", "were", "am", "do", "does",
@@ -1674,7 +1718,7 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
             return 1;
         }
     }
-    return 0;
+    return elliptic_question(sc, s);
 }
 
 /* Is the (normalised) code point c a Han character? The normaliser's own
@@ -2291,14 +2335,15 @@ static void subsume(kb_scorer_t *sc)
 }
 
 /* Does the English message open with an interjection that often frames
- * sarcasm ("Oh good, …", "Yeah, super helpful, …", "Wow, so fast, …")? */
+ * sarcasm ("Oh good, …", "Yeah, super helpful, …", "Wow, so fast, …",
+ * "Just great, …")? */
 static int is_interjection(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t oh[] = {'o', 'h', 0}, yeah[] = {'y', 'e', 'a', 'h', 0},
                           yay[] = {'y', 'a', 'y', 0}, wow[] = {'w', 'o', 'w', 0},
                           gee[] = {'g', 'e', 'e', 0}, sure[] = {'s', 'u', 'r', 'e', 0},
-                          ah[] = {'a', 'h', 0};
-    static const uint32_t *const w[] = {oh, yeah, yay, wow, gee, sure, ah, NULL};
+                          ah[] = {'a', 'h', 0}, just[] = {'j', 'u', 's', 't', 0};
+    static const uint32_t *const w[] = {oh, yeah, yay, wow, gee, sure, ah, just, NULL};
 
     for (size_t i = 0; w[i]; i++) {
         if (tok_is(sc, k, w[i])) {
@@ -2337,16 +2382,17 @@ static int rest_after(const kb_scorer_t *sc, size_t k1, double *rest)
     return 0;
 }
 
-/* The end of a sarcastic opener that starts with the interjection at k0:
- * at most three words after it, degree words and one praise word ("Oh
- * good", "Yeah, super helpful"), closed by a clause boundary or a '.' or
- * '!' (not a '?': "Oh nice?" asks). 0 when the message opens otherwise. */
+/* The end of a sarcastic opener whose words start at token k0 (after its
+ * interjection, if any): at most three words, degree words and one praise
+ * word ("Oh good", "Yeah, super helpful", "Great."), closed by a clause
+ * boundary or a '.' or '!' (not a '?': "Oh nice?" asks). 0 when the
+ * message opens otherwise. */
 static size_t opener_end(const kb_scorer_t *sc, size_t k0)
 {
     size_t n = 0;
     int praise = 0;
 
-    for (size_t k = k0 + 1; k < sc->tk.n; k++) {
+    for (size_t k = k0; k < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
         if (is_boundary(t)) {
             if (praise) {
@@ -2366,19 +2412,65 @@ static size_t opener_end(const kb_scorer_t *sc, size_t k0)
     return 0;
 }
 
+/* The first token after k that is no boundary (sc->tk.n when none). */
+static size_t next_content(const kb_scorer_t *sc, size_t k)
+{
+    while (k < sc->tk.n && is_boundary(&sc->tk.t[k])) {
+        k++;
+    }
+    return k;
+}
+
+/* Does "another" or "again" come after token k? A complaint that recurs
+ * ("another cold pizza", "late again") is what bare praise before it mocks. */
+static const uint32_t another_w[] = {'a', 'n', 'o', 't', 'h', 'e', 'r', 0};
+
+static int recurs_after(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t again[] = {'a', 'g', 'a', 'i', 'n', 0};
+
+    for (; k < sc->tk.n; k++) {
+        if (tok_is(sc, k, another_w) || tok_is(sc, k, again)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* An interjection and bare praise that open an English message whose rest
  * is a complaint, with no praise and no "but" in it, is sarcasm: "Oh good,
  * another delay.", "Yeah, super helpful, they hung up on me." Its praise
  * counts CODA_W, as a sarcastic coda's. "Oh great, the upgrade came
- * through" (no complaint after it) is left alone. */
+ * through" (no complaint after it) is left alone. Bare praise with no
+ * interjection ("Great, …") is sarcasm only when it is echoed ("Great.
+ * Just great.") or the complaint recurs ("Perfect, another …", "… again"):
+ * "Good, took a while to arrive" may be a sincere short review. An echo or
+ * a recurrence marks it so plainly that any complaint after it will do. */
 static void sarcastic_opener(kb_scorer_t *sc)
 {
-    size_t k0 = sc->first_content, k1;
+    size_t k0 = sc->first_content, k1, k2;
     double rest = 0;
+    int cue, marked = 0; /* echoed or recurring: any complaint will do */
 
-    if ((sc->feat & FEAT_HAN) || k0 >= sc->tk.n || !is_interjection(sc, k0) ||
-        (k1 = opener_end(sc, k0)) == 0 || rest_after(sc, k1, &rest) != 0 ||
-        rest > CODA_PRIOR) {
+    if ((sc->feat & FEAT_HAN) || k0 >= sc->tk.n) {
+        return;
+    }
+    cue = is_interjection(sc, k0);
+    if ((k1 = opener_end(sc, k0 + (size_t)cue)) == 0) {
+        return;
+    }
+    k2 = next_content(sc, k1); /* an echo: "Great. Just great." */
+    if (k2 < sc->tk.n && (k2 = opener_end(sc, k2 + (size_t)is_interjection(sc, k2))) != 0) {
+        k1 = k2;
+        cue = marked = 1;
+    }
+    marked |= recurs_after(sc, k1);
+    /* "Great, another cold pizza": a short "another ..." right after the
+     * praise mocks whatever it names, even a fault no term values */
+    k2 = next_content(sc, k1);
+    if (!(cue || marked) || rest_after(sc, k1, &rest) != 0 ||
+        rest > (k2 < sc->tk.n && tok_is(sc, k2, another_w) && sc->tk.n - k2 <= 5 ? 0 : -1e-9) ||
+        (!marked && rest > CODA_PRIOR)) {
         return;
     }
     for (size_t k = k0; k < k1; k++) {
@@ -2528,6 +2620,16 @@ static size_t coda_start(const kb_scorer_t *sc)
     return k0;
 }
 
+/* Is token k "it", "this" or "that", the object of a praise verb in a
+ * sarcastic coda ("love it")? */
+static int is_object_pronoun(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t it[] = {'i', 't', 0}, this_[] = {'t', 'h', 'i', 's', 0},
+                          that[] = {'t', 'h', 'a', 't', 0};
+
+    return tok_is(sc, k, it) || tok_is(sc, k, this_) || tok_is(sc, k, that);
+}
+
 /* A flat sentence (no '!' or '?') of one praise word, a degree word at
  * most beside it, that closes an English message whose earlier sentences
  * are a complaint is deadpan sarcasm: "Rebooked me on a flight two days
@@ -2563,6 +2665,8 @@ static void sarcastic_coda(kb_scorer_t *sc)
         }
         if (sc->val[k] > 0) {
             praise++;
+        } else if (by_clause && praise && is_object_pronoun(sc, k)) {
+            continue; /* "crashed twice today, love it" after nothing but complaint */
         } else if (by_clause || !(sc->role[k] & R_DEG)) {
             return; /* "Love it.", "Great finish.": more than bare praise */
         }
@@ -2571,6 +2675,46 @@ static void sarcastic_coda(kb_scorer_t *sc)
         return;
     }
     coda_reweigh(sc, k0);
+}
+
+/* A laugh (lol, lmao) before bare praise that closes an English message
+ * laughs at the complaint before it: "Shrank after one wash lol great
+ * quality". At most two words after the laugh, one of them praise, no
+ * negator, contrast or complaint among them, and nothing but complaint
+ * before it: the laugh and the praise count CODA_W. The laugh marks the
+ * sarcasm, so any complaint will do (no CODA_PRIOR). Cheap: only the last
+ * few tokens are looked at unless they end in such a laugh. */
+static void en_laugh_coda(kb_scorer_t *sc)
+{
+    static const uint32_t lol[] = {'l', 'o', 'l', 0}, lmao[] = {'l', 'm', 'a', 'o', 0};
+    size_t n = 0, kl = 0;
+    int praise = 0;
+    double prior = 0;
+
+    if (sc->feat & FEAT_HAN) {
+        return;
+    }
+    for (size_t k = sc->tk.n; k-- > 0 && !kl;) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_boundary(t)) {
+            if (t->type == KB_TOK_QUEST) {
+                return;
+            }
+            continue;
+        }
+        if (tok_is(sc, k, lol) || tok_is(sc, k, lmao)) {
+            kl = k;
+        } else if (++n > 2 || sc->val[k] < 0 ||
+                   (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+            return;
+        } else {
+            praise += sc->val[k] > 0;
+        }
+    }
+    if (kl == 0 || praise != 1 || coda_prior(sc, kl, 1, &prior) != 0 || prior >= 0) {
+        return;
+    }
+    coda_reweigh(sc, kl);
 }
 
 /* Is token k only 真/是/可/还/了, the particle 呢/哦 or 啊/呀, the frame of
@@ -3221,6 +3365,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     sarcastic_hashtag(sc);
     eye_roll(sc);
     sarcastic_coda(sc);
+    en_laugh_coda(sc);
     zh_sarcastic_coda(sc);
     if (sc->feat & FEAT_HAN) {
         laugh_coda(sc);
