@@ -3219,7 +3219,9 @@ static void intent(kb_scorer_t *sc)
     }
     r->complaint = ((bits & KB_INTENT_COMPLAINT) && r->score < 0.5) ||
                    ((bits & KB_INTENT_COMPLAINT_WEAK) && r->label == KB_LABEL_NEG);
-    r->effort = (bits & KB_INTENT_EFFORT) != 0;
+    /* effort that the writer calls worth it ("折腾了半天终于装好了，效果很棒",
+     * "a hassle but the picture is stunning") is a happy report, not an alert */
+    r->effort = (bits & KB_INTENT_EFFORT) && r->label != KB_LABEL_POS;
 }
 
 /* The normalised spelling of every token with a contribution, for the
