@@ -3219,9 +3219,11 @@ static void intent(kb_scorer_t *sc)
     }
     r->complaint = ((bits & KB_INTENT_COMPLAINT) && r->score < 0.5) ||
                    ((bits & KB_INTENT_COMPLAINT_WEAK) && r->label == KB_LABEL_NEG);
-    /* effort that the writer calls worth it ("折腾了半天终于装好了，效果很棒",
-     * "a hassle but the picture is stunning") is a happy report, not an alert */
-    r->effort = (bits & KB_INTENT_EFFORT) && r->label != KB_LABEL_POS;
+    /* Effort counts in a happy message too: "折腾了半天终于装好了，效果很棒"
+     * still cost the customer an afternoon, and effort predicts churn
+     * whatever the outcome (the customer-effort literature), so CX teams
+     * want it counted; the aggregator can split it by label. */
+    r->effort = (bits & KB_INTENT_EFFORT) != 0;
 }
 
 /* The normalised spelling of every token with a contribution, for the
