@@ -1402,7 +1402,7 @@ static int dating_word(const kb_scorer_t *sc, size_t j)
 }
 
 /* A fix word k inside a clause that dates a fault before it in its
- * sentence ("it leaked more after they fixed it", "the noise got worse
+ * clause ("it leaked more after they fixed it", "the noise got worse
  * since they repaired it") is no praise: the fix made things worse. */
 static int fix_dates_fault(const kb_scorer_t *sc, size_t k)
 {
@@ -1421,6 +1421,9 @@ static int fix_dates_fault(const kb_scorer_t *sc, size_t k)
         }
     }
     for (j = d; d != k && j-- > sc->sstart[sc->sent[k]];) {
+        if (ends_resolution(&sc->tk.t[j])) {
+            return 0; /* "annoying, but since they fixed it ...": the fix ends it */
+        }
         if (sc->tk.t[j].e && has_valence(sc->tk.t[j].e) && sc->tk.t[j].e->valence < 0) {
             return 1;
         }
