@@ -924,6 +924,22 @@ static int tok_ends_word(const kb_scorer_t *sc, size_t k, const uint32_t *w)
     return 1;
 }
 
+/* "hasn't given me a single problem", "never caused us any trouble": a
+ * negated verb of giving or causing, right after its negator, denies the
+ * fault it names past the three tokens a negator reaches. Only for a fault
+ * (a negative term k): "never gave me a good answer" stays as it is. */
+static int negated_giving(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t given[] = {'g', 'i', 'v', 'e', 'n', 0},
+                          gave[] = {'g', 'a', 'v', 'e', 0}, give[] = {'g', 'i', 'v', 'e', 0},
+                          caused[] = {'c', 'a', 'u', 's', 'e', 'd', 0},
+                          cause[] = {'c', 'a', 'u', 's', 'e', 0};
+
+    return j + 1 < k && sc->tk.t[k].e && sc->tk.t[k].e->valence < 0 &&
+           (tok_is(sc, j + 1, given) || tok_is(sc, j + 1, gave) || tok_is(sc, j + 1, give) ||
+            tok_is(sc, j + 1, caused) || tok_is(sc, j + 1, cause));
+}
+
 /* "I don't think the agent was helpful", "didn't find the staff friendly",
  * "wouldn't call it cheap": a negated verb of opinion (a multi-word negator
  * of en_modifiers.tsv ending in think/believe/find/feel/say/call) negates
@@ -959,7 +975,7 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
             (tok_ends_word(sc, j, think) || tok_ends_word(sc, j, believe) ||
              tok_ends_word(sc, j, find) || tok_ends_word(sc, j, feel) ||
              tok_ends_word(sc, j, say) || tok_ends_word(sc, j, call) ||
-             tok_ends_word(sc, j, once))) {
+             tok_ends_word(sc, j, once) || negated_giving(sc, j, k))) {
             return j;
         }
         if (u->e->contrast || u->e->negator < 0 || has_valence(u->e)) {
@@ -1369,6 +1385,47 @@ static int ends_resolution(const kb_token_t *u)
     return is_boundary(u) || (u->e && (u->e->contrast || u->e->negator < 0));
 }
 
+/* Is token j "after", "since" or "when": a clause that dates a fault by
+ * the fix ("worse after they fixed it", "broke since the repair")? */
+static int dating_word(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t after[] = {'a', 'f', 't', 'e', 'r', 0},
+                          since[] = {'s', 'i', 'n', 'c', 'e', 0}, when[] = {'w', 'h', 'e', 'n', 0};
+
+    return sc->tk.t[j].type == KB_TOK_WORD &&
+           (tok_is(sc, j, after) || tok_is(sc, j, since) || tok_is(sc, j, when));
+}
+
+/* A fix word k inside a clause that dates a fault before it in its
+ * clause ("it leaked more after they fixed it", "the noise got worse
+ * since they repaired it") is no praise: the fix made things worse. */
+static int fix_dates_fault(const kb_scorer_t *sc, size_t k)
+{
+    size_t d = k, j;
+
+    if (!sc->tk.t[k].e || !sc->tk.t[k].e->resolver) {
+        return 0;
+    }
+    for (j = k; j-- > 0 && k - j <= SCOPE + 1;) {
+        if (is_boundary(&sc->tk.t[j])) {
+            return 0;
+        }
+        if (dating_word(sc, j)) {
+            d = j;
+            break;
+        }
+    }
+    for (j = d; d != k && j-- > sc->sstart[sc->sent[k]];) {
+        if (ends_resolution(&sc->tk.t[j])) {
+            return 0; /* "annoying, but since they fixed it ...": the fix ends it */
+        }
+        if (sc->tk.t[j].e && has_valence(sc->tk.t[j].e) && sc->tk.t[j].e->valence < 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A problem word governed by a completed fix names what was put right, so
  * it is no complaint: the fix before it ("fixed all the lag issues",
  * 修好了异味) or after it ("problem solved", "my issue was resolved",
@@ -1397,6 +1454,9 @@ static size_t resolver_of(const kb_scorer_t *sc, size_t k)
         }
         if (u->e && u->e->resolver) {
             return j;
+        }
+        if (dating_word(sc, j)) {
+            break; /* "worse after they fixed it": the fix dates the fault */
         }
         if (has_valence(u->e) && u->e->valence < 0) {
             break; /* the problem goes on: "issue keeps failing, fixed later" */
@@ -1559,6 +1619,13 @@ static void valence(kb_scorer_t *sc)
         if (t->flags & KB_TF_ELONG) {
             v += sg * ELONG_INCR;
             trace_mod(tr, KB_MOD_ELONGATION, sg * ELONG_INCR, span_of(sc, 0, 0));
+        }
+        if (v > 0 && fix_dates_fault(sc, k)) {
+            trace_mod(tr, KB_MOD_CONTRAST, 0.0f, tok_span(sc, k));
+            if (tr) {
+                tr->value = 0.0f;
+            }
+            continue;
         }
         v = apply_scope(sc, k, v, tr);
         if (rhetorical_negated_term(sc, k)) {
