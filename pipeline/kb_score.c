@@ -2488,10 +2488,10 @@ static size_t next_content(const kb_scorer_t *sc, size_t k)
     return k;
 }
 
-/* Does "another" or "again" come after token k? A complaint that recurs
- * ("another cold pizza", "late again") is what bare praise before it mocks. */
 static const uint32_t another_w[] = {'a', 'n', 'o', 't', 'h', 'e', 'r', 0};
 
+/* Does "another" or "again" come after token k? A complaint that recurs
+ * ("another cold pizza", "late again") is what bare praise before it mocks. */
 static int recurs_after(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t again[] = {'a', 'g', 'a', 'i', 'n', 0};
@@ -2516,7 +2516,7 @@ static int recurs_after(const kb_scorer_t *sc, size_t k)
 static void sarcastic_opener(kb_scorer_t *sc)
 {
     size_t k0 = sc->first_content, k1, k2;
-    double rest = 0;
+    double rest = 0, most; /* the most the rest may sum to */
     int cue, marked = 0; /* echoed or recurring: any complaint will do */
 
     if ((sc->feat & FEAT_HAN) || k0 >= sc->tk.n) {
@@ -2532,11 +2532,12 @@ static void sarcastic_opener(kb_scorer_t *sc)
         cue = marked = 1;
     }
     marked |= recurs_after(sc, k1);
-    /* "Great, another cold pizza": a short "another ..." right after the
-     * praise mocks whatever it names, even a fault no term values */
+    /* The rest must be a complaint (below 0), except that a short "another
+     * ..." right after the praise ("Great, another cold pizza") mocks
+     * whatever it names, even a fault no term values: then 0 will do. */
     k2 = next_content(sc, k1);
-    if (!(cue || marked) || rest_after(sc, k1, &rest) != 0 ||
-        rest > (k2 < sc->tk.n && tok_is(sc, k2, another_w) && sc->tk.n - k2 <= 5 ? 0 : -1e-9) ||
+    most = k2 < sc->tk.n && tok_is(sc, k2, another_w) && sc->tk.n - k2 <= 5 ? 0 : -1e-9;
+    if (!(cue || marked) || rest_after(sc, k1, &rest) != 0 || rest > most ||
         (!marked && rest > CODA_PRIOR)) {
         return;
     }
