@@ -301,6 +301,29 @@ static int epoch_ms(double v, int64_t *ms)
     return 0;
 }
 
+/* A rating is a number from 1 to 5, or a string holding only one (exports
+ * from spreadsheets quote numbers). The whole string must be the number:
+ * "3abc" or "nan" is an error, not a 3 or a rating silently dropped. */
+static int parse_rating(const json_t *j, double *r)
+{
+    if (json_is_number(j)) {
+        *r = json_number_value(j);
+    } else if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        char *end;
+        *r = strtod(s, &end);
+        while (end != s && isspace((unsigned char)*end)) {
+            end++;
+        }
+        if (end == s || *end != '\0') {
+            return -1;
+        }
+    } else {
+        return -1;
+    }
+    return isfinite(*r) && *r >= 1 && *r <= 5 ? 0 : -1;
+}
+
 static int parse_ts(const json_t *j, int64_t *ms)
 {
     if (json_is_number(j)) {
@@ -425,13 +448,12 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd
     }
     j = field_of(dec, msg, fd, KB_F_RATING);
     if (j && !json_is_null(j)) {
-        double r = json_is_number(j) ? json_number_value(j)
-                 : json_is_string(j) ? strtod(json_string_value(j), NULL) : 0;
-        if (r < 1 || r > 5) {
+        double r;
+        if (parse_rating(j, &r) != 0) {
             snprintf(errstr, errstr_size, "rating is not a number from 1 to 5");
             return -1;
         }
-        msg->rating = (int)lround(r);
+        msg->rating = r;
     }
     j = field_of(dec, msg, fd, KB_F_FOLLOWERS);
     if (j && !json_is_null(j)) {
