@@ -198,13 +198,23 @@ static int digits(const char **s, int n, int *out)
     return 0;
 }
 
+/* Days in month @mo (1..12) of year @y, proleptic Gregorian. */
+static int month_days(int y, int mo)
+{
+    static const unsigned char n[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return n[mo - 1] + (mo == 2 && leap);
+}
+
 int kb_parse_iso8601(const char *s, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, fd = 0, oh = 0, om = 0;
     int sign = 1;
 
     if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-        digits(&s, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31) {
+        digits(&s, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo)) {
+        /* 2024-02-30 is a typo or a broken export, not 2024-03-01 */
         return -1;
     }
     if (*s == 'T' || *s == 't' || *s == ' ') {
@@ -235,7 +245,7 @@ int kb_parse_iso8601(const char *s, int64_t *ms)
         if (*s == ':') {
             s++;
         }
-        if (digits(&s, 2, &om) != 0) {
+        if (digits(&s, 2, &om) != 0 || oh > 23 || om > 59) {
             return -1;
         }
     }
