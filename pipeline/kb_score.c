@@ -47,6 +47,7 @@
 #define LUKEWARM_REACH 4    /* tokens from the verdict's start to its shrug */
 #define LITOTES_MIN 2.3f    /* praise this strong, negated, only shrugs: 不惊艳 */
 #define LITOTES_MIN_FAULT 2.0f /* so does a fault this strong: 不难吃 */
+#define NEITHER_SPAN 8      /* tokens from one denial to the other: neither_nor() */
 #define LITOTES_CAP 0.8f    /* ... and weighs at most this much: litotes() */
 #define LUKEWARM_CAP 0.04   /* a lukewarm verdict keeps the score below the
                                label threshold: lukewarm() */
@@ -1972,6 +1973,54 @@ static void small_problems(kb_scorer_t *sc)
     }
 }
 
+/* Is token k a denial: a Chinese term a negator turned (不惊艳, 谈不上好吃)
+ * or one that spells its own negation (不贵, 不便宜, 没意思)? */
+static int denial(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    uint32_t c0 = sc->nt.cp[t->n0];
+
+    return t->type == KB_TOK_HAN && has_valence(t->e) &&
+           ((sc->val[k] < 0.0f) != (t->e->valence < 0.0f) || c0 == 0x4E0D || c0 == 0x6CA1);
+}
+
+/* Is there a 也 between tokens a and b (不贵也不便宜) and no contrast word
+ * (说不上惊艳，但也挑不出毛病 grants one and stresses the other)? */
+static int ye_between(const kb_scorer_t *sc, size_t a, size_t b)
+{
+    int ye = 0;
+
+    for (size_t q = a + 1; q < b; q++) {
+        if (sc->tk.t[q].e && sc->tk.t[q].e->contrast) {
+            return 0;
+        }
+    }
+    for (uint32_t i = sc->tk.t[a].n1; i < sc->tk.t[b].n0 && !ye; i++) {
+        ye = sc->nt.cp[i] == 0x4E5F;
+    }
+    return ye;
+}
+
+/* Neither X nor Y: two denials of opposite sign joined by 也 in one
+ * sentence and no contrast word between them (不惊艳也不难吃, 不贵也不便宜,
+ * 谈不上好吃也谈不上难吃) rate one thing as middling, no praise and no
+ * fault: both weigh 0. Two denials of one sign (不好吃也不划算) add up as
+ * before. */
+static void neither_nor(kb_scorer_t *sc)
+{
+    for (size_t i = 0; i + 1 < sc->n_vtok; i++) {
+        size_t a = sc->vtok[i], b = sc->vtok[i + 1];
+        if (b - a > NEITHER_SPAN || sc->sent[a] != sc->sent[b] || !has_valence_f(sc->val[a]) ||
+            !has_valence_f(sc->val[b]) || (sc->val[a] < 0.0f) == (sc->val[b] < 0.0f) ||
+            !denial(sc, a) || !denial(sc, b) || !ye_between(sc, a, b)) {
+            continue;
+        }
+        reweigh(sc, a, KB_MOD_CONTRAST, 0.0f, tok_span(sc, b));
+        reweigh(sc, b, KB_MOD_CONTRAST, 0.0f, tok_span(sc, a));
+        i++;
+    }
+}
+
 /* Does token k spell 厉害 (厉害, 很厉害, 太厉害了)? */
 static int has_lihai(const kb_scorer_t *sc, size_t k)
 {
@@ -3546,6 +3595,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     lead(sc, summary(sc));
     valence(sc);
     small_problems(sc);
+    if (sc->feat & FEAT_HAN) {
+        neither_nor(sc);
+    }
     topics(sc);
     lihai(sc);
     if (sc->feat & FEAT_HAN) {
