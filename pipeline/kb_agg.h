@@ -61,7 +61,7 @@ typedef struct kb_obs {
     double score;
     kb_label_t label;
     int complaint, effort;
-    int rating;          /* 1..5, 0 when absent */
+    double rating;       /* 1..5 as given, 0 when absent */
     int64_t followers;   /* -1 when absent */
     struct {
         int mentioned;

@@ -198,13 +198,23 @@ static int digits(const char **s, int n, int *out)
     return 0;
 }
 
+/* Days in month @mo (1..12) of year @y, proleptic Gregorian. */
+static int month_days(int y, int mo)
+{
+    static const unsigned char n[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return n[mo - 1] + (mo == 2 && leap);
+}
+
 int kb_parse_iso8601(const char *s, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, fd = 0, oh = 0, om = 0;
     int sign = 1;
 
     if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-        digits(&s, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31) {
+        digits(&s, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo)) {
+        /* 2024-02-30 is a typo or a broken export, not 2024-03-01 */
         return -1;
     }
     if (*s == 'T' || *s == 't' || *s == ' ') {
@@ -235,7 +245,7 @@ int kb_parse_iso8601(const char *s, int64_t *ms)
         if (*s == ':') {
             s++;
         }
-        if (digits(&s, 2, &om) != 0) {
+        if (digits(&s, 2, &om) != 0 || oh > 23 || om > 59) {
             return -1;
         }
     }
@@ -299,6 +309,29 @@ static int epoch_ms(double v, int64_t *ms)
     }
     *ms = v > 1e11 ? (int64_t)v : (int64_t)llround(v * 1000.0);
     return 0;
+}
+
+/* A rating is a number from 1 to 5, or a string holding only one (exports
+ * from spreadsheets quote numbers). The whole string must be the number:
+ * "3abc" or "nan" is an error, not a 3 or a rating silently dropped. */
+static int parse_rating(const json_t *j, double *r)
+{
+    if (json_is_number(j)) {
+        *r = json_number_value(j);
+    } else if (json_is_string(j)) {
+        const char *s = json_string_value(j);
+        char *end;
+        *r = strtod(s, &end);
+        while (end != s && isspace((unsigned char)*end)) {
+            end++;
+        }
+        if (end == s || *end != '\0') {
+            return -1;
+        }
+    } else {
+        return -1;
+    }
+    return isfinite(*r) && *r >= 1 && *r <= 5 ? 0 : -1;
 }
 
 static int parse_ts(const json_t *j, int64_t *ms)
@@ -425,13 +458,12 @@ static int get_numbers(const kb_decoder_t *dec, kb_msg_t *msg, const found_t *fd
     }
     j = field_of(dec, msg, fd, KB_F_RATING);
     if (j && !json_is_null(j)) {
-        double r = json_is_number(j) ? json_number_value(j)
-                 : json_is_string(j) ? strtod(json_string_value(j), NULL) : 0;
-        if (r < 1 || r > 5) {
+        double r;
+        if (parse_rating(j, &r) != 0) {
             snprintf(errstr, errstr_size, "rating is not a number from 1 to 5");
             return -1;
         }
-        msg->rating = (int)lround(r);
+        msg->rating = r;
     }
     j = field_of(dec, msg, fd, KB_F_FOLLOWERS);
     if (j && !json_is_null(j)) {

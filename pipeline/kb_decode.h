@@ -57,7 +57,7 @@ typedef struct kb_msg {
     size_t source_len;
     int64_t ts_ms;            /* event time, valid when has_ts */
     int has_ts;
-    int rating;               /* 1..5, 0 when absent */
+    double rating;            /* 1..5 as given, 0 when absent */
     int64_t followers;        /* -1 when absent */
     kb_bad_t bad;             /* set when kb_decode() returns KB_DECODE_BAD */
     /* fast path: the mapped values (one reference each) and the text, in

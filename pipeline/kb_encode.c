@@ -107,9 +107,9 @@ static void meta_fields(kb_buf_t *out, const kb_msg_t *msg)
         PUT_LIT(out, ",\"source\":");
         kb_buf_json_str(out, msg->source, msg->source_len);
     }
-    if (msg->rating) {
+    if (msg->rating > 0) {
         PUT_LIT(out, ",\"rating\":");
-        kb_buf_int(out, msg->rating);
+        kb_buf_num(out, msg->rating); /* 4.5 stays 4.5 */
     }
     if (msg->followers >= 0) {
         PUT_LIT(out, ",\"followers\":");

@@ -115,7 +115,7 @@ int kb_obs_from_json(kb_obs_buf_t *ob, const json_t *rec, int64_t fallback_ts_ms
     o->complaint = json_is_true(json_object_get(rec, "complaint"));
     o->effort = json_is_true(json_object_get(rec, "effort"));
     v = json_object_get(rec, "rating");
-    o->rating = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+    o->rating = json_is_number(v) ? json_number_value(v) : 0;
     v = json_object_get(rec, "followers");
     o->followers = json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
     sq = json_object_get(rec, "servqual");

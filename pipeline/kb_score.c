@@ -45,6 +45,10 @@
 #define LEAD_W 1.5f         /* a Chinese review's first opinion sentence: lead() */
 #define LUKEWARM_MAX 1.5f   /* a shrug (一般, 凑合, meh) is no stronger than this */
 #define LUKEWARM_REACH 4    /* tokens from the verdict's start to its shrug */
+#define LITOTES_MIN 2.3f    /* praise this strong, negated, only shrugs: 不惊艳 */
+#define LITOTES_MIN_FAULT 2.0f /* so does a fault this strong: 不难吃 */
+#define NEITHER_SPAN 8      /* tokens from one denial to the other: neither_nor() */
+#define LITOTES_CAP 0.8f    /* ... and weighs at most this much: litotes() */
 #define LUKEWARM_CAP 0.04   /* a lukewarm verdict keeps the score below the
                                label threshold: lukewarm() */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
@@ -1574,6 +1578,32 @@ static int concession(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Is e strong enough that negated it is a litotes (不惊艳, 不完美, 不难吃,
+ * 不恶心) rather than its opposite (不满意, 不好吃)? */
+static int litotes_term(const kb_lex_entry_t *e)
+{
+    return e->valence >= LITOTES_MIN || e->valence <= -LITOTES_MIN_FAULT;
+}
+
+/* A strong Chinese term turned by a negator is a litotes, not its
+ * opposite: 不惊艳 / 没什么惊喜 ("not amazing") is lukewarm, 不难吃 ("not
+ * awful") faint praise, so the value a negator turned (v, of token k)
+ * weighs at most LITOTES_CAP. VADER's flip (x -0.74) would make 不惊艳 as
+ * bad as 不满意. Weaker terms (litotes_term()) keep the flip. Measured:
+ * waimai_10k +7 rows, aic2018 +2, asap +1, chnsenticorp 0. */
+static float litotes(const kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
+{
+    const kb_lex_entry_t *e = sc->tk.t[k].e;
+    float cap;
+
+    if ((v < 0.0f) == (e->valence < 0.0f) || fabsf(v) <= LITOTES_CAP || !litotes_term(e)) {
+        return v;
+    }
+    cap = LITOTES_CAP / fabsf(v);
+    trace_mod(tr, KB_MOD_NEGATION, cap, tok_span(sc, k));
+    return v * cap;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -1631,6 +1661,9 @@ static void valence(kb_scorer_t *sc)
          * words' syntax: 周末也没了[抓狂] and 没白熬[鼓掌] negate no face. */
         if (t->type != KB_TOK_EMOJI && t->type != KB_TOK_SYM) {
             v = apply_scope(sc, k, v, tr);
+        }
+        if (t->type == KB_TOK_HAN) {
+            v = litotes(sc, k, v, tr);
         }
         if (rhetorical_negated_term(sc, k)) {
             v *= NEGATOR_DEFAULT;
@@ -1839,16 +1872,97 @@ static size_t small_after(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Is c one of the 0-terminated code points @p set? */
+static int cp_in(const uint32_t *set, uint32_t c)
+{
+    while (*set && *set != c) {
+        set++;
+    }
+    return *set != 0;
+}
+
+/* How many code points of the 0-terminated @p w stand at index i; 0 when
+ * they do not all match. */
+static size_t cps_at(const kb_scorer_t *sc, size_t i, const uint32_t *w)
+{
+    size_t m = 0;
+
+    while (w[m] && i + m < sc->nt.n && sc->nt.cp[i + m] == w[m]) {
+        m++;
+    }
+    return w[m] ? 0 : m;
+}
+
+/* Is token k right after "such" (这么/这样/如此/那么/这种/那样, at most one
+ * token between)? 这么好吃的不多 praises a rarity. */
+static int after_such(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t such[][3] = {{0x8FD9, 0x4E48, 0}, {0x8FD9, 0x6837, 0},
+                                       {0x5982, 0x6B64, 0}, {0x90A3, 0x4E48, 0},
+                                       {0x8FD9, 0x79CD, 0}, {0x90A3, 0x6837, 0}};
+
+    for (size_t q = k > 2 ? k - 2 : 0; q < k; q++) {
+        for (size_t w = 0; w < sizeof(such) / sizeof(such[0]); w++) {
+            if (tok_is(sc, q, such[w])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The end (a code point index) of "few" said of the praise term k: 的, at
+ * most one 真的/实在/也/都/并, then 没几 + a measure word, 不多, 很少,
+ * 没多少, 寥寥无几 or 屈指可数, closing the clause or before a particle
+ * (真正好吃的没几个, 满意的不多); 0 when there is none or the praise follows
+ * "such" (这么好吃的不多 praises a rarity). */
+static size_t few_after(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t adv[][3] = {{0x771F, 0x7684, 0}, {0x5B9E, 0x5728, 0},
+                                      {0x4E5F, 0}, {0x90FD, 0}, {0x5E76, 0}};
+    static const uint32_t few[][5] = {{0x6CA1, 0x51E0, 0}, {0x4E0D, 0x591A, 0},
+                                      {0x5F88, 0x5C11, 0}, {0x6CA1, 0x591A, 0x5C11, 0},
+                                      {0x5BE5, 0x5BE5, 0x65E0, 0x51E0}, {0x5C48, 0x6307, 0x53EF, 0x6570}};
+    static const uint32_t unit[] = {0x4E2A, 0x6837, 0x9053, 0x5BB6, 0x6B3E, 0x79CD, 0x4F4D, 0};
+    static const uint32_t particle[] = {0x4E86, 0x554A, 0x5427, 0x5462, 0x54C8, 0x7684, 0};
+    const uint32_t *cp = sc->nt.cp;
+    size_t n = sc->nt.n, i = sc->tk.t[k].n1, m = 0;
+
+    if (i >= n || cp[i] != 0x7684 || after_such(sc, k)) {
+        return 0; /* 的 */
+    }
+    i++;
+    for (size_t a = 0; a < sizeof(adv) / sizeof(adv[0]) && !(m = cps_at(sc, i, adv[a])); a++) {
+    }
+    i += m;
+    for (size_t f = 0; f < sizeof(few) / sizeof(few[0]); f++) {
+        if (!(m = cps_at(sc, i, few[f]))) {
+            continue;
+        }
+        i += m;
+        if (f == 0) { /* 没几 needs its measure word: 没几个, 没几样 */
+            if (i >= n || !cp_in(unit, cp[i])) {
+                return 0;
+            }
+            i++;
+        }
+        return i >= n || !is_han_cp(sc, cp[i]) || cp_in(particle, cp[i]) ? i : 0;
+    }
+    return 0;
+}
+
 /* A problem said to be small is a point in favour: 噪音也不大, 色差不明显,
  * 坏的不多, 异味很小 (VADER's "not noisy"). The problem term is negated as by
  * a plain negator, and praise or blame inside the predicate (很小 of a room,
- * 没有) counts 0: it measures the problem, it judges nothing else. */
+ * 没有) counts 0: it measures the problem, it judges nothing else. Praise
+ * said to be few (好吃的没几个, few_after()) is turned the same way: few
+ * good dishes is a fault. */
 static void small_problems(kb_scorer_t *sc)
 {
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i], e;
-        if (sc->val[k] >= 0 || sc->tk.t[k].type != KB_TOK_HAN || k + 1 >= sc->tk.n ||
-            !(e = small_after(sc, k))) {
+        if (!has_valence_f(sc->val[k]) || sc->tk.t[k].type != KB_TOK_HAN || k + 1 >= sc->tk.n ||
+            !(e = sc->val[k] < 0 ? small_after(sc, k) : few_after(sc, k))) {
             continue;
         }
         size_t j = k + 1;
@@ -1860,6 +1974,54 @@ static void small_problems(kb_scorer_t *sc)
         reweigh(sc, k, KB_MOD_NEGATION, NEGATOR_DEFAULT,
                 j > k + 1 ? span_of(sc, sc->tk.t[k + 1].s0, sc->tk.t[j - 1].s1)
                           : tok_span(sc, k + 1));
+    }
+}
+
+/* Is token k a denial: a Chinese term a negator turned (不惊艳, 谈不上好吃)
+ * or one that spells its own negation (不贵, 不便宜, 没意思)? */
+static int denial(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    uint32_t c0 = sc->nt.cp[t->n0];
+
+    return t->type == KB_TOK_HAN && has_valence(t->e) &&
+           ((sc->val[k] < 0.0f) != (t->e->valence < 0.0f) || c0 == 0x4E0D || c0 == 0x6CA1);
+}
+
+/* Is there a 也 between tokens a and b (不贵也不便宜) and no contrast word
+ * (说不上惊艳，但也挑不出毛病 grants one and stresses the other)? */
+static int ye_between(const kb_scorer_t *sc, size_t a, size_t b)
+{
+    int ye = 0;
+
+    for (size_t q = a + 1; q < b; q++) {
+        if (sc->tk.t[q].e && sc->tk.t[q].e->contrast) {
+            return 0;
+        }
+    }
+    for (uint32_t i = sc->tk.t[a].n1; i < sc->tk.t[b].n0 && !ye; i++) {
+        ye = sc->nt.cp[i] == 0x4E5F;
+    }
+    return ye;
+}
+
+/* Neither X nor Y: two denials of opposite sign joined by 也 in one
+ * sentence and no contrast word between them (不惊艳也不难吃, 不贵也不便宜,
+ * 谈不上好吃也谈不上难吃) rate one thing as middling, no praise and no
+ * fault: both weigh 0. Two denials of one sign (不好吃也不划算) add up as
+ * before. */
+static void neither_nor(kb_scorer_t *sc)
+{
+    for (size_t i = 0; i + 1 < sc->n_vtok; i++) {
+        size_t a = sc->vtok[i], b = sc->vtok[i + 1];
+        if (b - a > NEITHER_SPAN || sc->sent[a] != sc->sent[b] || !has_valence_f(sc->val[a]) ||
+            !has_valence_f(sc->val[b]) || (sc->val[a] < 0.0f) == (sc->val[b] < 0.0f) ||
+            !denial(sc, a) || !denial(sc, b) || !ye_between(sc, a, b)) {
+            continue;
+        }
+        reweigh(sc, a, KB_MOD_CONTRAST, 0.0f, tok_span(sc, b));
+        reweigh(sc, b, KB_MOD_CONTRAST, 0.0f, tok_span(sc, a));
+        i++;
     }
 }
 
@@ -3026,8 +3188,12 @@ static double hit_asked(kb_scorer_t *sc, uint32_t q)
 
 /* Is token k a shrug: a weak fault also listed as a word (一般, 凑合,
  * meh: the lukewarm lists at the end of zh_words.tsv and en_words.tsv),
- * still a fault after negation and degree words, or a balanced idiom of
- * four characters or more with no valence (中规中矩, 不好不坏)? Returns
+ * still a fault after negation and degree words, a balanced idiom of
+ * four characters or more with no valence (中规中矩, 不好不坏), or a
+ * litotes: a strong term negated (不算惊艳 "not amazing", 不难吃 "not
+ * awful"), which leans the way the negation turned it? A negated term of
+ * middling strength (不满意, 不好吃, 不是很好) is a verdict, no shrug.
+ * Returns
  * -1 for the fault (it leans negative), +1 for the idiom (中规中矩 leans
  * to "decent"), 0 for a token that says nothing, 2 for an opinion. */
 static int shrug_of(const kb_scorer_t *sc, size_t k)
@@ -3036,6 +3202,10 @@ static int shrug_of(const kb_scorer_t *sc, size_t k)
     float w = sc->weight[k], v = w > 0.0f ? sc->val[k] / w : 0.0f;
     int said = v < 0.0f || v > 0.0f;
 
+    if (said && has_valence(t->e) && (v < 0.0f) != (t->e->valence < 0.0f) &&
+        litotes_term(t->e)) {
+        return v < 0.0f ? -1 : 1; /* 不算惊艳, 不难吃 */
+    }
     if (!t->e || !t->e->is_word) {
         return said ? 2 : 0;
     }
@@ -3514,6 +3684,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     lead(sc, summary(sc));
     valence(sc);
     small_problems(sc);
+    if (sc->feat & FEAT_HAN) {
+        neither_nor(sc);
+    }
     topics(sc);
     lihai(sc);
     if (sc->feat & FEAT_HAN) {

@@ -23,6 +23,11 @@ static const struct {
     {"{\"text\":\"a\\u0000b\"}", KB_BAD_JSON, 0},  /* NUL needs JSON_ALLOW_NUL */
     {"{\"id\":4,\"text\":\"ok\",\"ts\":\"yesterday\"}", KB_BAD_FIELD, 1},
     {"{\"id\":5,\"text\":\"ok\",\"rating\":9}", KB_BAD_FIELD, 1},
+    {"{\"id\":10,\"text\":\"ok\",\"rating\":\"nan\"}", KB_BAD_FIELD, 1},
+    {"{\"id\":11,\"text\":\"ok\",\"rating\":\"3abc\"}", KB_BAD_FIELD, 1},
+    {"{\"id\":12,\"text\":\"ok\",\"rating\":\"\"}", KB_BAD_FIELD, 1},
+    {"{\"id\":13,\"text\":\"ok\",\"rating\":0.5}", KB_BAD_FIELD, 1},
+    {"{\"id\":14,\"text\":\"ok\",\"rating\":true}", KB_BAD_FIELD, 1},
     {"{\"id\":6,\"text\":\"ok\",\"brand\":7}", KB_BAD_FIELD, 1},
     {"{\"id\":7,\"text\":\"ok\",\"followers\":-3}", KB_BAD_FIELD, 1},
     {"{\"text\":\"a\",\"text\":\"b\"}", KB_BAD_JSON, 0}, /* duplicate key */
@@ -78,6 +83,28 @@ START_TEST(t_fields)
     ck_assert_int_eq(msg.rating, 4);
     ck_assert_int_eq(msg.followers, 12);
     ck_assert_str_eq(msg.source, "app");
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
+/* A rating is kept as given (4.5 is not a 5); a quoted number is read whole. */
+static const struct {
+    const char *json;
+    double rating;
+} rating_cases[] = {
+    {"4.5", 4.5}, {"1", 1}, {"5.0", 5}, {"\"3\"", 3}, {"\" 2.5 \"", 2.5}, {"null", 0},
+};
+
+START_TEST(t_rating_forms)
+{
+    char err[256], in[128];
+    kb_decoder_t *dec = kb_decoder_new(4096, err, sizeof(err));
+    kb_msg_t msg;
+
+    snprintf(in, sizeof(in), "{\"text\":\"ok\",\"rating\":%s}", rating_cases[_i].json);
+    ck_assert_int_eq(kb_decode(dec, in, strlen(in), &msg, err, sizeof(err)), KB_DECODE_OK);
+    ck_assert_double_eq(msg.rating, rating_cases[_i].rating);
     kb_msg_clear(&msg);
     kb_decoder_free(dec);
 }
@@ -143,6 +170,7 @@ static const struct { const char *in; long long ms; } ts_cases[] = {
     {"2026-11-02", 1793577600000LL},
     {"1970-01-01T00:00:00Z", 0LL},
     {"2000-02-29T12:00:00Z", 951825600000LL},
+    {"2024-02-29T00:00:00Z", 1709164800000LL},
 };
 
 START_TEST(t_iso8601)
@@ -161,7 +189,9 @@ END_TEST
 START_TEST(t_iso8601_bad)
 {
     static const char *bad[] = {"2026-13-01T00:00:00Z", "2026-11-02T25:00:00Z", "26-11-02",
-                                "2026-11-02T09:00:12 junk", "", "2026/11/02"};
+                                "2026-11-02T09:00:12 junk", "", "2026/11/02",
+                                "2024-02-30T00:00:00Z", "2026-02-29", "2026-04-31",
+                                "2026-11-02T09:00:00+25:00", "2026-11-02T09:00:00+08:75"};
     int64_t ms;
 
     ck_assert_int_eq(kb_parse_iso8601(bad[_i], &ms), -1);
@@ -235,11 +265,12 @@ Suite *kb_decode_suite(void)
     tc = tcase_create("fields");
     tcase_add_test(tc, t_fields);
     tcase_add_loop_test(tc, t_fast_path, 0, sizeof(fast_cases) / sizeof(fast_cases[0]));
+    tcase_add_loop_test(tc, t_rating_forms, 0, sizeof(rating_cases) / sizeof(rating_cases[0]));
     tcase_add_test(tc, t_mapping);
     tcase_add_test(tc, t_mapping_flat);
     tcase_add_test(tc, t_epoch);
     tcase_add_loop_test(tc, t_iso8601, 0, sizeof(ts_cases) / sizeof(ts_cases[0]));
-    tcase_add_loop_test(tc, t_iso8601_bad, 0, 6);
+    tcase_add_loop_test(tc, t_iso8601_bad, 0, 11);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -97,7 +97,7 @@ END_TEST
 START_TEST(t_record)
 {
     const kb_engine_t *en = kb_test_fixture();
-    const char *line = "{\"id\":\"r1\",\"text\":\"菜很好吃但是等了一个小时\",\"ts\":0,\"rating\":2}";
+    const char *line = "{\"id\":\"r1\",\"text\":\"菜很好吃但是等了一个小时\",\"ts\":0,\"rating\":2.5}";
     char err[256], expect[2048];
     kb_decoder_t *dec = kb_decoder_new(4096, err, sizeof(err));
     kb_scorer_t *sc = kb_scorer_new(kb_engine_lexicon(en), kb_engine_norm(en), err, sizeof(err));
@@ -110,7 +110,7 @@ START_TEST(t_record)
     ck_assert_int_eq(kb_scorer_run(sc, msg.text, msg.text_len, 0, &r, err, sizeof(err)), 0);
     kb_encode_scored(&b, &msg, r, kb_engine_lexicon(en), 0);
     snprintf(expect, sizeof(expect),
-             "{\"id\":\"r1\",\"brand\":null,\"ts\":\"1970-01-01T00:00:00Z\",\"rating\":2,"
+             "{\"id\":\"r1\",\"brand\":null,\"ts\":\"1970-01-01T00:00:00Z\",\"rating\":2.5,"
              "\"lang\":\"zh\",\"sentiment\":{\"score\":-0.3612,\"label\":\"neg\","
              "\"pos\":0.1111,\"neg\":0.2222},\"servqual\":{\"reliability\":{\"score\":0.3612,"
              "\"label\":\"pos\",\"evidence\":[{\"term\":\"菜\",\"start\":0,\"end\":1}]},"
