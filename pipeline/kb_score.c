@@ -1657,7 +1657,11 @@ static void valence(kb_scorer_t *sc)
             }
             continue;
         }
-        v = apply_scope(sc, k, v, tr);
+        /* An emoji or bracket code is the writer's own reaction, outside the
+         * words' syntax: 周末也没了[抓狂] and 没白熬[鼓掌] negate no face. */
+        if (t->type != KB_TOK_EMOJI && t->type != KB_TOK_SYM) {
+            v = apply_scope(sc, k, v, tr);
+        }
         if (t->type == KB_TOK_HAN) {
             v = litotes(sc, k, v, tr);
         }
@@ -3060,6 +3064,91 @@ static void laugh_coda(kb_scorer_t *sc)
     }
 }
 
+/* ---- repost chains ---------------------------------------------------- */
+
+/* The first code point from i on that opens a Weibo repost quote: "//"
+ * right before a masked @mention (//@某人:), or nt.n when there is none. */
+static size_t chain_start(const kb_scorer_t *sc, size_t i)
+{
+    const kb_ntext_t *nt = &sc->nt;
+
+    for (; i + 2 < nt->n; i++) {
+        if (nt->cp[i] == '/' && nt->cp[i + 1] == '/' && (nt->flags[i + 2] & KB_NF_MASK)) {
+            return i;
+        }
+    }
+    return nt->n;
+}
+
+/* Does the original text hold "//"? Most texts do not: memchr() spares
+ * them repost_chain()'s walk over the code points. */
+static int has_double_slash(const char *p, size_t len)
+{
+    const char *end = p + len, *q = p;
+
+    while ((q = memchr(q, '/', (size_t)(end - q))) != NULL && ++q < end) {
+        if (*q == '/') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does anything before token k0 carry an opinion (a term or a pattern)? */
+static int opinion_before(const kb_scorer_t *sc, size_t k0)
+{
+    for (size_t i = 0; i < sc->n_vtok && sc->vtok[i] < k0; i++) {
+        if (has_valence_f(sc->val[sc->vtok[i]])) {
+            return 1;
+        }
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        if (sc->hit_tok[h] < k0 && has_valence_f(sc->hits[h].tags->valence)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A Weibo repost: the words before the first //@ are the reposter's own
+ * voice, the chain after it quotes others. When the own words hold an
+ * opinion, the quoted ones weigh nothing (太坑了//@某人:超级好用); a repost
+ * without one (马住//@某人:…, 转发微博//@…) passes on the opinion of the
+ * first quote that has one, and the quotes it quotes weigh nothing. */
+static void repost_chain(kb_scorer_t *sc)
+{
+    size_t c = 0, k0 = 0;
+    kb_span_t by;
+
+    if (!has_double_slash(sc->nt.orig, sc->nt.orig_len)) {
+        return;
+    }
+    for (;;) {
+        if ((c = chain_start(sc, c)) == sc->nt.n) {
+            return;
+        }
+        while (k0 < sc->tk.n && sc->tk.t[k0].n0 < c) {
+            k0++;
+        }
+        if (k0 == sc->tk.n) {
+            return;
+        }
+        if (opinion_before(sc, k0)) {
+            break;
+        }
+        c += 2;
+    }
+    by = span_of(sc, sc->nt.src0[c], sc->nt.src1[c + 1]);
+    for (size_t q = k0; q < sc->tk.n; q++) {
+        sc->weight[q] = 0.0f; /* the patterns' weight: sums() */
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        if (sc->vtok[i] >= k0 && has_valence_f(sc->val[sc->vtok[i]])) {
+            reweigh(sc, sc->vtok[i], KB_MOD_CONTRAST, 0.0f, by);
+        }
+    }
+}
+
 /* ---- sums ------------------------------------------------------------------ */
 
 static double normalize(double x)
@@ -3615,6 +3704,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     if (sc->feat & FEAT_HAN) {
         laugh_coda(sc);
     }
+    repost_chain(sc);
     sums(sc);
     servqual(sc);
     intent(sc);
