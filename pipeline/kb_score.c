@@ -1130,6 +1130,15 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     return v;
 }
 
+/* Is c one of the 0-terminated code points @p set? */
+static int cp_in(const uint32_t *set, uint32_t c)
+{
+    while (*set && *set != c) {
+        set++;
+    }
+    return *set != 0;
+}
+
 /* Does token k spell exactly the code points w (NUL-terminated)? The rules
  * ask this of nearly every token, and almost every token differs in its
  * first code point, so that is compared first and no length is counted. */
@@ -1206,6 +1215,20 @@ static size_t comparative_before(const kb_scorer_t *sc, size_t k)
     return k;
 }
 
+/* A counted one, 一个/一颗/一盒 (一个坏果都没有, 一颗烂的也没有), frames a
+ * noun for post_negator() as 一点 does: not one was bad. Is token j a
+ * one-character classifier right after the token 一? */
+static int is_one_piece(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t yi[] = {0x4E00, 0};
+    /* 个 颗 只 粒 件 处 根 片 块 条 盒 瓶 袋 */
+    static const uint32_t cls[] = {0x4E2A, 0x9897, 0x53EA, 0x7C92, 0x4EF6, 0x5904, 0x6839,
+                                   0x7247, 0x5757, 0x6761, 0x76D2, 0x74F6, 0x888B, 0};
+    const kb_token_t *t = &sc->tk.t[j];
+
+    return j > 0 && t->n1 - t->n0 == 1 && tok_is(sc, j - 1, yi) && cp_in(cls, sc->nt.cp[t->n0]);
+}
+
 /* Chinese can negate a noun after it: 一点诚意都没有, 一丝问题也没有 put the
  * negator behind the term, between 一点/一丝/半点/丝毫 and 都/也 + 没(有)/不.
  * Returns the negator's token, or k when the term is not so framed. */
@@ -1223,7 +1246,8 @@ static size_t post_negator(const kb_scorer_t *sc, size_t k)
         if (is_boundary(&sc->tk.t[j])) {
             break;
         }
-        if (is_minimum(sc, j) || tok_is(sc, j, sihao) || tok_is(sc, j, lian) || tok_is(sc, j, qima) ||
+        if (is_minimum(sc, j) || is_one_piece(sc, j) || tok_is(sc, j, sihao) || tok_is(sc, j, lian) ||
+            tok_is(sc, j, qima) ||
             tok_is(sc, j, zuiqima) || tok_is(sc, j, jiben) || tok_is(sc, j, zuijiben)) {
             framed = 1;
             break;
@@ -1870,15 +1894,6 @@ static size_t small_after(const kb_scorer_t *sc, size_t k)
         }
     }
     return 0;
-}
-
-/* Is c one of the 0-terminated code points @p set? */
-static int cp_in(const uint32_t *set, uint32_t c)
-{
-    while (*set && *set != c) {
-        set++;
-    }
-    return *set != 0;
 }
 
 /* How many code points of the 0-terminated @p w stand at index i; 0 when
