@@ -2243,8 +2243,15 @@ static int summary(kb_scorer_t *sc)
         sc->verdict0 = k + 1;
         sc->verdict1 = q;
         /* a verdict that opens the review (总的来说还可以。几点不足：…)
-         * weighs the details listed after it as much as those before */
-        for (q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
+         * weighs the details listed after it as much as those before;
+         * in a text of two sentences or more so is the rest of its own
+         * sentence (总体不错，就是隔音差了点，早餐也一般。…): a caveat to
+         * the verdict, not a new one. A one-sentence text (总体还好，就是
+         * 油太大) keeps its caveat: short ones are as often complaints. */
+        if (sc->n_sents < 2 || q >= sc->sstart[sc->sent[k] + 1]) {
+            q = sc->sstart[sc->sent[k] + 1];
+        }
+        for (; q < sc->tk.n; q++) {
             sc->weight[q] *= SUMMARY_BEFORE;
         }
     }
