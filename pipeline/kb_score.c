@@ -2915,29 +2915,43 @@ static void laugh_coda(kb_scorer_t *sc)
 
 /* Is the fault at Chinese token k hedged, and by which token: a damping
  * degree word before it in its clause, past a negator (有点吵, 稍微旧,
- * 比较贵, 有点不方便), or its own first characters (有点贵, 有些旧, 略贵,
- * 稍差)? Returns that token, or SIZE_MAX. 一点都不 is emphatic, no hedge. */
+ * 比较贵, 有点不方便); a hedged negator (不太方便, 不够干净, 不怎么样) or
+ * one before a booster (不是很干净); or its own first characters (有点贵,
+ * 有些旧, 略贵, 稍差, 不太好, 不是很好)? Returns that token, or SIZE_MAX.
+ * 一点都不 is emphatic, no hedge. */
 static size_t hedge_of(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t youdian[] = {0x6709, 0x70B9, 0}, youxie[] = {0x6709, 0x4E9B, 0},
-                          shao[] = {0x7A0D, 0}, lve[] = {0x7565, 0};
+    static const uint32_t pre[][4] = {{0x6709, 0x70B9, 0}, {0x6709, 0x4E9B, 0}, {0x7A0D, 0},
+                                      {0x7565, 0}, {0x4E0D, 0x592A, 0}, {0x4E0D, 0x662F, 0x5F88, 0}};
     const uint32_t *cp = sc->nt.cp;
     size_t i = sc->tk.t[k].n0, end = sc->tk.t[k].n1;
+    int boosted = 0;
 
-    if (end - i > 2 && (cp_at(cp, i, end, youdian) || cp_at(cp, i, end, youxie) ||
-                        cp_at(cp, i, end, shao) || cp_at(cp, i, end, lve))) {
-        return k;
+    for (size_t p = 0; p < sizeof(pre) / sizeof(pre[0]) && end - i > 2; p++) {
+        if (cp_at(cp, i, end, pre[p])) {
+            return k;
+        }
     }
     for (size_t j = k, d = 0; j-- > 0 && d < SCOPE; d++) {
         const kb_lex_entry_t *e = sc->tk.t[j].e;
         if (is_boundary(&sc->tk.t[j]) || (e && e->contrast)) {
             break;
         }
-        if (!e || e->negator < 0) {
+        if (!e) {
             continue;
         }
+        if (e->negator < 0) {
+            if (boosted || e->negator > NEGATOR_DEFAULT) {
+                return j; /* 不是很干净, 不太方便 */
+            }
+            continue;
+        }
+        if (e->degree > 0 && e->degree < 1.0f) {
+            return emphatic_minimum(sc, j, k) ? SIZE_MAX : j;
+        }
         if (e->degree > 0) {
-            return e->degree < 1.0f && !emphatic_minimum(sc, j, k) ? j : SIZE_MAX;
+            boosted = 1;
+            continue;
         }
         if (has_valence(e)) {
             break;
