@@ -2960,13 +2960,29 @@ static size_t hedge_of(const kb_scorer_t *sc, size_t k)
     return SIZE_MAX;
 }
 
+/* Is the fault at Chinese token k about the price (贵, 太贵了, 价格偏高,
+ * 性价比不高, 涨价; not 廉价, cheap-looking)? Beside praise for several
+ * things it weighs what was had against what it cost: a reservation. */
+static int price_fault(const kb_scorer_t *sc, size_t k)
+{
+    const uint32_t *cp = sc->nt.cp;
+
+    for (size_t i = sc->tk.t[k].n0; i < sc->tk.t[k].n1; i++) {
+        if (cp[i] == 0x8D35 || (cp[i] == 0x4EF7 && (i == sc->tk.t[k].n0 || cp[i - 1] != 0x5EC9))) {
+            return 1; /* 贵, 价 */
+        }
+    }
+    return 0;
+}
+
 /* A Chinese review that praises several things and hedges a fault (位置好，
- * 房间干净，早餐丰富，就是有点吵) names a minor reservation, as a reader
- * takes it: the hedged fault counts HEDGED_W on top of the hedge's own
- * damping. With one praise term or none (好吃，就是有点贵; 有点咸，不好吃)
- * the fault keeps its weight: short two-clause reviews are as often
- * complaints. Measured on hotel reviews: 36 rows fixed, 2 broken; the delivery
- * reviews, short, do not move. */
+ * 房间干净，早餐丰富，就是有点吵) or complains of the price (…，就是太贵了)
+ * names a minor reservation, as a reader takes it: the fault counts
+ * HEDGED_W on top of the hedge's own damping. With one praise term or none
+ * (好吃，就是有点贵; 有点咸，不好吃) it keeps its weight: short two-clause
+ * reviews are as often complaints. Measured on hotel reviews: hedges 47
+ * rows fixed, 3 broken, the price 9 and 4; the delivery reviews, short,
+ * do not move. */
 static void hedged_faults(kb_scorer_t *sc)
 {
     size_t praise = 0, j;
@@ -2979,8 +2995,13 @@ static void hedged_faults(kb_scorer_t *sc)
     }
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
-        if (sc->val[k] < 0.0f && sc->tk.t[k].type == KB_TOK_HAN &&
-            (j = hedge_of(sc, k)) != SIZE_MAX) {
+        int verdict = k >= sc->verdict0 && k < sc->verdict1;
+        if (sc->val[k] >= 0.0f || sc->tk.t[k].type != KB_TOK_HAN) {
+            continue;
+        }
+        /* a price said as the marked verdict (总体而言，价格太贵) is the
+         * writer's verdict on value, no detail */
+        if ((j = hedge_of(sc, k)) != SIZE_MAX || (!verdict && price_fault(sc, (j = k)))) {
             reweigh(sc, k, KB_MOD_DEGREE, HEDGED_W, tok_span(sc, j));
         }
     }
