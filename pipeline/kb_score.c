@@ -66,7 +66,7 @@
 #define LIHAI_SPAN 4        /* 厉害 measures a problem this many tokens before it */
 #define LIHAI_DEG 1.3f      /* ... and boosts it like 很 */
 #define ANOTA_SPAN 4        /* an A-not-A question this far before a term */
-#define HEDGED_W 0.4f       /* a hedged fault in a review that praises several things */
+#define HEDGED_W 0.3f       /* a hedged fault in a review that praises several things */
 #define HEDGED_PRAISE 2     /* ... this many praise terms or more (hedged_faults()) */
 #define MAX_HITS 64
 #define MAX_HOWTO 8         /* how-to questions remembered per text */
