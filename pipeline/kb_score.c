@@ -2913,6 +2913,26 @@ static void laugh_coda(kb_scorer_t *sc)
 
 /* ---- hedged faults --------------------------------------------------------- */
 
+/* Does Chinese fault k end in, or run on into, "a bit" with 了 or 一
+ * (差了点, 旧了一点, 贵了些, 小一点)? A bare 点 is as often the verb 'order'
+ * (不会再点) and 差点 is 'almost'. */
+static int post_hedged(const kb_scorer_t *sc, size_t k)
+{
+    const uint32_t *cp = sc->nt.cp;
+    size_t i = sc->tk.t[k].n1, n = sc->nt.n, i0 = sc->tk.t[k].n0;
+
+    if (i - i0 > 2 && cp[i - 2] == 0x4E86 && (cp[i - 1] == 0x70B9 || cp[i - 1] == 0x4E9B)) {
+        return 1; /* the term ends in 了点/了些 */
+    }
+    if (i < n && cp[i] == 0x4E86) {
+        i++; /* 了 */
+    } else if (!(i < n && cp[i] == 0x4E00)) {
+        return 0; /* neither 了 nor 一 */
+    }
+    i += i < n && cp[i] == 0x4E00; /* 一 */
+    return i < n && (cp[i] == 0x70B9 || cp[i] == 0x4E9B);
+}
+
 /* Is the fault at Chinese token k hedged, and by which token: a damping
  * degree word before it in its clause, past a negator (有点吵, 稍微旧,
  * 比较贵, 有点不方便); a hedged negator (不太方便, 不够干净, 不怎么样) or
@@ -2931,6 +2951,9 @@ static size_t hedge_of(const kb_scorer_t *sc, size_t k)
         if (cp_at(cp, i, end, pre[p])) {
             return k;
         }
+    }
+    if (post_hedged(sc, k)) {
+        return k; /* 差了点, 旧了一点, 小了些 */
     }
     for (size_t j = k, d = 0; j-- > 0 && d < SCOPE; d++) {
         const kb_lex_entry_t *e = sc->tk.t[j].e;
