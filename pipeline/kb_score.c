@@ -3013,6 +3013,9 @@ static void hedged_faults(kb_scorer_t *sc)
     for (size_t i = 0; i < sc->n_vtok; i++) {
         praise += sc->val[sc->vtok[i]] > 0.0f;
     }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        praise += sc->hits[h].tags->valence > 0.0f; /* 服务可以, 半小时就送到了 */
+    }
     if (praise < HEDGED_PRAISE) {
         return;
     }
