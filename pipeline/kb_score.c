@@ -70,6 +70,8 @@
 #define LIHAI_SPAN 4        /* 厉害 measures a problem this many tokens before it */
 #define LIHAI_DEG 1.3f      /* ... and boosts it like 很 */
 #define ANOTA_SPAN 4        /* an A-not-A question this far before a term */
+#define HEDGED_W 0.3f       /* a hedged fault in a review that praises several things */
+#define HEDGED_PRAISE 2     /* ... this many praise terms or more (hedged_faults()) */
 #define MAX_HITS 64
 #define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
@@ -2422,8 +2424,15 @@ static int summary(kb_scorer_t *sc)
         sc->verdict0 = k + 1;
         sc->verdict1 = q;
         /* a verdict that opens the review (总的来说还可以。几点不足：…)
-         * weighs the details listed after it as much as those before */
-        for (q = sc->sstart[sc->sent[k] + 1]; q < sc->tk.n; q++) {
+         * weighs the details listed after it as much as those before;
+         * in a text of two sentences or more so is the rest of its own
+         * sentence (总体不错，就是隔音差了点，早餐也一般。…): a caveat to
+         * the verdict, not a new one. A one-sentence text (总体还好，就是
+         * 油太大) keeps its caveat: short ones are as often complaints. */
+        if (sc->n_sents < 2 || q >= sc->sstart[sc->sent[k] + 1]) {
+            q = sc->sstart[sc->sent[k] + 1];
+        }
+        for (; q < sc->tk.n; q++) {
             sc->weight[q] *= SUMMARY_BEFORE;
         }
     }
@@ -2453,6 +2462,10 @@ static void lead(kb_scorer_t *sc, int marked)
         return;
     }
     for (size_t q = sc->sstart[sc->sent[k]]; q < sc->sstart[sc->sent[k] + 1]; q++) {
+        int role = q > k ? contrast_role(sc, q, 1) : KB_CONTRAST_NONE;
+        if (role == KB_CONTRAST_BUT || role == KB_CONTRAST_BUT_MID) {
+            break; /* 房间很干净，不过有点吵。…: the verdict is what comes before the reservation */
+        }
         sc->weight[q] *= LEAD_W;
     }
 }
@@ -3164,6 +3177,138 @@ static void repost_chain(kb_scorer_t *sc)
     }
 }
 
+/* ---- hedged faults --------------------------------------------------------- */
+
+/* Does Chinese fault k end in, or run on into, "a bit" with 了 or 一
+ * (差了点, 旧了一点, 贵了些, 小一点)? A bare 点 is as often the verb 'order'
+ * (不会再点) and 差点 is 'almost'. */
+static int post_hedged(const kb_scorer_t *sc, size_t k)
+{
+    const uint32_t *cp = sc->nt.cp;
+    size_t i = sc->tk.t[k].n1, n = sc->nt.n, i0 = sc->tk.t[k].n0;
+
+    if (i - i0 > 2 && cp[i - 2] == 0x4E86 && (cp[i - 1] == 0x70B9 || cp[i - 1] == 0x4E9B)) {
+        return 1; /* the term ends in 了点/了些 */
+    }
+    if (i < n && cp[i] == 0x4E86) {
+        i++; /* 了 */
+    } else if (!(i < n && cp[i] == 0x4E00)) {
+        return 0; /* neither 了 nor 一 */
+    }
+    i += i < n && cp[i] == 0x4E00; /* 一 */
+    return i < n && (cp[i] == 0x70B9 || cp[i] == 0x4E9B);
+}
+
+/* Is the fault at Chinese token k hedged, and by which token: a damping
+ * degree word before it in its clause, past a negator (有点吵, 稍微旧,
+ * 比较贵, 有点不方便); a hedged negator (不太方便, 不够干净, 不怎么样) or
+ * one before a booster (不是很干净); or its own first characters (有点贵,
+ * 有些旧, 略贵, 稍差, 不太好, 不是很好)? Returns that token, or SIZE_MAX.
+ * 一点都不 is emphatic, no hedge. */
+static size_t hedge_of(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t pre[][4] = {{0x6709, 0x70B9, 0}, {0x6709, 0x4E9B, 0}, {0x7A0D, 0},
+                                      {0x7565, 0}, {0x4E0D, 0x592A, 0}, {0x4E0D, 0x662F, 0x5F88, 0}};
+    const uint32_t *cp = sc->nt.cp;
+    size_t i = sc->tk.t[k].n0, end = sc->tk.t[k].n1;
+    int boosted = 0;
+
+    for (size_t p = 0; p < sizeof(pre) / sizeof(pre[0]) && end - i > 2; p++) {
+        if (cp_at(cp, i, end, pre[p])) {
+            return k;
+        }
+    }
+    if (post_hedged(sc, k)) {
+        return k; /* 差了点, 旧了一点, 小了些 */
+    }
+    for (size_t j = k, d = 0; j-- > 0 && d < SCOPE; d++) {
+        const kb_lex_entry_t *e = sc->tk.t[j].e;
+        if (is_boundary(&sc->tk.t[j]) || (e && e->contrast)) {
+            break;
+        }
+        if (!e) {
+            continue;
+        }
+        if (e->negator < 0) {
+            if (boosted || e->negator > NEGATOR_DEFAULT) {
+                return j; /* 不是很干净, 不太方便 */
+            }
+            continue;
+        }
+        if (e->degree > 0 && e->degree < 1.0f) {
+            return emphatic_minimum(sc, j, k) ? SIZE_MAX : j;
+        }
+        if (e->degree > 0) {
+            boosted = 1;
+            continue;
+        }
+        if (has_valence(e)) {
+            break;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Is the fault at Chinese token k a trade-off: the price (贵, 太贵了,
+ * 价格偏高, 性价比不高, 涨价; not 廉价, cheap-looking) or the way there
+ * (太远, 偏僻, 交通不便, 不方便)? Beside praise for several things it
+ * weighs what was had against what it cost or where it is: a reservation. */
+static int tradeoff_fault(const kb_scorer_t *sc, size_t k)
+{
+    const uint32_t *cp = sc->nt.cp;
+    size_t i0 = sc->tk.t[k].n0;
+
+    for (size_t i = i0; i < sc->tk.t[k].n1; i++) {
+        if (cp[i] == 0x8D35 || (cp[i] == 0x4EF7 && (i == i0 || cp[i - 1] != 0x5EC9))) {
+            return 1; /* 贵, 价 */
+        }
+        if (cp[i] == 0x8FDC || cp[i] == 0x504F) {
+            return 1; /* 远, 偏 */
+        }
+        if (cp[i] == 0x4FBF && i > i0 &&
+            (cp[i - 1] == 0x4E0D || (i - i0 > 1 && cp[i - 1] == 0x65B9 && cp[i - 2] == 0x4E0D))) {
+            return 1; /* 不便, 不方便 */
+        }
+    }
+    return 0;
+}
+
+/* A Chinese review that praises several things and hedges a fault (位置好，
+ * 房间干净，早餐丰富，就是有点吵) or complains of a trade-off (…，就是太贵了,
+ * …，就是离市区远: tradeoff_fault())
+ * names a minor reservation, as a reader takes it: the fault counts
+ * HEDGED_W on top of the hedge's own damping. With one praise term or none
+ * (好吃，就是有点贵; 有点咸，不好吃) it keeps its weight: short two-clause
+ * reviews are as often complaints. Measured on hotel reviews: hedges 47
+ * rows fixed, 3 broken, the price 9 and 4, the way there 14 and 4; the
+ * delivery reviews, short, hardly move. */
+static void hedged_faults(kb_scorer_t *sc)
+{
+    size_t praise = 0, j;
+
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        praise += sc->val[sc->vtok[i]] > 0.0f;
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        praise += sc->hits[h].tags->valence > 0.0f; /* 服务可以, 半小时就送到了 */
+    }
+    if (praise < HEDGED_PRAISE) {
+        return;
+    }
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        int verdict = k >= sc->verdict0 && k < sc->verdict1;
+        if (sc->val[k] >= 0.0f || sc->tk.t[k].type != KB_TOK_HAN) {
+            continue;
+        }
+        /* a price said as the marked verdict (总体而言，价格太贵) is the
+         * writer's verdict on value, no detail */
+        if ((j = hedge_of(sc, k)) != SIZE_MAX || (!verdict && tradeoff_fault(sc, (j = k)))) {
+            reweigh(sc, k, KB_MOD_DEGREE, HEDGED_W, tok_span(sc, j));
+        }
+    }
+}
+
 /* ---- sums ------------------------------------------------------------------ */
 
 static double normalize(double x)
@@ -3718,6 +3863,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     zh_sarcastic_coda(sc);
     if (sc->feat & FEAT_HAN) {
         laugh_coda(sc);
+        hedged_faults(sc);
     }
     repost_chain(sc);
     sums(sc);
