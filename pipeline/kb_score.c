@@ -3092,6 +3092,48 @@ static void laugh_coda(kb_scorer_t *sc)
     }
 }
 
+/* Is token k a crying face that is as often tears of joy: 😭 🥹 🥲 or the
+ * Weibo code [泪]? (😢 and T_T stay sad.) */
+static int joy_tears(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t sob[] = {0x1F62D, 0}, hold[] = {0x1F979, 0}, smile[] = {0x1F972, 0},
+                          lei[] = {'[', 0x6CEA, ']', 0};
+    const kb_token_t *t = &sc->tk.t[k];
+
+    return (t->type == KB_TOK_EMOJI || t->type == KB_TOK_SYM) &&
+           (tok_is(sc, k, sob) || tok_is(sc, k, hold) || tok_is(sc, k, smile) || tok_is(sc, k, lei));
+}
+
+/* Tears after praise: 太好看了😭, "so good 😭😭", 终于放假了😭 are the
+ * writer overwhelmed, not sad. A crying face (joy_tears()) in a sentence
+ * whose words hold praise and no fault (terms and patterns alike) weighs 0
+ * and leaves the verdict to the words; after a fault (考试挂了😭) or alone
+ * it keeps its sadness. */
+static void tears_of_joy(kb_scorer_t *sc)
+{
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i], by = SIZE_MAX;
+        int fault = 0;
+        if (!(sc->val[k] < 0.0f) || !joy_tears(sc, k)) {
+            continue;
+        }
+        for (size_t j = 0; j < sc->n_vtok; j++) {
+            size_t q = sc->vtok[j];
+            if (q == k || sc->sent[q] != sc->sent[k] || joy_tears(sc, q)) {
+                continue;
+            }
+            fault |= sc->val[q] < 0.0f;
+            by = sc->val[q] > 0.0f && q < k && by == SIZE_MAX ? q : by;
+        }
+        for (size_t h = 0; h < sc->n_hits; h++) {
+            fault |= sc->sent[sc->hit_tok[h]] == sc->sent[k] && sc->hits[h].tags->valence < 0;
+        }
+        if (!fault && by != SIZE_MAX) {
+            reweigh(sc, k, KB_MOD_CONTRAST, 0.0f, tok_span(sc, by));
+        }
+    }
+}
+
 /* ---- repost chains ---------------------------------------------------- */
 
 /* The first code point from i on that opens a Weibo repost quote: "//"
@@ -3865,6 +3907,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         laugh_coda(sc);
         hedged_faults(sc);
     }
+    tears_of_joy(sc);
     repost_chain(sc);
     sums(sc);
     servqual(sc);
