@@ -3123,7 +3123,9 @@ static void tears_of_joy(kb_scorer_t *sc)
                 continue;
             }
             fault |= sc->val[q] < 0.0f;
-            by = sc->val[q] > 0.0f && q < k && by == SIZE_MAX ? q : by;
+            if (by == SIZE_MAX && q < k && sc->val[q] > 0.0f) {
+                by = q; /* the first praise before the face */
+            }
         }
         for (size_t h = 0; h < sc->n_hits; h++) {
             fault |= sc->sent[sc->hit_tok[h]] == sc->sent[k] && sc->hits[h].tags->valence < 0;
