@@ -1630,6 +1630,62 @@ static float litotes(const kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     return v * cap;
 }
 
+/* Does the word before "like" make it a verb? A subject pronoun, a modal
+ * or auxiliary, "to", "who", or a negator or degree word ("don't like",
+ * "really like"). */
+static int like_verb_before(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t w_i[] = {'i', 0}, w_we[] = {'w', 'e', 0},
+                          w_you[] = {'y', 'o', 'u', 0}, w_they[] = {'t', 'h', 'e', 'y', 0},
+                          w_u[] = {'u', 0}, w_to[] = {'t', 'o', 0},
+                          w_who[] = {'w', 'h', 'o', 0}, w_do[] = {'d', 'o', 0},
+                          w_did[] = {'d', 'i', 'd', 0}, w_will[] = {'w', 'i', 'l', 'l', 0},
+                          w_also[] = {'a', 'l', 's', 'o', 0},
+                          w_might[] = {'m', 'i', 'g', 'h', 't', 0};
+    static const uint32_t *const verb_before[] = {w_i,  w_we, w_you, w_they, w_u,    w_to,
+                                                  w_who, w_do, w_did, w_will, w_also, w_might};
+    const kb_token_t *t = &sc->tk.t[j];
+    const uint32_t *cp = sc->nt.cp + t->n0;
+    size_t n = t->n1 - t->n0;
+
+    if (t->e && (t->e->negator < 0 || t->e->degree > 0)) {
+        return 1;
+    }
+    /* you'd, she'd, we'll: a contracted modal */
+    if (n > 2 && (cp[n - 2] == '\'' || cp[n - 3] == '\'') && (cp[n - 1] == 'd' || cp[n - 1] == 'l')) {
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof verb_before / sizeof verb_before[0]; i++) {
+        if (tok_is(sc, j, verb_before[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* English "like" is praise only as a verb. After a noun, a comma or at the
+ * start of a sentence it is a preposition ("places like this", "Like most
+ * delis, ...", "had like six pieces") and says nothing about anyone's taste:
+ * it counts 0. "like it/them/to" stays a verb ("kids like it"). */
+static int like_preposition(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t like_w[] = {'l', 'i', 'k', 'e', 0}, it[] = {'i', 't', 0},
+                          them[] = {'t', 'h', 'e', 'm', 0}, to[] = {'t', 'o', 0};
+
+    if (!tok_is(sc, k, like_w)) {
+        return 0;
+    }
+    if (k + 1 < sc->tk.n && (tok_is(sc, k + 1, it) || tok_is(sc, k + 1, them) ||
+                             tok_is(sc, k + 1, to) ||
+                             is_sentence_end(&sc->tk.t[k + 1]))) {
+        return 0;
+    }
+    if (k + 1 == sc->tk.n) {
+        return 0;
+    }
+    return k == 0 || is_boundary(&sc->tk.t[k - 1]) || !like_verb_before(sc, k - 1);
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -1675,6 +1731,13 @@ static void valence(kb_scorer_t *sc)
         if (t->flags & KB_TF_ELONG) {
             v += sg * ELONG_INCR;
             trace_mod(tr, KB_MOD_ELONGATION, sg * ELONG_INCR, span_of(sc, 0, 0));
+        }
+        if (v > 0 && like_preposition(sc, k)) {
+            trace_mod(tr, KB_MOD_CONTRAST, 0.0f, tok_span(sc, k));
+            if (tr) {
+                tr->value = 0.0f;
+            }
+            continue;
         }
         if (v > 0 && fix_dates_fault(sc, k)) {
             trace_mod(tr, KB_MOD_CONTRAST, 0.0f, tok_span(sc, k));
