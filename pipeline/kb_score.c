@@ -651,15 +651,18 @@ static size_t tokens_with(const kb_scorer_t *sc, unsigned feat)
 
 /* ---- rhetorical questions ------------------------------------------------ */
 
-/* Does cp[i, end) start with the code points w (NUL-terminated)? */
-static int cp_at(const uint32_t *cp, size_t i, size_t end, const uint32_t *w)
+/* Does cp[i, end) start with the code points w (NUL-terminated, not
+ * empty)? Returns how many they are, or 0 when they do not all match. */
+static size_t cp_at(const uint32_t *cp, size_t i, size_t end, const uint32_t *w)
 {
-    for (size_t n = 0; w[n]; n++) {
+    size_t n = 0;
+
+    for (; w[n]; n++) {
         if (i + n >= end || cp[i + n] != w[n]) {
             return 0;
         }
     }
-    return 1;
+    return n;
 }
 
 /* The last code point of the last Chinese word of sentence [k0, k1)
@@ -1161,6 +1164,17 @@ static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w)
     return w[n] == 0;
 }
 
+/* Does token k spell one of the words in the NULL-terminated @p words? */
+static int tok_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words)
+{
+    for (; *words; words++) {
+        if (tok_is(sc, k, *words)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* 没有/不如/比不上/比不过/赶不上/不比/不像 that opens a comparison: "A没有B(的)好吃",
  * "不如店里好吃", "不比大饭店差" */
 static int is_comparative(const kb_scorer_t *sc, size_t k)
@@ -1421,9 +1435,9 @@ static int dating_word(const kb_scorer_t *sc, size_t j)
 {
     static const uint32_t after[] = {'a', 'f', 't', 'e', 'r', 0},
                           since[] = {'s', 'i', 'n', 'c', 'e', 0}, when[] = {'w', 'h', 'e', 'n', 0};
+    static const uint32_t *const dating[] = {after, since, when, NULL};
 
-    return sc->tk.t[j].type == KB_TOK_WORD &&
-           (tok_is(sc, j, after) || tok_is(sc, j, since) || tok_is(sc, j, when));
+    return sc->tk.t[j].type == KB_TOK_WORD && tok_in(sc, j, dating);
 }
 
 /* A fix word k inside a clause that dates a fault before it in its
@@ -1643,7 +1657,8 @@ static int like_verb_before(const kb_scorer_t *sc, size_t j)
                           w_also[] = {'a', 'l', 's', 'o', 0},
                           w_might[] = {'m', 'i', 'g', 'h', 't', 0};
     static const uint32_t *const verb_before[] = {w_i,  w_we, w_you, w_they, w_u,    w_to,
-                                                  w_who, w_do, w_did, w_will, w_also, w_might};
+                                                  w_who, w_do, w_did, w_will, w_also, w_might,
+                                                  NULL};
     const kb_token_t *t = &sc->tk.t[j];
     const uint32_t *cp = sc->nt.cp + t->n0;
     size_t n = t->n1 - t->n0;
@@ -1655,12 +1670,7 @@ static int like_verb_before(const kb_scorer_t *sc, size_t j)
     if (n > 2 && (cp[n - 2] == '\'' || cp[n - 3] == '\'') && (cp[n - 1] == 'd' || cp[n - 1] == 'l')) {
         return 1;
     }
-    for (size_t i = 0; i < sizeof verb_before / sizeof verb_before[0]; i++) {
-        if (tok_is(sc, j, verb_before[i])) {
-            return 1;
-        }
-    }
-    return 0;
+    return tok_in(sc, j, verb_before);
 }
 
 /* English "like" is praise only as a verb. After a noun, a comma or at the
@@ -1961,31 +1971,18 @@ static size_t small_after(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
-/* How many code points of the 0-terminated @p w stand at index i; 0 when
- * they do not all match. */
-static size_t cps_at(const kb_scorer_t *sc, size_t i, const uint32_t *w)
-{
-    size_t m = 0;
-
-    while (w[m] && i + m < sc->nt.n && sc->nt.cp[i + m] == w[m]) {
-        m++;
-    }
-    return w[m] ? 0 : m;
-}
-
 /* Is token k right after "such" (这么/这样/如此/那么/这种/那样, at most one
  * token between)? 这么好吃的不多 praises a rarity. */
 static int after_such(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t such[][3] = {{0x8FD9, 0x4E48, 0}, {0x8FD9, 0x6837, 0},
-                                       {0x5982, 0x6B64, 0}, {0x90A3, 0x4E48, 0},
-                                       {0x8FD9, 0x79CD, 0}, {0x90A3, 0x6837, 0}};
+    static const uint32_t zheme[] = {0x8FD9, 0x4E48, 0}, zheyang[] = {0x8FD9, 0x6837, 0},
+                          ruci[] = {0x5982, 0x6B64, 0}, name[] = {0x90A3, 0x4E48, 0},
+                          zhezhong[] = {0x8FD9, 0x79CD, 0}, nayang[] = {0x90A3, 0x6837, 0};
+    static const uint32_t *const such[] = {zheme, zheyang, ruci, name, zhezhong, nayang, NULL};
 
     for (size_t q = k > 2 ? k - 2 : 0; q < k; q++) {
-        for (size_t w = 0; w < sizeof(such) / sizeof(such[0]); w++) {
-            if (tok_is(sc, q, such[w])) {
-                return 1;
-            }
+        if (tok_in(sc, q, such)) {
+            return 1;
         }
     }
     return 0;
@@ -2012,11 +2009,11 @@ static size_t few_after(const kb_scorer_t *sc, size_t k)
         return 0; /* 的 */
     }
     i++;
-    for (size_t a = 0; a < sizeof(adv) / sizeof(adv[0]) && !(m = cps_at(sc, i, adv[a])); a++) {
+    for (size_t a = 0; a < sizeof(adv) / sizeof(adv[0]) && !(m = cp_at(cp, i, n, adv[a])); a++) {
     }
     i += m;
     for (size_t f = 0; f < sizeof(few) / sizeof(few[0]); f++) {
-        if (!(m = cps_at(sc, i, few[f]))) {
+        if (!(m = cp_at(cp, i, n, few[f]))) {
             continue;
         }
         i += m;
@@ -2951,8 +2948,9 @@ static int is_object_pronoun(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t it[] = {'i', 't', 0}, this_[] = {'t', 'h', 'i', 's', 0},
                           that[] = {'t', 'h', 'a', 't', 0};
+    static const uint32_t *const object[] = {it, this_, that, NULL};
 
-    return tok_is(sc, k, it) || tok_is(sc, k, this_) || tok_is(sc, k, that);
+    return tok_in(sc, k, object);
 }
 
 /* A flat sentence (no '!' or '?') of one praise word, a degree word at
@@ -3161,10 +3159,10 @@ static int joy_tears(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t sob[] = {0x1F62D, 0}, hold[] = {0x1F979, 0}, smile[] = {0x1F972, 0},
                           lei[] = {'[', 0x6CEA, ']', 0};
+    static const uint32_t *const faces[] = {sob, hold, smile, lei, NULL};
     const kb_token_t *t = &sc->tk.t[k];
 
-    return (t->type == KB_TOK_EMOJI || t->type == KB_TOK_SYM) &&
-           (tok_is(sc, k, sob) || tok_is(sc, k, hold) || tok_is(sc, k, smile) || tok_is(sc, k, lei));
+    return (t->type == KB_TOK_EMOJI || t->type == KB_TOK_SYM) && tok_in(sc, k, faces);
 }
 
 /* Tears after praise: 太好看了😭, "so good 😭😭", 终于放假了😭 are the
