@@ -23,7 +23,7 @@ run_one() {
     {
         echo "== $name"
         # A hung script must fail CI, not stall it.
-        if ! KB_RESULTS="$logs/$name.res" timeout -k 10 "${KB_SCRIPT_TIMEOUT:-600}" bash "$t"; then
+        if ! KB_RESULTS="$logs/$name.res" timeout -k 30 "${KB_SCRIPT_TIMEOUT:-600}" bash "$t"; then
             echo "FAIL $name: script exited non-zero"
             echo FAIL >>"$logs/$name.res"
         fi

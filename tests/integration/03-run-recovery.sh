@@ -67,16 +67,19 @@ check "... and no run routed a record late" test ! -s "$WORK/late.tsv"
 start_broker scale --partitions 2 || { fail "scale broker"; exit 0; }
 S=$BROKER
 kcat -b "$S" -P -t feedback.raw -K $'\t' <"$WORK/in.tsv"
-"${RUN[@]}" --brokers "$S" --role score --exit-idle 8s >/dev/null 2>"$WORK/s1.err" &
+timeout 120 "${RUN[@]}" --brokers "$S" --role score --exit-idle 8s >/dev/null 2>"$WORK/s1.err" &
 p1=$!
-"${RUN[@]}" --brokers "$S" --role score --exit-idle 8s >/dev/null 2>"$WORK/s2.err" &
+timeout 120 "${RUN[@]}" --brokers "$S" --role score --exit-idle 8s >/dev/null 2>"$WORK/s2.err" &
 p2=$!
 # The aggregate instance starts once the score instances are done. Started
 # beside them, it saw a score instance that a loaded machine (the ASan
 # pass, scripts running side by side) kept silent for longer than its idle
 # close as idle, closed windows under it and routed its records late: a
 # wall-clock race of the test, not of what it checks.
-wait $p1 $p2
+wait $p1
+rc1=$?
+wait $p2
+check "both score-role instances exit 0 (on their own, within 120 s)" test "$rc1-$?" = 0-0
 timeout 180 "${RUN[@]}" --brokers "$S" --role aggregate --idle-close 10s --exit-idle 14s \
     >/dev/null 2>"$WORK/agg.err"
 check "aggregate-role instance exits 0" test $? -eq 0

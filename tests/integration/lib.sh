@@ -2,6 +2,41 @@
 # the runner counts. Source it; $KB_BIN is the binary under test.
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KB_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+# on_overrun: say what is still running, with the main-thread stack of each
+# koubei process when gdb is there, and the end of every log. A watchdog
+# calls it shortly before the runner's time limit (KB_SCRIPT_TIMEOUT), while
+# everything is still in place: the runner's timeout signals the whole
+# process group at once, so a trap on it would find the hung process gone.
+descendants() {
+    local c
+    for c in $(pgrep -P "$1"); do
+        echo "$c"
+        descendants "$c"
+    done
+}
+on_overrun() {
+    local p pids
+    pids=$(descendants $$ | paste -sd,)
+    echo "OVERRUN: ${1}s and not finished; still running:"
+    ps -o pid=,etimes=,args= -p "$pids" | cut -c1-200 | sed 's/^/    /'
+    for p in $(descendants $$); do
+        [ "$(ps -o comm= -p "$p")" = koubei ] || continue
+        command -v gdb >/dev/null || break
+        echo "    stack of $p:"
+        timeout 5 gdb -p "$p" -batch -ex bt 2>/dev/null | grep '^#' | head -12 | sed 's/^/      /'
+    done
+    for p in "$WORK"/*.err; do
+        [ -s "$p" ] || continue
+        echo "    --- ${p##*/} (its end; of the stats lines only the last):"
+        grep -v '"type":"stats"' "$p" | tail -6 | cut -c1-200 | sed 's/^/    /'
+        grep '"type":"stats"' "$p" | tail -1 | cut -c1-300 | sed 's/^/    /'
+    done
+}
+watch_after=$((${KB_SCRIPT_TIMEOUT:-600} - 45))
+(
+    while [ $SECONDS -lt $watch_after ]; do sleep 2; done
+    on_overrun $watch_after
+) &
 
 pass() { echo "PASS $*"; echo PASS >>"$KB_RESULTS"; }
 fail() { echo "FAIL $*"; echo FAIL >>"$KB_RESULTS"; }
