@@ -25,6 +25,10 @@
 
 #define POLL_BATCH 500
 #define FLUSH_TIMEOUT_MS 30000
+/* A stopping run gets this long, all flushes together, to deliver what it
+ * produced; what is still undelivered then keeps its input uncommitted and
+ * is processed again after a restart. Below Kubernetes' default 30 s grace. */
+#define SHUTDOWN_BUDGET_MS 20000
 
 typedef struct apart {
     int assigned;
@@ -71,6 +75,8 @@ struct kb_run {
     size_t ssn;
     int score_assigned, agg_assigned;
     int wedged;        /* a transactional call never returned: leave the producer alone */
+    volatile const sig_atomic_t *stop; /* kb_run_loop's stop flag */
+    int64_t stop_deadline; /* > 0 once stopping: the end of SHUTDOWN_BUDGET_MS */
     int in_txn;
     int txn_poisoned;  /* a record could not join the transaction */
     json_t *totals;    /* --show: brand -> [mentions, pos, neg, complaints, windows] */
@@ -888,12 +894,25 @@ static int aggregate_message(kb_run_t *r, const rd_kafka_message_t *m)
 
 /* ---- commits ------------------------------------------------------------------------ */
 
+/* Wait until the producer has delivered everything. While running, up to
+ * FLUSH_TIMEOUT_MS, cut short by a stop request (the commit is postponed,
+ * and the shutdown flushes again). While stopping, only until the shutdown
+ * deadline, however many flushes the shutdown makes (its own commits, the
+ * revocations of consumer close): with the broker gone, SIGTERM used to
+ * take a full FLUSH_TIMEOUT_MS a flush, six of them, three minutes. */
 static int flush(kb_run_t *r)
 {
-    rd_kafka_resp_err_t err = rd_kafka_flush(r->prod, FLUSH_TIMEOUT_MS);
+    int64_t end = r->stop_deadline > 0 ? r->stop_deadline : now_ms() + FLUSH_TIMEOUT_MS;
+    rd_kafka_resp_err_t err;
 
+    do {
+        int64_t left = end - now_ms();
+        err = rd_kafka_flush(r->prod, left <= 0 ? 0 : left < 100 ? (int)left : 100);
+    } while (err == RD_KAFKA_RESP_ERR__TIMED_OUT && now_ms() < end &&
+             (r->stop_deadline > 0 || !r->stop || !*r->stop));
     if (err) {
-        KB_LOG(KB_LOG_WARN, "run", "producer flush: %s; commit postponed", rd_kafka_err2str(err));
+        KB_LOG(KB_LOG_WARN, "run", "producer flush: %s (%d still queued); commit postponed",
+               rd_kafka_err2str(err), rd_kafka_outq_len(r->prod));
         return -1;
     }
     return r->failed ? -1 : 0;
@@ -1589,6 +1608,7 @@ int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, si
 {
     int64_t t_emit = now_ms(), t_commit = t_emit, t_stats = t_emit;
 
+    r->stop = stop;
     while (!*stop && !r->failed) {
         int got = 0;
         int64_t now;
@@ -1629,6 +1649,7 @@ int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, si
         }
     }
     /* Shutdown: open windows go out as updates, then deliver and commit. */
+    r->stop_deadline = now_ms() + SHUTDOWN_BUDGET_MS;
     if (r->agg && !r->failed) {
         kb_agg_emit_updates(r->agg);
     }
