@@ -29,6 +29,7 @@
  * produced; what is still undelivered then keeps its input uncommitted and
  * is processed again after a restart. Below Kubernetes' default 30 s grace. */
 #define SHUTDOWN_BUDGET_MS 20000
+#define CLOSE_SLACK_MS 10000
 
 typedef struct apart {
     int assigned;
@@ -1480,11 +1481,12 @@ void kb_run_free(kb_run_t *r)
     if (!r) {
         return;
     }
+    /* Closed by kb_run_loop (or never run): no second, unbounded close. */
     if (r->c_score) {
-        rd_kafka_destroy(r->c_score);
+        rd_kafka_destroy_flags(r->c_score, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     if (r->c_agg) {
-        rd_kafka_destroy(r->c_agg);
+        rd_kafka_destroy_flags(r->c_agg, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     if (r->prod && !r->wedged) { /* a wedged call still uses it: let the process exit */
         rd_kafka_destroy(r->prod);
@@ -1587,6 +1589,39 @@ static int drain(kb_run_t *r, rd_kafka_t *rk, int timeout_ms,
     return n;
 }
 
+/* Leave the group, serving the revocation on this thread, but not past the
+ * shutdown deadline (plus the session timeout's worth of slack a clean
+ * LeaveGroup never needs). rd_kafka_consumer_close() waits for the group
+ * protocol without a limit, so a coordinator that stops answering would
+ * hold a stopping process forever; past the deadline it exits anyway and
+ * the group notices by the session timeout. Returns 1 when closed. */
+static int close_consumer(kb_run_t *r, rd_kafka_t *rk, const char *stage)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(rk, q);
+    int64_t end = r->stop_deadline + CLOSE_SLACK_MS;
+    int closed;
+
+    if (e) {
+        KB_LOG(KB_LOG_WARN, "run", "%s consumer close: %s", stage, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    while (!e && !rd_kafka_consumer_closed(rk) && now_ms() < end) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+            on_rebalance(rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), r);
+        }
+        rd_kafka_event_destroy(ev); /* NULL is fine */
+    }
+    closed = rd_kafka_consumer_closed(rk);
+    if (!closed) {
+        KB_LOG(KB_LOG_WARN, "run", "%s consumer: the group did not let it go in time; exiting anyway",
+               stage);
+    }
+    rd_kafka_queue_destroy(q);
+    return closed;
+}
+
 static void idle_close(kb_run_t *r, int64_t now)
 {
     for (size_t p = 0; p < r->apn; p++) {
@@ -1667,10 +1702,10 @@ int kb_run_loop(kb_run_t *r, volatile const sig_atomic_t *stop, char *errstr, si
     stats_line(r);
     show_summary(r);
     if (r->c_score) {
-        rd_kafka_consumer_close(r->c_score);
+        close_consumer(r, r->c_score, "score");
     }
     if (r->c_agg) {
-        rd_kafka_consumer_close(r->c_agg);
+        close_consumer(r, r->c_agg, "aggregate");
     }
     if (r->failed) {
         snprintf(errstr, n, "%s", r->fatal);
