@@ -57,6 +57,7 @@
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
 #define ASKED_W 0.3f        /* 这是智商税吗: a label asked, half a suspicion */
+#define SUPPOSED_W 0.0f     /* a fault in "Will it be delayed if ...?": it asks */
 #define HOWTO_NEG 0.0f      /* a problem named in a how-to question (丢了怎么补办) */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
@@ -2152,6 +2153,21 @@ static int asked_label(const kb_scorer_t *sc, size_t k)
     return j < sc->tk.n && is_ma(sc, j);
 }
 
+/* Does English sentence s hold a supposition (if, unless: an irrealis
+ * term)? A yes/no question about a supposed case ("Will the flight be
+ * delayed if the storm hits?", "Is there a late fee if autopay fails?")
+ * asks what would happen: it reports no fault. */
+static int supposes(const kb_scorer_t *sc, uint32_t s)
+{
+    for (size_t k = sc->sstart[s]; k < sc->tk.n && sc->sent[k] == s; k++) {
+        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (e && e->contrast == KB_CONTRAST_IRREALIS && sc->tk.t[k].type == KB_TOK_WORD) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -2159,12 +2175,18 @@ static int asked_label(const kb_scorer_t *sc, size_t k)
  * "Does anyone know a good hotel near the airport?"); only in a text
  * with no Chinese, where an English word is mostly a brand or a loan word.
  * Complaints in a question keep their weight in both ("Why is the app so
- * slow?"). */
+ * slow?"), unless an English yes/no question asks about a supposed case
+ * (supposes()): then its faults weigh SUPPOSED_W too. */
 static void questions(kb_scorer_t *sc)
 {
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
         uint32_t s = sc->sent[k];
+        if (sc->val[k] < 0 && (sc->sflag[s] & SF_QUESTION) && !(sc->feat & FEAT_HAN) &&
+            sc->tk.t[k].type == KB_TOK_WORD && supposes(sc, s) && asking_question(sc, s)) {
+            reweigh(sc, k, KB_MOD_QUESTION, SUPPOSED_W, span_of(sc, 0, 0));
+            continue;
+        }
         if (sc->val[k] < 0 && (sc->sflag[s] & SF_QUESTION) && asked_label(sc, k) &&
             !rhet(sc, s)) {
             reweigh(sc, k, KB_MOD_QUESTION, ASKED_W, span_of(sc, 0, 0));
