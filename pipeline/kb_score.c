@@ -1471,6 +1471,105 @@ static int fix_dates_fault(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Does the resolver at r take the fault back as its object: a pronoun
+ * after it ("refunded it", "replaced them") or a passive or relative
+ * form before it ("was restored", "which they corrected", "had it
+ * repaired")? A fix with its own object ("fixed the sink") is about
+ * that object, not about a fault told before it. */
+static int fix_refers_back(const kb_scorer_t *sc, size_t r)
+{
+    static const uint32_t it[] = {'i', 't', 0}, them[] = {'t', 'h', 'e', 'm', 0},
+                          was[] = {'w', 'a', 's', 0}, were[] = {'w', 'e', 'r', 'e', 0},
+                          been[] = {'b', 'e', 'e', 'n', 0},
+                          which[] = {'w', 'h', 'i', 'c', 'h', 0};
+    static const uint32_t *const after[] = {it, them, NULL};
+    static const uint32_t *const before[] = {it, them, was, were, been, which, NULL};
+
+    const kb_token_t *t = &sc->tk.t[r];
+    const uint32_t *cp = sc->nt.cp + t->n0;
+    size_t n = t->n1 - t->n0;
+
+    if ((n > 3 && cp[n - 3] == ' ' && cp[n - 2] == 'i' && cp[n - 1] == 't') ||
+        (n > 5 && cp[n - 5] == ' ' && cp[n - 4] == 't' && cp[n - 3] == 'h' && cp[n - 2] == 'e' &&
+         cp[n - 1] == 'm')) {
+        return 1; /* a resolver that ends with its pronoun: "replaced it", "replaced them" */
+    }
+    return (r + 1 < sc->tk.n && tok_in(sc, r + 1, after)) || (r > 0 && tok_in(sc, r - 1, before)) ||
+           (r > 1 && tok_in(sc, r - 2, before) && !is_boundary(&sc->tk.t[r - 1]));
+}
+
+/* Is the resolver at r wished for, promised or missed rather than done:
+ * after a modal or "to" ("should have repaired it", "promised to refund
+ * it", "will replace it")? */
+static int fix_unreal(const kb_scorer_t *sc, size_t r)
+{
+    static const uint32_t to[] = {'t', 'o', 0}, will[] = {'w', 'i', 'l', 'l', 0},
+                          would[] = {'w', 'o', 'u', 'l', 'd', 0},
+                          should[] = {'s', 'h', 'o', 'u', 'l', 'd', 0},
+                          could[] = {'c', 'o', 'u', 'l', 'd', 0}, can[] = {'c', 'a', 'n', 0},
+                          must[] = {'m', 'u', 's', 't', 0},
+                          please[] = {'p', 'l', 'e', 'a', 's', 'e', 0},
+                          have[] = {'h', 'a', 'v', 'e', 0};
+    static const uint32_t *const modal[] = {to, will, would, should, could, can, must, please, NULL};
+
+    if (r > 0 && tok_is(sc, r - 1, have)) {
+        r--; /* "should have repaired" */
+    }
+    return r > 0 && tok_in(sc, r - 1, modal);
+}
+
+/* A fault told first and put right in the next clause of its
+ * sentence ("charged twice but they refunded it right away", "the
+ * heater broke, the landlord had it repaired by morning", "a billing
+ * error, which they corrected") is a story whose verdict is the fix: the
+ * fault counts 0. Only the first resolver within FIX_REACH tokens, no
+ * other opinion word between, the fix not negated, not dating a fault
+ * ("worse after they fixed it") and referring back (fix_refers_back).
+ * Returns the resolver's token, or k. */
+#define FIX_REACH 8
+static size_t later_fix(const kb_scorer_t *sc, size_t k)
+{
+    size_t j;
+
+    if (sc->feat & FEAT_HAN) {
+        return k; /* English only: fix_refers_back() reads English words */
+    }
+    for (j = k + 1; j < sc->tk.n && j <= k + FIX_REACH; j++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (is_sentence_end(u) ||
+            (u->e && (u->e->negator < 0 || u->e->contrast == KB_CONTRAST_IRREALIS ||
+                      u->e->contrast == KB_CONTRAST_COUNTERFACTUAL))) {
+            return k; /* "… and they supposedly repaired it": a claimed fix */
+        }
+        if (u->e && u->e->resolver) {
+            return !negated(sc, j) && !fix_dates_fault(sc, j) && !fix_unreal(sc, j) &&
+                           fix_refers_back(sc, j)
+                       ? j
+                       : k;
+        }
+        if (has_valence(u->e)) {
+            return k;
+        }
+    }
+    return k;
+}
+
+/* The resolver that puts right the fault negative pattern hit h
+ * names ("billed twice …, they refunded it"): later_fix() from the hit's
+ * last token. Returns the resolver's token, or sc->tk.n. */
+static size_t hit_fixed(const kb_scorer_t *sc, size_t h)
+{
+    size_t c1 = kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1) + 1, k = sc->hit_tok[h], j;
+
+    if (!(sc->hits[h].tags->valence < 0) || (sc->feat & FEAT_HAN)) { /* cheap exit */
+        return sc->tk.n;
+    }
+    while (k + 1 < sc->tk.n && sc->tk.t[k + 1].n1 <= c1) {
+        k++;
+    }
+    return (j = later_fix(sc, k)) != k ? j : sc->tk.n;
+}
+
 /* A problem word governed by a completed fix names what was put right, so
  * it is no complaint: the fix before it ("fixed all the lag issues",
  * 修好了异味) or after it ("problem solved", "my issue was resolved",
@@ -1507,7 +1606,7 @@ static size_t resolver_of(const kb_scorer_t *sc, size_t k)
             break; /* the problem goes on: "issue keeps failing, fixed later" */
         }
     }
-    return k;
+    return later_fix(sc, k);
 }
 
 /* Does Han token t spell a negation: 不/没 first (不好, 没意思) or after a
@@ -2696,6 +2795,29 @@ static int is_interjection(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Is token k one praise phrase that opens with "just " or
+ * "exactly " ("Just what I needed, …", "Exactly what I wanted, …")? Such
+ * an opener frames sarcasm as an interjection does; the rest must still
+ * be a complaint (sarcastic_opener()). */
+static int just_praise(const kb_scorer_t *sc, size_t k)
+{
+    static const char *const w[] = {"just ", "exactly ", NULL};
+    const kb_token_t *t = &sc->tk.t[k];
+    const uint32_t *cp = sc->nt.cp + t->n0;
+    size_t n = t->n1 - t->n0;
+
+    for (size_t i = 0; sc->val[k] > 0 && w[i]; i++) {
+        size_t m = strlen(w[i]), j = 0;
+        while (j < m && j < n && cp[j] == (uint32_t)(unsigned char)w[i][j]) {
+            j++;
+        }
+        if (j == m) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The valence of what follows token k1, into *rest: -1 when that holds
  * praise, a contrast word ("…, but the room was tiny": a balanced review),
  * or when a valued pattern hit lies before k1. */
@@ -2802,6 +2924,7 @@ static void sarcastic_opener(kb_scorer_t *sc)
     if ((k1 = opener_end(sc, k0 + (size_t)cue)) == 0) {
         return;
     }
+    cue = cue || just_praise(sc, k0);
     k2 = next_content(sc, k1); /* an echo: "Great. Just great." */
     if (k2 < sc->tk.n && (k2 = opener_end(sc, k2 + (size_t)is_interjection(sc, k2))) != 0) {
         k1 = k2;
@@ -3585,6 +3708,8 @@ static void sums(kb_scorer_t *sc)
         double v = sc->hits[h].tags->valence *
                    counter_weight(sc, q, sc->hits[h].tags->valence);
         v *= v > 0 ? hit_asked(sc, q) : 1.0;
+        size_t fix = hit_fixed(sc, h);
+        v = fix < sc->tk.n ? 0.0 : v; /* "charged twice, they refunded it" */
         kb_trace_t *tr;
         sc->csum[sc->clause[q]] += v;
         sc->ssum[sc->sent[q]] += v;
@@ -3596,6 +3721,9 @@ static void sums(kb_scorer_t *sc)
             tr->base = sc->hits[h].tags->valence;
             tr->value = (float)v;
             tr->is_pattern = 1;
+            if (fix < sc->tk.n) {
+                trace_mod(tr, KB_MOD_RESOLVED, 0.0f, tok_span(sc, fix));
+            }
         }
     }
     r->emphasis = 0;
