@@ -945,6 +945,13 @@ static int negated_giving(const kb_scorer_t *sc, size_t j, size_t k)
                           caused[] = {'c', 'a', 'u', 's', 'e', 'd', 0},
                           cause[] = {'c', 'a', 'u', 's', 'e', 0};
 
+    /* what is given is a remedy, not the fault: "wouldn't give me my money
+     * back for the broken lamp" */
+    for (size_t i = j + 2; i < k; i++) {
+        if (sc->tk.t[i].e && (sc->tk.t[i].e->intent & KB_INTENT_COMPLAINT_WEAK)) {
+            return 0;
+        }
+    }
     return j + 1 < k && sc->tk.t[k].e && sc->tk.t[k].e->valence < 0 &&
            (tok_is(sc, j + 1, given) || tok_is(sc, j + 1, gave) || tok_is(sc, j + 1, give) ||
             tok_is(sc, j + 1, caused) || tok_is(sc, j + 1, cause));
@@ -3930,6 +3937,51 @@ static int negated(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Is token j a word that makes a negated remedy one not wanted rather than
+ * one withheld: "no need", "no refund needed", "didn't ask for a refund",
+ * 不用退款了, 不需要换货 (需 alone when 需要 is no token), 不想退了? */
+static int not_wanted(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t need[] = {'n', 'e', 'e', 'd', 0}, needed[] = {'n', 'e', 'e', 'd', 'e', 'd', 0},
+                          needing[] = {'n', 'e', 'e', 'd', 'i', 'n', 'g', 0}, ask[] = {'a', 's', 'k', 0},
+                          asked[] = {'a', 's', 'k', 'e', 'd', 0}, want[] = {'w', 'a', 'n', 't', 0},
+                          wanted[] = {'w', 'a', 'n', 't', 'e', 'd', 0},
+                          necessary[] = {'n', 'e', 'c', 'e', 's', 's', 'a', 'r', 'y', 0},
+                          neednt[] = {'n', 'e', 'e', 'd', 'n', '\'', 't', 0},
+                          buyong[] = {0x4e0d, 0x7528, 0}, bubi[] = {0x4e0d, 0x5fc5, 0},
+                          beng[] = {0x752d, 0}, xuyao[] = {0x9700, 0x8981, 0}, xiang[] = {0x60f3, 0},
+                          dasuan[] = {0x6253, 0x7b97, 0}, biyao[] = {0x5fc5, 0x8981, 0},
+                          xu[] = {0x9700, 0}, meibiyao[] = {0x6ca1, 0x5fc5, 0x8981, 0};
+    static const uint32_t *const words[] = {
+        need,   needed, needing, ask,   asked, want,  wanted, necessary, neednt,
+        buyong, bubi,   beng,    xuyao, xu,    xiang, dasuan, biyao,     meibiyao,
+        NULL};
+
+    return tok_in(sc, j, words);
+}
+
+/* A remedy (a weak complaint term: refund, exchange, compensation) after a
+ * negator is withheld, which is a complaint in a negative message: "no
+ * refund", "refused to give my money back", 没退款, 不能换货. A negated
+ * complaint verb is not (no complaints, 没什么好投诉的: negated()), nor is
+ * a remedy not wanted (not_wanted()). Is token k such a withheld remedy? */
+static int withheld_remedy(const kb_scorer_t *sc, size_t k)
+{
+    int neg = 0;
+
+    for (size_t j = k, dist = 0; j-- > 0 && dist < SCOPE && !neg; dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (is_boundary(u) || not_wanted(sc, j)) {
+            return 0;
+        }
+        neg = u->e && u->e->negator < 0;
+        if (neg && u->type == KB_TOK_WORD && raised_negator(sc, j + 1) == j) {
+            return 0; /* "don't think the manager helped": an opinion */
+        }
+    }
+    return neg && !(k + 1 < sc->tk.n && not_wanted(sc, k + 1));
+}
+
 /* A complaint that is the topic of a happy clause in a message that is not
  * negative ("投诉处理得很快，客服态度也好") was settled to the writer's
  * satisfaction: the message reports it, it does not complain. So was one
@@ -3953,6 +4005,9 @@ static void intent(kb_scorer_t *sc)
         /* in a rhetorical question the negator asserts: 这不是欺骗消费者吗 */
         if (e && e->intent && (!negated(sc, k) || rhet(sc, sc->sent[k]))) {
             bits |= complaint_settled(sc, k) ? e->intent & KB_INTENT_EFFORT : e->intent;
+        } else if (e && (e->intent & KB_INTENT_COMPLAINT_WEAK) && !complaint_settled(sc, k) &&
+                   withheld_remedy(sc, k)) {
+            bits |= KB_INTENT_COMPLAINT_WEAK;
         }
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
