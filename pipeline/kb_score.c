@@ -1530,7 +1530,7 @@ static int fix_unreal(const kb_scorer_t *sc, size_t r)
  * heater broke, the landlord had it repaired by morning", "a billing
  * error, which they corrected") is a story whose verdict is the fix: the
  * fault counts 0. Only the first resolver within FIX_REACH tokens, no
- * other opinion word between, the fix not negated, not dating a fault
+ * other opinion word between, the fix not negated, not conceded (although), not dating a fault
  * ("worse after they fixed it") and referring back (fix_refers_back).
  * Returns the resolver's token, or k. */
 #define FIX_REACH 8
@@ -1545,8 +1545,12 @@ static size_t later_fix(const kb_scorer_t *sc, size_t k)
         const kb_token_t *u = &sc->tk.t[j];
         if (is_sentence_end(u) ||
             (u->e && (u->e->negator < 0 || u->e->contrast == KB_CONTRAST_IRREALIS ||
-                      u->e->contrast == KB_CONTRAST_COUNTERFACTUAL))) {
-            return k; /* "… and they supposedly repaired it": a claimed fix */
+                      u->e->contrast == KB_CONTRAST_COUNTERFACTUAL ||
+                      u->e->contrast == KB_CONTRAST_ALTHOUGH))) {
+            /* "… and they supposedly repaired it": a claimed fix; "crashes a
+             * lot, although support fixed it fast": a fix conceded, the
+             * fault is the verdict */
+            return k;
         }
         if (u->e && u->e->resolver) {
             return !negated(sc, j) && !fix_dates_fault(sc, j) && !fix_unreal(sc, j) &&
