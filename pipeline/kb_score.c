@@ -1492,13 +1492,12 @@ static int fix_refers_back(const kb_scorer_t *sc, size_t r)
     static const uint32_t *const after[] = {it, them, NULL};
     static const uint32_t *const before[] = {it, them, was, were, been, which, NULL};
 
+    static const uint32_t sp_it[] = {' ', 'i', 't', 0}, sp_them[] = {' ', 't', 'h', 'e', 'm', 0};
     const kb_token_t *t = &sc->tk.t[r];
-    const uint32_t *cp = sc->nt.cp + t->n0;
-    size_t n = t->n1 - t->n0;
+    const uint32_t *cp = sc->nt.cp;
 
-    if ((n > 3 && cp[n - 3] == ' ' && cp[n - 2] == 'i' && cp[n - 1] == 't') ||
-        (n > 5 && cp[n - 5] == ' ' && cp[n - 4] == 't' && cp[n - 3] == 'h' && cp[n - 2] == 'e' &&
-         cp[n - 1] == 'm')) {
+    if ((t->n1 - t->n0 > 3 && cp_at(cp, t->n1 - 3, t->n1, sp_it)) ||
+        (t->n1 - t->n0 > 5 && cp_at(cp, t->n1 - 5, t->n1, sp_them))) {
         return 1; /* a resolver that ends with its pronoun: "replaced it", "replaced them" */
     }
     return (r + 1 < sc->tk.n && tok_in(sc, r + 1, after)) || (r > 0 && tok_in(sc, r - 1, before)) ||
@@ -2812,21 +2811,12 @@ static int is_interjection(const kb_scorer_t *sc, size_t k)
  * be a complaint (sarcastic_opener()). */
 static int just_praise(const kb_scorer_t *sc, size_t k)
 {
-    static const char *const w[] = {"just ", "exactly ", NULL};
+    static const uint32_t just[] = {'j', 'u', 's', 't', ' ', 0},
+                          exactly[] = {'e', 'x', 'a', 'c', 't', 'l', 'y', ' ', 0};
     const kb_token_t *t = &sc->tk.t[k];
-    const uint32_t *cp = sc->nt.cp + t->n0;
-    size_t n = t->n1 - t->n0;
 
-    for (size_t i = 0; sc->val[k] > 0 && w[i]; i++) {
-        size_t m = strlen(w[i]), j = 0;
-        while (j < m && j < n && cp[j] == (uint32_t)(unsigned char)w[i][j]) {
-            j++;
-        }
-        if (j == m) {
-            return 1;
-        }
-    }
-    return 0;
+    return sc->val[k] > 0 && (cp_at(sc->nt.cp, t->n0, t->n1, just) ||
+                              cp_at(sc->nt.cp, t->n0, t->n1, exactly));
 }
 
 /* The valence of what follows token k1, into *rest: -1 when that holds
