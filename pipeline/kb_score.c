@@ -3914,21 +3914,28 @@ static void servqual(kb_scorer_t *sc)
 
 /* ---- intent, brands, language --------------------------------------------- */
 
-/* Is token k negated ("没有投诉", "won't complain")? */
-static int negated(const kb_scorer_t *sc, size_t k)
+/* The negator in token k's scope ("没有投诉", "won't complain"), or
+ * SIZE_MAX when it has none. */
+static size_t negator_of(const kb_scorer_t *sc, size_t k)
 {
     size_t dist = 0;
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
         if (is_boundary(u)) {
-            return 0;
+            return SIZE_MAX;
         }
         if (u->e && u->e->negator < 0) {
-            return 1;
+            return j;
         }
     }
-    return 0;
+    return SIZE_MAX;
+}
+
+/* Is token k negated? */
+static int negated(const kb_scorer_t *sc, size_t k)
+{
+    return negator_of(sc, k) != SIZE_MAX;
 }
 
 /* Is token j a word that makes a negated remedy one not wanted rather than
@@ -3961,19 +3968,18 @@ static int not_wanted(const kb_scorer_t *sc, size_t j)
  * a remedy not wanted (not_wanted()). Is token k such a withheld remedy? */
 static int withheld_remedy(const kb_scorer_t *sc, size_t k)
 {
-    int neg = 0;
+    size_t j = negator_of(sc, k);
 
-    for (size_t j = k, dist = 0; j-- > 0 && dist < SCOPE && !neg; dist++) {
-        const kb_token_t *u = &sc->tk.t[j];
-        if (is_boundary(u) || not_wanted(sc, j)) {
+    if (j == SIZE_MAX ||
+        (sc->tk.t[j].type == KB_TOK_WORD && raised_negator(sc, j + 1) == j)) {
+        return 0; /* not negated; "don't think the manager helped": an opinion */
+    }
+    for (size_t i = j; i < k; i++) {
+        if (not_wanted(sc, i)) {
             return 0;
         }
-        neg = u->e && u->e->negator < 0;
-        if (neg && u->type == KB_TOK_WORD && raised_negator(sc, j + 1) == j) {
-            return 0; /* "don't think the manager helped": an opinion */
-        }
     }
-    return neg && !(k + 1 < sc->tk.n && not_wanted(sc, k + 1));
+    return !(k + 1 < sc->tk.n && not_wanted(sc, k + 1));
 }
 
 /* A complaint that is the topic of a happy clause in a message that is not
