@@ -35,6 +35,8 @@
 #define PROP_NOBOUND 0x02 /* may combine with the previous code point */
 #define PROP_ALPHA 0x04
 #define PROP_SIMPLE 0x08  /* maps to one code point and is not '&' */
+#define PROP_WORD1 0x10   /* maps to the first code point of a word rule's key */
+#define PROP_WORD2 0x20   /* maps to the second code point of one */
 
 /* omask values: what the URL/mention/hashtag regex made of a code point. */
 enum { OM_NONE = 0, OM_MASK, OM_DROP, OM_TAG };
@@ -47,6 +49,11 @@ struct kb_norm {
     uint8_t *prop;               /* BMP code point -> PROP_* */
     uint8_t *cls;                /* BMP code point -> kb_cpclass_t */
     uint32_t *ts;                /* BMP Han -> Simplified (0 = unchanged) */
+    uint32_t *words;             /* word rules, see build_words() */
+    size_t n_words;              /* uint32_t values in words[] */
+    uint8_t *wstart;             /* bitsets of the code points that are a
+                                    rule key's first (BMP/8 bytes) and
+                                    second (the next BMP/8) */
     pcre2_code *mask_re;         /* URLs, mentions, hashtags */
     int from_snapshot;           /* the tables came from the linked snapshot */
     int ascii_simple;            /* every ASCII code point but a few ('&')
@@ -128,20 +135,16 @@ static int32_t fold_cp(const UNormalizer2 *n2, UChar32 c, uint32_t *out,
 /* Fill nm->ts with ICU's Traditional-Simplified mapping. Only the BMP code
  * points in the transliterator's source set can change, so one call over
  * "字\n字\n..." made of those (a few thousand) is enough. */
-static int build_ts(kb_norm_t *nm, char *errstr, size_t errstr_size)
+static int build_ts(kb_norm_t *nm, UTransliterator *tr, char *errstr, size_t errstr_size)
 {
-    UChar id[32];
     UErrorCode err = U_ZERO_ERROR;
-    UTransliterator *tr;
     USet *set = uset_openEmpty();
     UChar *s = NULL;
     UChar32 *src = NULL;
     int32_t n = 0, cap, limit, i = 0, nsrc = 0;
     int rc = -1;
 
-    u_uastrcpy(id, "Traditional-Simplified");
-    tr = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &err);
-    if (U_SUCCESS(err)) {
+    if (set) {
         utrans_getSourceSet(tr, 0, set, &err);
     }
     if (U_FAILURE(err) || !set) {
@@ -193,9 +196,6 @@ out:
     kb_free(s);
     kb_free(src);
     uset_close(set);
-    if (tr) {
-        utrans_close(tr);
-    }
     return rc;
 }
 
@@ -267,6 +267,215 @@ static int build_map(kb_norm_t *nm, char *errstr, size_t errstr_size)
     return 0;
 }
 
+/* ---- word rules --------------------------------------------------------- */
+
+/* ICU's Traditional-Simplified transliterator is more than a character
+ * table: some of its rules map a word as a whole, because its characters
+ * taken one by one make another word (甚麼 is 什么, not 甚么; 沈悶 is 沉闷;
+ * 計畫 is 计划). The tables above take each character alone, so such a
+ * Traditional word scored unlike its Simplified twin (甚麼 is in about one
+ * Hong Kong or Taiwan review in thirty). build_words() keeps the rules the
+ * tables get wrong as (key, value) pairs: key = the word as the tables map
+ * it, value = ICU's Simplified word, of the same length, so every offset
+ * stays where it was. A rule whose value the tables would change again is
+ * left out (ICU's 內裡 > 內里 keeps a Traditional 內; 著名 > 著名 while the
+ * tables take 著 to 着 everywhere, lexicon terms included): the tables'
+ * own answer is consistent then. Two rules are left out by name: ICU's
+ * 單幹 > 调干 is a slip (单干, "work alone"), and 畫一 > 划一 would turn
+ * every Simplified 画一 (画一个饼, "draw one") into 划一. words[] holds n_words records of
+ * WORD_REC values: the length, then WORD_MAX key and WORD_MAX value code
+ * points, sorted by key. A key is rewritten wherever it appears, in
+ * Simplified text too (甚么 there is the same variant spelling). */
+#define WORD_MAX 8
+#define WORD_REC (1 + 2 * WORD_MAX)
+#define WORDS_MAX 4096
+
+static int word_cmp(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+
+    for (uint32_t k = 0; k < WORD_MAX; k++) {
+        if (x[1 + k] != y[1 + k]) {
+            return x[1 + k] < y[1 + k] ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+/* The code points of a statement side, when it is 2..WORD_MAX BMP
+ * ideographs and nothing else (variables, sets and filters are not). */
+static uint32_t rule_side(const UChar *s, int32_t len, uint32_t *out)
+{
+    uint32_t n = 0;
+
+    while (len > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n')) {
+        len--;
+    }
+    for (int32_t i = 0; i < len; i++) {
+        if (U16_IS_SURROGATE(s[i]) || !u_hasBinaryProperty(s[i], UCHAR_IDEOGRAPHIC) ||
+            n == WORD_MAX) {
+            return 0;
+        }
+        out[n++] = s[i];
+    }
+    return n >= 2 ? n : 0;
+}
+
+/* One statement "LHS > RHS" as a record in rec, if the tables get it wrong. */
+static int word_rule(const kb_norm_t *nm, const UChar *st, int32_t len, uint32_t *rec)
+{
+    uint32_t lhs[WORD_MAX], n, same = 1;
+    int32_t gt = 0;
+
+    memset(rec, 0, WORD_REC * sizeof(uint32_t));
+    while (gt < len && st[gt] != '>') {
+        gt++;
+    }
+    if (gt == len || !(n = rule_side(st, gt, lhs)) ||
+        rule_side(st + gt + 1, len - gt - 1, rec + 1 + WORD_MAX) != n) {
+        return 0;
+    }
+    rec[0] = n;
+    if (n == 2 && ((lhs[0] == 0x55AE && lhs[1] == 0x5E79) ||  /* 單幹 */
+                   (lhs[0] == 0x756B && lhs[1] == 0x4E00))) { /* 畫一 */
+        return 0;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t v = rec[1 + WORD_MAX + k];
+        if (nm->map[lhs[k]] >= MAP_DELETE || nm->map[v] != v) {
+            return 0;
+        }
+        rec[1 + k] = nm->map[lhs[k]];
+        same &= rec[1 + k] == v;
+    }
+    return !same;
+}
+
+/* Is record n's key one of records [0, n)'s? (Keys are zero-padded.) */
+static int word_known(const uint32_t *words, size_t n)
+{
+    for (size_t r = 0; r < n; r++) {
+        if (word_cmp(words + r * WORD_REC, words + n * WORD_REC) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The code points that a key opens with, and those second in a key: a
+ * place is looked up only when both match (中, 手 or 电 open keys). The
+ * PROP_WORD bits mark the code points that map to them, so run_fused()
+ * can tell, at an OR a code point, whether a text needs apply_words() at
+ * all: about one Chinese text in 3,000 does. */
+static int index_words(kb_norm_t *nm)
+{
+    kb_free(nm->wstart);
+    if (!(nm->wstart = kb_calloc(2 * BMP / 8, 1))) {
+        return -1;
+    }
+    for (size_t r = 0; r < nm->n_words; r++) {
+        uint32_t c0 = nm->words[r * WORD_REC + 1], c1 = nm->words[r * WORD_REC + 2];
+        nm->wstart[c0 >> 3] |= (uint8_t)(1u << (c0 & 7));
+        nm->wstart[BMP / 8 + (c1 >> 3)] |= (uint8_t)(1u << (c1 & 7));
+    }
+    for (uint32_t c = 0; c < BMP; c++) {
+        uint32_t v = nm->map[c];
+        nm->prop[c] &= (uint8_t)~(PROP_WORD1 | PROP_WORD2);
+        if (v < BMP && (nm->wstart[v >> 3] >> (v & 7) & 1)) {
+            nm->prop[c] |= PROP_WORD1;
+        }
+        if (v < BMP && (nm->wstart[BMP / 8 + (v >> 3)] >> (v & 7) & 1)) {
+            nm->prop[c] |= PROP_WORD2;
+        }
+    }
+    return 0;
+}
+
+static int build_words(kb_norm_t *nm, UTransliterator *tr, char *errstr, size_t errstr_size)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t len = utrans_toRules(tr, 0, NULL, 0, &err), at = 0;
+    UChar *rules = NULL;
+    size_t n = 0;
+
+    err = U_ZERO_ERROR;
+    rules = kb_malloc(((size_t)len + 1) * sizeof(UChar));
+    nm->words = kb_calloc(WORDS_MAX, WORD_REC * sizeof(uint32_t));
+    if (!rules || !nm->words) {
+        kb_free(rules);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    utrans_toRules(tr, 0, rules, len + 1, &err);
+    while (U_SUCCESS(err) && at < len && n < WORDS_MAX) {
+        int32_t end = at;
+        while (end < len && rules[end] != ';') {
+            end++;
+        }
+        /* ICU takes the first rule that matches: of equal keys, the first */
+        if (word_rule(nm, rules + at, end - at, nm->words + n * WORD_REC) &&
+            !word_known(nm->words, n)) {
+            n++;
+        }
+        at = end + 1;
+    }
+    kb_free(rules);
+    if (U_FAILURE(err)) {
+        snprintf(errstr, errstr_size, "Traditional-Simplified rules: %s", u_errorName(err));
+        return -1;
+    }
+    qsort(nm->words, n, WORD_REC * sizeof(uint32_t), word_cmp);
+    nm->n_words = n;
+    return index_words(nm);
+}
+
+/* The longest key at cp[0, n), rewritten to its value; its length, or 0. */
+static size_t word_at(const kb_norm_t *nm, uint32_t *cp, size_t n)
+{
+    const uint32_t *w = nm->words, *best = NULL;
+    size_t lo = 0, hi = nm->n_words;
+
+    while (lo < hi) { /* the first record whose key opens with cp[0] */
+        size_t mid = lo + (hi - lo) / 2;
+        if (w[mid * WORD_REC + 1] < cp[0]) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (const uint32_t *r = w + lo * WORD_REC; r < w + nm->n_words * WORD_REC && r[1] == cp[0];
+         r += WORD_REC) {
+        if (r[0] <= n && (!best || r[0] > best[0]) &&
+            memcmp(r + 1, cp, r[0] * sizeof(uint32_t)) == 0) {
+            best = r;
+        }
+    }
+    if (!best) {
+        return 0;
+    }
+    memcpy(cp, best + 1 + WORD_MAX, best[0] * sizeof(uint32_t));
+    return best[0];
+}
+
+/* Rewrite the word rules' keys in cp[0, n) (see build_words()). */
+static void apply_words(const kb_norm_t *nm, uint32_t *cp, size_t n)
+{
+    const uint8_t *first = nm->wstart, *second = nm->wstart + BMP / 8;
+
+    for (size_t k = 0; k + 1 < n; k++) {
+        uint32_t c = cp[k], d = cp[k + 1];
+        if (c < BMP && d < BMP && (first[c >> 3] >> (c & 7) & 1) &&
+            (second[d >> 3] >> (d & 7) & 1)) {
+            size_t len = word_at(nm, cp + k, n - k);
+            k += len ? len - 1 : 0;
+        }
+    }
+}
+
 /* URLs and mentions are masked; hashtags keep their words but lose the '#'.
  * Group 1 url, 2 mention, 3 Weibo #topic#, 4 #tag. The text is the
  * original, before NFKC: a Chinese keyboard types the full-width ＠ and ＃
@@ -307,10 +516,11 @@ static int build_mask_re(kb_norm_t *nm, char *errstr, size_t errstr_size)
  * what a short run spends on its messages. So the build runs the same code
  * once (cmd/gen_normtab.c) and links the result in; kb_norm_new() uses it
  * when the ICU and Unicode versions at run time are those it was made with
- * and builds from ICU otherwise. Format: "KBNT1", ICU version, Unicode
+ * and builds from ICU otherwise. Format: "KBNT2", ICU version, Unicode
  * version (4 bytes each), then map, prop, cls and ts for the BMP as runs
- * of (length, value) and multi[] as a count and values, all LEB128. */
-static const char snap_magic[5] = {'K', 'B', 'N', 'T', '1'};
+ * of (length, value), multi[] as a count and values, then the word rules
+ * (build_words()) as a count and records, all LEB128. */
+static const char snap_magic[5] = {'K', 'B', 'N', 'T', '2'};
 
 static void put_varint(kb_buf_t *b, uint32_t v)
 {
@@ -437,7 +647,38 @@ int kb_norm_snapshot(const kb_norm_t *nm, kb_buf_t *out)
     for (size_t i = 0; i < nm->n_multi; i++) {
         put_varint(out, nm->multi[i]);
     }
+    put_varint(out, (uint32_t)nm->n_words);
+    for (size_t i = 0; i < nm->n_words * WORD_REC; i++) {
+        put_varint(out, nm->words[i]);
+    }
     return out->oom ? -1 : 0;
+}
+
+/* The word rules of a snapshot: a count, then the records; each must have
+ * a length of 2..WORD_MAX, and they must be in key order (word_at()
+ * searches them). */
+static int load_words(kb_norm_t *nm, const unsigned char **p, const unsigned char *end)
+{
+    uint32_t n;
+
+    if (get_varint(p, end, &n) != 0 || n > WORDS_MAX ||
+        !(nm->words = kb_calloc((size_t)n + 1, WORD_REC * sizeof(uint32_t)))) {
+        return -1;
+    }
+    for (size_t i = 0; i < (size_t)n * WORD_REC; i++) {
+        if (get_varint(p, end, &nm->words[i]) != 0) {
+            return -1;
+        }
+    }
+    for (size_t r = 0; r < n; r++) {
+        const uint32_t *w = nm->words + r * WORD_REC;
+        if (w[0] < 2 || w[0] > WORD_MAX || w[1] >= BMP || w[2] >= BMP ||
+            (r > 0 && word_cmp(w - WORD_REC, w) >= 0)) {
+            return -1;
+        }
+    }
+    nm->n_words = n;
+    return 0;
 }
 
 /* Fill the tables from a snapshot. Returns -1 when it does not apply (other
@@ -470,6 +711,9 @@ static int load_snapshot(kb_norm_t *nm, const unsigned char *p, size_t len)
             return -1;
         }
     }
+    if (load_words(nm, &p, end) != 0) {
+        return -1;
+    }
     /* every multi[] reference must stay inside it */
     for (uint32_t c = 0; c < BMP; c++) {
         if (nm->map[c] >= MAP_MULTI &&
@@ -493,6 +737,30 @@ static int ascii_simple(const kb_norm_t *nm)
         }
     }
     return 1;
+}
+
+/* The tables and word rules from ICU's transliterator, opened once: the
+ * opening is most of the cost. */
+static int build_from_icu(kb_norm_t *nm, char *errstr, size_t errstr_size)
+{
+    UChar id[32];
+    UErrorCode err = U_ZERO_ERROR;
+    UTransliterator *tr;
+    int rc;
+
+    u_uastrcpy(id, "Traditional-Simplified");
+    tr = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &err);
+    if (U_FAILURE(err)) {
+        snprintf(errstr, errstr_size, "Traditional-Simplified: %s", u_errorName(err));
+        return -1;
+    }
+    rc = build_ts(nm, tr, errstr, errstr_size) != 0 ||
+                 build_map(nm, errstr, errstr_size) != 0 ||
+                 build_words(nm, tr, errstr, errstr_size) != 0
+             ? -1
+             : 0;
+    utrans_close(tr);
+    return rc;
 }
 
 /* The tables from @blob when it applies, else from ICU. */
@@ -528,10 +796,15 @@ static kb_norm_t *norm_new(const unsigned char *blob, size_t blob_len,
         memset(nm->prop, 0, BMP);
         memset(nm->cls, 0, BMP);
         memset(nm->ts, 0, BMP * sizeof(uint32_t));
-        if (build_ts(nm, errstr, errstr_size) != 0 ||
-            build_map(nm, errstr, errstr_size) != 0) {
+        kb_free(nm->words);
+        nm->words = NULL;
+        nm->n_words = 0;
+        if (build_from_icu(nm, errstr, errstr_size) != 0) {
             goto fail;
         }
+    } else if (index_words(nm) != 0) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
     }
     nm->ascii_simple = ascii_simple(nm);
     if (build_mask_re(nm, errstr, errstr_size) != 0) {
@@ -571,6 +844,8 @@ void kb_norm_free(kb_norm_t *nm)
     kb_free(nm->prop);
     kb_free(nm->cls);
     kb_free(nm->ts);
+    kb_free(nm->words);
+    kb_free(nm->wstart);
     pcre2_code_free(nm->mask_re);
     kb_free(nm);
 }
@@ -677,6 +952,8 @@ typedef struct {
     kb_ntext_t *nt;
     int oom;
     int collapse; /* elongation collapse on (off for lexicon terms) */
+    size_t words; /* a word rule's key may be in the output from here on
+                     (apply_words()); SIZE_MAX: nowhere */
 } emitter_t;
 
 static int is_alpha(const kb_norm_t *nm, uint32_t c)
@@ -1094,6 +1371,10 @@ static void run_main(emitter_t *em, size_t i)
 {
     kb_ntext_t *nt = em->nt;
 
+    /* not tracked on this rarer path: from the last output before it on */
+    if (em->words > (nt->n ? nt->n - 1 : 0)) {
+        em->words = nt->n ? nt->n - 1 : 0;
+    }
     while (i < nt->n_orig && !em->oom) {
         uint32_t c;
         uint8_t om, fl;
@@ -1199,7 +1480,7 @@ static __attribute__((noinline)) size_t run_fused(emitter_t *em, const char *s,
     uint8_t *flags = nt->flags;
     uint32_t c = 0, p1 = NO_CP, p2 = NO_CP; /* p1, p2: the last two outputs */
     size_t b = 0, i = 0, n = 0, w = len ? fast_cp(u, len, &c) : 0;
-    uint8_t pc = prop[c];
+    uint8_t pc = prop[c], words = 0; /* PROP_WORD1: a key's first two in a row */
 
     _Static_assert(PROP_UPPER == KB_NF_UPPER, "flags copy the upper-case bit");
     /* every code point but the last: it needs the next one's properties */
@@ -1208,8 +1489,13 @@ static __attribute__((noinline)) size_t run_fused(emitter_t *em, const char *s,
         uint32_t next;
         size_t wn = fast_cp(u + bn, len - bn, &next);
         uint8_t pn;
-        if (!wn || !(pc & PROP_SIMPLE) || ((pn = prop[next]) & PROP_NOBOUND)) {
-            break;
+        /* one test for the common case; a code point second in a key
+         * (rarer) then asks whether this one may open it */
+        if (!wn || !(pc & PROP_SIMPLE) || ((pn = prop[next]) & (PROP_NOBOUND | PROP_WORD2))) {
+            if (!wn || !(pc & PROP_SIMPLE) || (pn & PROP_NOBOUND)) {
+                break;
+            }
+            words |= pc;
         }
         FUSED_EMIT(c, pc);
         b = bn;
@@ -1222,6 +1508,9 @@ static __attribute__((noinline)) size_t run_fused(emitter_t *em, const char *s,
         b = len;
     }
     nt->n = n;
+    if (words & PROP_WORD1) {
+        em->words = 0;
+    }
     *at = b;
     return i;
 }
@@ -1335,7 +1624,7 @@ static int norm_plain(emitter_t *em, const char *s, size_t len, char *errstr,
 int kb_norm_run(const kb_norm_t *nm, const char *s, size_t len,
                 kb_ntext_t *nt, char *errstr, size_t errstr_size)
 {
-    emitter_t em = {nm, nt, 0, 1};
+    emitter_t em = {nm, nt, 0, 1, SIZE_MAX};
 
     nt->n = 0;
     nt->orig = s;
@@ -1359,6 +1648,9 @@ int kb_norm_run(const kb_norm_t *nm, const char *s, size_t len,
     if (em.oom) {
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
+    }
+    if (em.words < nt->n) {
+        apply_words(nm, nt->cp + em.words, nt->n - em.words);
     }
     return 0;
 }
@@ -1398,12 +1690,19 @@ int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
     /* Most lexicon terms take the tables alone, and then need no workspace,
      * whose arrays were allocated and freed per term: about half the cost
      * of normalising the lexicons' ~22k terms at start-up. */
-    if (term_is_simple(nm, s, len)) {
+    uint32_t cps[64];
+
+    if (len <= 64 && term_is_simple(nm, s, len)) {
         int32_t i = 0, n = (int32_t)len;
+        size_t k = 0;
         while (i < n) {
             UChar32 c;
             U8_NEXT_UNSAFE(s, i, c);
-            kb_buf_utf8(out, nm->map[c]);
+            cps[k++] = nm->map[c];
+        }
+        apply_words(nm, cps, k);
+        for (size_t j = 0; j < k; j++) {
+            kb_buf_utf8(out, cps[j]);
         }
         return out->oom ? -1 : 0;
     }
@@ -1418,9 +1717,11 @@ int kb_norm_term(const kb_norm_t *nm, const char *s, size_t len, kb_buf_t *out)
     em.nt = &nt;
     em.oom = 0;
     em.collapse = 0;
+    em.words = 0;
     if (decode_utf8(&nt, s, len, err, sizeof(err)) == 0) {
         run_main(&em, 0);
         if (!em.oom) {
+            apply_words(nm, nt.cp, nt.n); /* (em.words is 0) */
             for (size_t k = 0; k < nt.n; k++) {
                 kb_buf_utf8(out, nt.cp[k]);
             }

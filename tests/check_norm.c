@@ -51,6 +51,11 @@ static const struct { const char *in, *out; } norm_cases[] = {
     {"\xef\xbc\x83差评\xef\xbc\x83 好", " 差评  好"}, /* ＃topic＃ */
     {"so \xef\xbc\x83" "blessed", "so  blessed"},     /* ＃tag */
     {"I &hearts; it, 5&starf;", "i \xe2\x99\xa5 it, 5\xe2\x98\x85"}, /* named entities */
+    {"為甚麼沒人接", "为什么没人接"},                /* ICU's word rules, not the */
+    {"電影很沈悶，計畫有變", "电影很沉闷,计划有变"}, /* characters one by one */
+    {"有甚么用", "有什么用"},                        /* the variant in Simplified */
+    {"沈阳 画一个饼 单干", "沈阳 画一个饼 单干"},      /* no rule: left alone */
+    {"https://a.cn/甚麼 甚麼", "  什么"},             /* after a masked URL */
 };
 
 START_TEST(t_norm_table)
