@@ -1420,11 +1420,10 @@ static int scare_quoted_word(const kb_scorer_t *sc, size_t k)
         (t->n1 + 1 < sc->nt.n && ascii_alnum(sc->nt.cp[t->n1 + 1]))) {
         return 0;
     }
-    /* The original first byte: the normaliser's fast paths keep no
-     * original code points (ocp[]), only their byte offsets. A lower-case
-     * ASCII letter is that byte; anything else is no lower-case word. */
-    c = (unsigned char)sc->nt.orig[sc->nt.obyte[sc->nt.src0[t->n0]]];
-    return c >= 'a' && c <= 'z';
+    /* Lower case as written: the normaliser flags a letter that was upper
+     * case (full-width ones too: 'ｇｏｏｄ' is the same word in quotes). */
+    c = sc->nt.cp[t->n0];
+    return c >= 'a' && c <= 'z' && !(sc->nt.flags[t->n0] & KB_NF_UPPER);
 }
 
 static int negated(const kb_scorer_t *sc, size_t k);
