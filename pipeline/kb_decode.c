@@ -949,6 +949,13 @@ kb_decode_rc_t kb_decode(const kb_decoder_t *dec, const char *buf, size_t len,
         msg->bad = KB_BAD_OVERSIZE;
         return KB_DECODE_BAD;
     }
+    /* A byte order mark, as Windows tools write at the start of a file
+     * (the first line of an export): RFC 8259 (8.1) lets a parser ignore
+     * it, and no user would call that line bad JSON. */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        buf += 3;
+        len -= 3;
+    }
     if (fast_load(dec, buf, len, &fd, msg) != 0) {
         msg->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     }

@@ -88,6 +88,28 @@ START_TEST(t_fields)
 }
 END_TEST
 
+/* A byte order mark before the object is ignored (RFC 8259, 8.1); one
+ * inside the text is the text's own. */
+START_TEST(t_bom)
+{
+    char err[256];
+    kb_decoder_t *dec = kb_decoder_new(4096, err, sizeof(err));
+    kb_msg_t msg;
+    const char *in = "\xEF\xBB\xBF{\"text\":\"hi\",\"id\":1}",
+               *twice = "\xEF\xBB\xBF\xEF\xBB\xBF{\"text\":\"hi\"}";
+
+    ck_assert_int_eq(kb_decode(dec, in, strlen(in), &msg, err, sizeof(err)), KB_DECODE_OK);
+    ck_assert_str_eq(msg.text, "hi");
+    ck_assert_int_eq(json_integer_value(msg.id), 1);
+    kb_msg_clear(&msg);
+    ck_assert_int_eq(kb_decode(dec, twice, strlen(twice), &msg, err, sizeof(err)),
+                     KB_DECODE_BAD);
+    ck_assert_int_eq(msg.bad, KB_BAD_JSON);
+    kb_msg_clear(&msg);
+    kb_decoder_free(dec);
+}
+END_TEST
+
 /* A rating is kept as given (4.5 is not a 5); a quoted number is read whole. */
 static const struct {
     const char *json;
@@ -264,6 +286,7 @@ Suite *kb_decode_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("fields");
     tcase_add_test(tc, t_fields);
+    tcase_add_test(tc, t_bom);
     tcase_add_loop_test(tc, t_fast_path, 0, sizeof(fast_cases) / sizeof(fast_cases[0]));
     tcase_add_loop_test(tc, t_rating_forms, 0, sizeof(rating_cases) / sizeof(rating_cases[0]));
     tcase_add_test(tc, t_mapping);
