@@ -2695,15 +2695,30 @@ static uint32_t conceded_clause(const kb_scorer_t *sc, size_t k)
  * when it opens a sentence) weighs 0.5, the rest of its sentence 1.5.
  * although/虽然: its own clause weighs 0.5, the rest of the sentence 1.5.
  * Later markers override earlier ones. */
+#define CONTRAST_MAX 16 /* markers of one sentence that contrast() weighs */
+
 static void contrast(kb_scorer_t *sc)
 {
+    size_t end = 0; /* one past the last marker of ctok[i]'s sentence */
+
     /* token_pass() set every weight to 1; only tokens with a contrast role
      * can be markers */
     for (size_t i = 0; i < sc->n_ctok; i++) {
         size_t k = sc->ctok[i];
-        int role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
-                                              : contrast_role(sc, k, sc->first_content < k);
+        int role;
         uint32_t s = sc->sent[k];
+        while (end <= i || (end < sc->n_ctok && sc->sent[sc->ctok[end]] == s)) {
+            end++;
+        }
+        /* Each marker weighs its whole sentence, so only the last few
+         * decide it; the earlier ones of a sentence with more than
+         * CONTRAST_MAX ("but but but ..." 60,000 times) would make this
+         * quadratic in the message (3 s at the size limit). */
+        if (end - i > CONTRAST_MAX) {
+            continue;
+        }
+        role = is_boundary(&sc->tk.t[k]) ? KB_CONTRAST_NONE
+                                          : contrast_role(sc, k, sc->first_content < k);
         if (role == KB_CONTRAST_ALTHOUGH && closes_clause(sc, k)) {
             continue; /* clause-final "pricey though": an afterthought, no concession clause */
         }
