@@ -2544,9 +2544,27 @@ static int in_wish(const kb_scorer_t *sc, size_t k)
  * review's itemised complaints or praise are what the verdict weighs up.
  * Clause-final ("solid overall, a few hiccups") it rates its own clause.
  * Returns whether the text holds a marker at all, used or not (lead()). */
+#define SUMMARY_MAX 8 /* verdict markers of a text that summary() weighs */
+
+/* How many of the text's verdict markers summary() passes over: all but
+ * the last SUMMARY_MAX. Each marker reweighs the whole text, so a text of
+ * "all told, all told, ..." at the size limit was quadratic (seconds);
+ * a real review has one or two, and the last ones are its verdict. */
+static size_t summary_skip(const kb_scorer_t *sc)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < sc->n_ctok; i++) {
+        const kb_lex_entry_t *e = sc->tk.t[sc->ctok[i]].e;
+        n += e && e->contrast == KB_CONTRAST_SUMMARY;
+    }
+    return n > SUMMARY_MAX ? n - SUMMARY_MAX : 0;
+}
+
 static int summary(kb_scorer_t *sc)
 {
     int marked = 0;
+    size_t skip = summary_skip(sc);
 
     sc->verdict0 = sc->verdict1 = 0;
     sc->verdict_term = 0;
@@ -2568,6 +2586,10 @@ static int summary(kb_scorer_t *sc)
             continue;
         }
         marked = 1;
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
         if (has_valence(e) && in_wish(sc, k)) {
             sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
             continue;
