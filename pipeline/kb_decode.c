@@ -242,10 +242,14 @@ int kb_parse_iso8601(const char *s, int64_t *ms)
         if (digits(&s, 2, &oh) != 0) {
             return -1;
         }
-        if (*s == ':') {
-            s++;
+        /* +08:00, +0800 or +08 (ISO 8601 allows the hour alone) */
+        if (*s == ':' && (s++, digits(&s, 2, &om) != 0)) {
+            return -1;
         }
-        if (digits(&s, 2, &om) != 0 || oh > 23 || om > 59) {
+        if (isdigit((unsigned char)*s) && digits(&s, 2, &om) != 0) {
+            return -1;
+        }
+        if (oh > 23 || om > 59) {
             return -1;
         }
     }

@@ -193,6 +193,7 @@ static const struct { const char *in; long long ms; } ts_cases[] = {
     {"1970-01-01T00:00:00Z", 0LL},
     {"2000-02-29T12:00:00Z", 951825600000LL},
     {"2024-02-29T00:00:00Z", 1709164800000LL},
+    {"2026-11-02 17:00:12+08", 1793610012000LL}, /* the hour alone */
 };
 
 START_TEST(t_iso8601)
@@ -213,7 +214,9 @@ START_TEST(t_iso8601_bad)
     static const char *bad[] = {"2026-13-01T00:00:00Z", "2026-11-02T25:00:00Z", "26-11-02",
                                 "2026-11-02T09:00:12 junk", "", "2026/11/02",
                                 "2024-02-30T00:00:00Z", "2026-02-29", "2026-04-31",
-                                "2026-11-02T09:00:00+25:00", "2026-11-02T09:00:00+08:75"};
+                                "2026-11-02T09:00:00+25:00", "2026-11-02T09:00:00+08:75",
+                                "2026-11-02T09:00:00+8", "2026-11-02T09:00:00+08:",
+                                "2026-11-02T09:00:00+08:0", "2026-11-02T09:00:00+080"};
     int64_t ms;
 
     ck_assert_int_eq(kb_parse_iso8601(bad[_i], &ms), -1);
@@ -293,7 +296,7 @@ Suite *kb_decode_suite(void)
     tcase_add_test(tc, t_mapping_flat);
     tcase_add_test(tc, t_epoch);
     tcase_add_loop_test(tc, t_iso8601, 0, sizeof(ts_cases) / sizeof(ts_cases[0]));
-    tcase_add_loop_test(tc, t_iso8601_bad, 0, 11);
+    tcase_add_loop_test(tc, t_iso8601_bad, 0, 15);
     suite_add_tcase(s, tc);
     return s;
 }
