@@ -3712,6 +3712,64 @@ static int lukewarm(const kb_scorer_t *sc, double total)
     return lean < 0 ? total >= 0 : total <= 0;
 }
 
+/* Does every opinion that counts in clause c name a dimension? One of its
+ * own beside the person ("rude and not caring": rude) is about the person. */
+static int opinions_named(const kb_scorer_t *sc, uint32_t c)
+{
+    for (size_t k = clause_start(sc, c); k < sc->tk.n && sc->clause[k] == c; k++) {
+        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (has_valence_f(sc->val[k]) && !(e && e->servqual)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* An assurance term that is also a shield word and holds no opinion names
+ * only who served (医生, 护士, nurse, waiter): is empathy named in its clause
+ * by an opinion term or a pattern? Then the clause is about care, not
+ * assurance: 护士很有耐心, "the nurse was so caring". A fault of the product
+ * or place beside the person ("the waitress got our order wrong") keeps the
+ * person: on the aspect sets it is a service complaint; so does speed
+ * (服务员来得很快): yielding to responsiveness too cost a row of waiter
+ * attitude on aic2018 and on asap. */
+static int bearer_only(const kb_scorer_t *sc, size_t k)
+{
+    const kb_lex_entry_t *e = sc->tk.t[k].e;
+    uint32_t c = sc->clause[k];
+    uint8_t other = 1u << KB_SQ_EMPATHY;
+
+    if (!e->is_word || has_valence(e) || e->servqual != 1u << KB_SQ_ASSURANCE) {
+        return 0;
+    }
+    for (size_t i = 0; i < sc->n_sq; i++) {
+        const kb_lex_entry_t *f = sc->tk.t[sc->sqtok[i]].e;
+        if (sc->clause[sc->sqtok[i]] == c && has_valence(f) && (f->servqual & other)) {
+            return opinions_named(sc, c);
+        }
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        if (sc->clause[sc->hit_tok[h]] == c && (sc->hits[h].tags->servqual & other)) {
+            return opinions_named(sc, c);
+        }
+    }
+    return 0;
+}
+
+/* Take the bearers that name nothing (bearer_only()) out of sqtok, so they
+ * give neither a dimension nor evidence. */
+static void drop_bearers(kb_scorer_t *sc)
+{
+    size_t w = 0;
+
+    for (size_t i = 0; i < sc->n_sq; i++) {
+        if (!bearer_only(sc, sc->sqtok[i])) {
+            sc->sqtok[w++] = sc->sqtok[i];
+        }
+    }
+    sc->n_sq = w;
+}
+
 static void sums(kb_scorer_t *sc)
 {
     kb_result_t *r = &sc->res;
@@ -3736,6 +3794,7 @@ static void sums(kb_scorer_t *sc)
         }
     }
     neu = (double)sc->n_neu;
+    drop_bearers(sc);
     for (size_t i = 0; i < sc->n_sq; i++) { /* the tokens with SERVQUAL bits */
         uint32_t k = sc->sqtok[i];
         sc->cdims[sc->clause[k]] |= sc->tk.t[k].e->servqual;
