@@ -2287,20 +2287,26 @@ static int supposes(const kb_scorer_t *sc, uint32_t s)
 /* Is word token k an English word written inside Chinese (这款OK吗, 服务很nice吗),
  * a Han token right before or after it, in the last clause of its sentence?
  * That clause is the one a question asks (an OK in an earlier clause of a
- * long run-on sentence that ends in a question is told, not asked). */
+ * long run-on sentence that ends in a question is told, not asked). The
+ * walk to the sentence end stops after WORD_Q_SPAN tokens (a clause that
+ * long asks nothing short), so a huge one-sentence text stays linear. */
+#define WORD_Q_SPAN 16
 static int word_in_han(const kb_scorer_t *sc, size_t k)
 {
+    size_t j;
+
     if (sc->tk.t[k].type != KB_TOK_WORD ||
         !((k > 0 && sc->tk.t[k - 1].type == KB_TOK_HAN) ||
           (k + 1 < sc->tk.n && sc->tk.t[k + 1].type == KB_TOK_HAN))) {
         return 0;
     }
-    for (size_t j = k + 1; j < sc->tk.n && !is_sentence_end(&sc->tk.t[j]); j++) {
+    for (j = k + 1; j < sc->tk.n && j <= k + WORD_Q_SPAN && !is_sentence_end(&sc->tk.t[j]);
+         j++) {
         if (is_boundary(&sc->tk.t[j])) {
             return 0;
         }
     }
-    return 1;
+    return j >= sc->tk.n || is_sentence_end(&sc->tk.t[j]);
 }
 
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
