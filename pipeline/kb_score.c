@@ -443,7 +443,9 @@ static inline int han_space_gap(const kb_scorer_t *sc, size_t k)
     return 1;
 }
 
-/* 就是 counts as a contrast only when it opens a later clause. */
+/* 就是 counts as a contrast only when it opens a later clause. Followed by
+ * a colon it heads what came later (更新：…, 后续：…, like 追评：…): a full
+ * but, the later verdict outweighs the first impression. */
 static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
     const kb_token_t *t = &sc->tk.t[k];
@@ -452,9 +454,14 @@ static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_bef
         return KB_CONTRAST_NONE; /* scope_end words only stop apply_scope() */
     }
     if (t->e->contrast == KB_CONTRAST_BUT_MID) {
-        return (k > 0 && (is_boundary(&sc->tk.t[k - 1]) || han_space_gap(sc, k)) &&
-                content_before)
-                   ? KB_CONTRAST_BUT_MID : KB_CONTRAST_NONE;
+        if (!(k > 0 && (is_boundary(&sc->tk.t[k - 1]) || han_space_gap(sc, k)) &&
+              content_before)) {
+            return KB_CONTRAST_NONE;
+        }
+        return k + 1 < sc->tk.n && sc->tk.t[k + 1].type == KB_TOK_CLAUSE &&
+                       sc->nt.cp[sc->tk.t[k + 1].n0] == ':'
+                   ? KB_CONTRAST_BUT
+                   : KB_CONTRAST_BUT_MID;
     }
     return t->e->contrast;
 }
@@ -2276,13 +2283,39 @@ static int supposes(const kb_scorer_t *sc, uint32_t s)
     return 0;
 }
 
+/* Is word token k an English word written inside Chinese (这款OK吗, 服务很nice吗),
+ * a Han token right before or after it, in the last clause of its sentence?
+ * That clause is the one a question asks (an OK in an earlier clause of a
+ * long run-on sentence that ends in a question is told, not asked). The
+ * walk to the sentence end stops after WORD_Q_SPAN tokens (a clause that
+ * long asks nothing short), so a huge one-sentence text stays linear. */
+#define WORD_Q_SPAN 16
+static int word_in_han(const kb_scorer_t *sc, size_t k)
+{
+    size_t j;
+
+    if (sc->tk.t[k].type != KB_TOK_WORD ||
+        !((k > 0 && sc->tk.t[k - 1].type == KB_TOK_HAN) ||
+          (k + 1 < sc->tk.n && sc->tk.t[k + 1].type == KB_TOK_HAN))) {
+        return 0;
+    }
+    for (j = k + 1; j < sc->tk.n && j <= k + WORD_Q_SPAN && !is_sentence_end(&sc->tk.t[j]);
+         j++) {
+        if (is_boundary(&sc->tk.t[j])) {
+            return 0;
+        }
+    }
+    return j >= sc->tk.n || is_sentence_end(&sc->tk.t[j]);
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
  * questions ask too when asking_question() ("Is the breakfast good?",
  * "Does anyone know a good hotel near the airport?"); only in a text
- * with no Chinese, where an English word is mostly a brand or a loan word.
- * Complaints in a question keep their weight in both ("Why is the app so
+ * with no Chinese, where an English word is mostly a brand or a loan word;
+ * an English word written inside Chinese (word_in_han(): 这款OK吗) asks as the
+ * Chinese around it does. Complaints in a question keep their weight in both ("Why is the app so
  * slow?"), unless an English yes/no question asks about a supposed case
  * (supposes()): then its faults weigh SUPPOSED_W too. */
 static void questions(kb_scorer_t *sc)
@@ -2304,6 +2337,7 @@ static void questions(kb_scorer_t *sc)
             continue;
         }
         if (sc->tk.t[k].type == KB_TOK_HAN ? sc->pos_han && !rhet(sc, s)
+            : word_in_han(sc, k)           ? !rhet(sc, s)
                                             : sc->tk.t[k].type == KB_TOK_WORD &&
                                                   !(sc->feat & FEAT_HAN) &&
                                                   asking_question(sc, s)) {
@@ -4010,14 +4044,16 @@ static void servqual(kb_scorer_t *sc)
 /* ---- intent, brands, language --------------------------------------------- */
 
 /* The negator in token k's scope ("没有投诉", "won't complain"), or
- * SIZE_MAX when it has none. */
+ * SIZE_MAX when it has none. A contrast word ends the scope, as it does a
+ * sentiment negator's: in the threat 再不发货就给差评 the 不 belongs to the
+ * condition, not to the 差评 after 就. */
 static size_t negator_of(const kb_scorer_t *sc, size_t k)
 {
     size_t dist = 0;
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
-        if (is_boundary(u)) {
+        if (is_boundary(u) || (u->e && u->e->contrast)) {
             return SIZE_MAX;
         }
         if (u->e && u->e->negator < 0) {
