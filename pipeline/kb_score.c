@@ -2590,9 +2590,12 @@ static int summary(kb_scorer_t *sc)
             continue;
         }
         marked = 1;
-        if (has_valence(e) && (in_wish(sc, k) || supposed(sc, k))) {
+        if (has_valence(e) && in_wish(sc, k)) {
             sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
             continue;
+        }
+        if (has_valence(e) && supposed(sc, k)) {
+            continue; /* "If you want comedy, look elsewhere": advice on a condition, no verdict */
         }
         if (has_valence(e) && attributive(sc, k)) {
             continue; /* 性价比高的宾馆多得是: said of other places */
