@@ -43,6 +43,10 @@
 #define SUMMARY_BEFORE 0.5f /* 总的来说/overall: what came before ... */
 #define SUMMARY_AFTER 2.0f  /* ... and the verdict itself */
 #define LEAD_W 1.5f         /* a Chinese review's first opinion sentence: lead() */
+#define CLOSING_SENTS 3     /* an English review this long (sentences) ... */
+#define CLOSING_MIN 2.5     /* ... whose opening or closing verdict weighs this much ... */
+#define CLOSING_REST 0.5    /* ... keeps the details that disagree with it within
+                               this share of it: closing_verdict() */
 #define LUKEWARM_MAX 1.5f   /* a shrug (一般, 凑合, meh) is no stronger than this */
 #define LUKEWARM_REACH 4    /* tokens from the verdict's start to its shrug */
 #define LITOTES_MIN 2.3f    /* praise this strong, negated, only shrugs: 不惊艳 */
@@ -2573,6 +2577,23 @@ static int in_wish(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Does a wish or supposition open earlier in English token k's sentence,
+ * across commas ("If they ever fix the timing, I would recommend it")?
+ * in_wish() stops at the comma: a Chinese verdict after 如果…， stands. */
+static int supposed(const kb_scorer_t *sc, size_t k)
+{
+    if (!(sc->tk.t[k].flags & KB_TF_LATIN)) {
+        return 0;
+    }
+    for (size_t j = sc->sstart[sc->sent[k]]; j < k; j++) {
+        const kb_lex_entry_t *e = sc->tk.t[j].e;
+        if (e && (e->contrast == KB_CONTRAST_IRREALIS || e->contrast == KB_CONTRAST_COUNTERFACTUAL)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* 总的来说/overall opens the writer's verdict: the rest of its sentence
  * weighs SUMMARY_AFTER and everything before it is damped, because a long
  * review's itemised complaints or praise are what the verdict weighs up.
@@ -2627,6 +2648,9 @@ static int summary(kb_scorer_t *sc)
         if (has_valence(e) && in_wish(sc, k)) {
             sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
             continue;
+        }
+        if (has_valence(e) && supposed(sc, k)) {
+            continue; /* "If you want comedy, look elsewhere": advice on a condition, no verdict */
         }
         if (has_valence(e) && attributive(sc, k)) {
             continue; /* 性价比高的宾馆多得是: said of other places */
@@ -3630,6 +3654,76 @@ static void hedged_faults(kb_scorer_t *sc)
     }
 }
 
+/* ---- closing verdict ------------------------------------------------------- */
+
+/* Is sentence s where an English review states its verdict: the first
+ * sentence (TL;DR: …) or one of the last two (… Overall, would come back.)? */
+static int verdict_sent(const kb_scorer_t *sc, uint32_t s)
+{
+    return s == sc->sent[sc->first_content] || (size_t)s + 2 >= sc->n_sents;
+}
+
+/* Is token k part of the review's verdict: inside the marked verdict
+ * (@p span: it sits where verdicts go), or a verdict in one term ("won't
+ * return", "would recommend") where verdicts go, as summary() takes it? */
+static int verdict_tok(const kb_scorer_t *sc, size_t k, int span)
+{
+    const kb_lex_entry_t *e = sc->tk.t[k].e;
+
+    if (span && k + 1 >= sc->verdict0 && k < sc->verdict1) {
+        return 1; /* the marker too: a rating starts at it ("Verdict: 2 out of 5") */
+    }
+    return e && e->contrast == KB_CONTRAST_SUMMARY && has_valence(e) &&
+           verdict_sent(sc, sc->sent[k]) && !in_wish(sc, k) && !supposed(sc, k) &&
+           !attributive(sc, k);
+}
+
+/* A long English review (Yelp, hotel, product) sums twenty details and
+ * saturates, so summary()'s x2 / x0.5 leaves one verdict among them
+ * outvoted: glowing details then "Sadly, we won't return", or a list of
+ * gripes then "Overall, would definitely come back". When the verdict
+ * that opens or closes a review of CLOSING_SENTS sentences or more is
+ * clear (CLOSING_MIN) and the rest of the text leans the other way, the
+ * rest is scaled down to CLOSING_REST of the verdict (traced as
+ * `contrast`): the verdict decides, the details still temper it. Chinese
+ * reviews keep lead() and summary() (measured on hotel reviews). */
+static void closing_verdict(kb_scorer_t *sc)
+{
+    double v = 0, rest = 0, f;
+    size_t by = SIZE_MAX;
+    int span;
+
+    if (!(sc->feat & FEAT_SUMMARY) || sc->n_sents < CLOSING_SENTS || sc->n_han >= sc->n_latin) {
+        return;
+    }
+    span = sc->verdict0 < sc->verdict1 && verdict_sent(sc, sc->sent[sc->verdict0]);
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        int in = verdict_tok(sc, k, span);
+        *(in ? &v : &rest) += sc->val[k];
+        by = in && by == SIZE_MAX ? k : by;
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        int in = verdict_tok(sc, q, span);
+        *(in ? &v : &rest) += sc->hits[h].tags->valence * sc->weight[q];
+        by = in && by == SIZE_MAX ? q : by;
+    }
+    if (by == SIZE_MAX || fabs(v) < CLOSING_MIN || v * rest >= 0 || fabs(rest) <= CLOSING_REST * fabs(v)) {
+        return;
+    }
+    f = CLOSING_REST * fabs(v) / fabs(rest);
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        if (verdict_tok(sc, k, span)) {
+            continue;
+        }
+        sc->weight[k] *= (float)f; /* the pattern hits that start here (sums()) */
+        if (has_valence_f(sc->val[k])) {
+            reweigh(sc, k, KB_MOD_CONTRAST, (float)f, tok_span(sc, by));
+        }
+    }
+}
+
 /* ---- sums ------------------------------------------------------------------ */
 
 static double normalize(double x)
@@ -4308,6 +4402,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     }
     tears_of_joy(sc);
     repost_chain(sc);
+    closing_verdict(sc);
     sums(sc);
     servqual(sc);
     intent(sc);
