@@ -122,6 +122,7 @@ struct kb_scorer {
     size_t verdict0, verdict1; /* the tokens of the last marked verdict
                                   (summary()), empty without one */
     int verdict_term;          /* a verdict in one term (下次还会来) */
+    size_t heading;            /* the last English "UPDATE:" heading, 0 if none (contrast()) */
     size_t n_howto;
     size_t n_hits;
     kb_span_t *ev;
@@ -447,9 +448,46 @@ static inline int han_space_gap(const kb_scorer_t *sc, size_t k)
     return 1;
 }
 
+/* Is English token k a heading added to a review later ("UPDATE:",
+ * "Edit 2:", "EDIT 3/5:", "Follow-up:"): a word-listed contrast term
+ * before a colon, up to a few numbers between (contrast_role())? */
+static int is_heading(const kb_scorer_t *sc, size_t k)
+{
+    size_t q = k + 1;
+    const kb_token_t *t = &sc->tk.t[k];
+
+    if (t->type != KB_TOK_WORD || !t->e->is_word) {
+        return 0;
+    }
+    while (q < sc->tk.n && q < k + 4 && sc->tk.t[q].type == KB_TOK_NUM) {
+        q++; /* Update 2:, EDIT 3/5: */
+    }
+    return q < sc->tk.n && sc->tk.t[q].type == KB_TOK_CLAUSE && sc->nt.cp[sc->tk.t[q].n0] == ':';
+}
+
 /* 就是 counts as a contrast only when it opens a later clause. Followed by
  * a colon it heads what came later (更新：…, 后续：…, like 追评：…): a full
- * but, the later verdict outweighs the first impression. */
+ * but, the later verdict outweighs the first impression. An English
+ * but_mid that is also a word (update, edit, follow up) is a heading the
+ * writer added later, and only before a colon: "the update broke it",
+ * "Edit photos in the app" weigh nothing. Kept out of contrast_role(),
+ * which stays small enough to inline (token_pass() calls it per token). */
+static int but_mid_role(const kb_scorer_t *sc, size_t k, int content_before)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    if (t->type == KB_TOK_WORD && t->e->is_word) {
+        return content_before && is_heading(sc, k) ? KB_CONTRAST_BUT : KB_CONTRAST_NONE;
+    }
+    if (!(k > 0 && (is_boundary(&sc->tk.t[k - 1]) || han_space_gap(sc, k)) && content_before)) {
+        return KB_CONTRAST_NONE;
+    }
+    return k + 1 < sc->tk.n && sc->tk.t[k + 1].type == KB_TOK_CLAUSE &&
+                   sc->nt.cp[sc->tk.t[k + 1].n0] == ':'
+               ? KB_CONTRAST_BUT
+               : KB_CONTRAST_BUT_MID;
+}
+
 static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
     const kb_token_t *t = &sc->tk.t[k];
@@ -457,17 +495,8 @@ static inline int contrast_role(const kb_scorer_t *sc, size_t k, int content_bef
     if (!t->e || t->e->contrast == KB_CONTRAST_NONE || t->e->contrast == KB_CONTRAST_SCOPE) {
         return KB_CONTRAST_NONE; /* scope_end words only stop apply_scope() */
     }
-    if (t->e->contrast == KB_CONTRAST_BUT_MID) {
-        if (!(k > 0 && (is_boundary(&sc->tk.t[k - 1]) || han_space_gap(sc, k)) &&
-              content_before)) {
-            return KB_CONTRAST_NONE;
-        }
-        return k + 1 < sc->tk.n && sc->tk.t[k + 1].type == KB_TOK_CLAUSE &&
-                       sc->nt.cp[sc->tk.t[k + 1].n0] == ':'
-                   ? KB_CONTRAST_BUT
-                   : KB_CONTRAST_BUT_MID;
-    }
-    return t->e->contrast;
+    return t->e->contrast == KB_CONTRAST_BUT_MID ? but_mid_role(sc, k, content_before)
+                                                  : t->e->contrast;
 }
 
 /* A sentence or clause starts: its sums and counts start at zero. */
@@ -2312,6 +2341,66 @@ static int word_in_han(const kb_scorer_t *sc, size_t k)
     return j >= sc->tk.n || is_sentence_end(&sc->tk.t[j]);
 }
 
+/* Is the first word of English token k one of the @p nw words @p w? */
+static int first_word_in(const kb_scorer_t *sc, size_t k, const char *const *w, size_t nw)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+    size_t n;
+
+    if (t->type != KB_TOK_WORD) {
+        return 0;
+    }
+    for (n = 0; t->n0 + n < t->n1 && sc->nt.cp[t->n0 + n] != ' '; n++) {
+    }
+    for (size_t i = 0; i < nw; i++) {
+        size_t m = strlen(w[i]), j;
+        for (j = 0; j < m && j < n && sc->nt.cp[t->n0 + j] == (uint32_t)(unsigned char)w[i][j];
+             j++) {
+        }
+        if (j == m && m == n) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Does the writer answer English question s at once, in a short next
+ * sentence of at most ANSWER_WORDS tokens ("Not nearly long enough." is
+ * a retort, no answer)? "Would I recommend it?
+ * Absolutely." says yes (+1): a yes word first, or praise and no negator;
+ * "Worth the money? Not really.", "Was the food good? Honestly, no." say
+ * no (-1): a negator among its first three tokens. 0 when it is no
+ * answer; @p by gets the answer's first token. */
+#define ANSWER_WORDS 3
+static int self_answer(const kb_scorer_t *sc, uint32_t s, size_t *by)
+{
+    static const char *const yes[] = {"yes",        "yeah",      "yep",     "yup", "absolutely",
+                                      "definitely", "certainly", "totally", "sure"};
+    size_t n = 0, q;
+    int neg = 0, pos = 0;
+
+    if ((size_t)s + 1 >= sc->n_sents) {
+        return 0;
+    }
+    for (q = sc->sstart[s + 1]; q < sc->sstart[s + 2]; q++) {
+        const kb_lex_entry_t *e = sc->tk.t[q].e;
+        if (q >= sc->sstart[s + 1] + 4 * ANSWER_WORDS) {
+            return 0; /* commas and all: no short answer (and no long walk per term) */
+        }
+        if (is_boundary(&sc->tk.t[q])) {
+            continue;
+        }
+        if (++n > ANSWER_WORDS) {
+            return 0; /* "No, but the view makes up for it.": a statement of its own */
+        }
+        *by = n == 1 ? q : *by;
+        neg |= n <= 3 && e && e->negator < 0;
+        pos |= (n == 1 && first_word_in(sc, q, yes, sizeof yes / sizeof yes[0])) ||
+               sc->val[q] > 0;
+    }
+    return neg ? -1 : pos;
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -2325,8 +2414,20 @@ static int word_in_han(const kb_scorer_t *sc, size_t k)
 static void questions(kb_scorer_t *sc)
 {
     for (size_t i = 0; i < sc->n_vtok; i++) {
-        size_t k = sc->vtok[i];
+        size_t k = sc->vtok[i], by = k;
         uint32_t s = sc->sent[k];
+        int a;
+        /* a question the writer answers at once states the verdict: a
+         * yes asserts what it asks, a no denies its praise (self_answer());
+         * a fault in it keeps its weight, as in any question */
+        if ((sc->sflag[s] & SF_QUESTION) && sc->tk.t[k].type == KB_TOK_WORD &&
+            !(sc->feat & FEAT_HAN) && asking_question(sc, s) &&
+            (a = self_answer(sc, s, &by)) != 0) {
+            if (a < 0 && sc->val[k] > 0) {
+                reweigh(sc, k, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, by));
+            }
+            continue;
+        }
         if (sc->val[k] < 0 && (sc->sflag[s] & SF_QUESTION) && !(sc->feat & FEAT_HAN) &&
             sc->tk.t[k].type == KB_TOK_WORD && supposes(sc, s) && asking_question(sc, s)) {
             reweigh(sc, k, KB_MOD_QUESTION, SUPPOSED_W, span_of(sc, 0, 0));
@@ -2641,9 +2742,9 @@ static int summary(kb_scorer_t *sc)
             continue;
         }
         marked = 1;
-        if (skip > 0) {
-            skip--;
-            continue;
+        if (skip > 0 || k < sc->heading) {
+            skip -= skip > 0;
+            continue; /* "Five stars. UPDATE: it broke": the update decides */
         }
         if (has_valence(e) && in_wish(sc, k)) {
             sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
@@ -2777,9 +2878,27 @@ static uint32_t conceded_clause(const kb_scorer_t *sc, size_t k)
  * Later markers override earlier ones. */
 #define CONTRAST_MAX 16 /* markers of one sentence that contrast() weighs */
 
+/* The last English "UPDATE:" heading (is_heading()) of the text, or 0. */
+static size_t last_heading(const kb_scorer_t *sc)
+{
+    for (size_t i = sc->n_ctok; i-- > 0;) {
+        size_t k = sc->ctok[i];
+        const kb_token_t *t = &sc->tk.t[k];
+        if (t->type == KB_TOK_WORD && t->e && t->e->contrast == KB_CONTRAST_BUT_MID &&
+            t->e->is_word && !is_boundary(t) &&
+            but_mid_role(sc, k, sc->first_content < k) == KB_CONTRAST_BUT) {
+            return k;
+        }
+    }
+    return 0;
+}
+
 static void contrast(kb_scorer_t *sc)
 {
     size_t end = 0; /* one past the last marker of ctok[i]'s sentence */
+    size_t last = last_heading(sc);
+
+    sc->heading = 0;
 
     /* token_pass() set every weight to 1; only tokens with a contrast role
      * can be markers */
@@ -2809,6 +2928,20 @@ static void contrast(kb_scorer_t *sc)
                                     ? BUT_BEFORE
                                     : BUT_AFTER;
             }
+        } else if (role == KB_CONTRAST_BUT && sc->tk.t[k].type == KB_TOK_WORD &&
+                   sc->tk.t[k].e->contrast == KB_CONTRAST_BUT_MID && sc->tk.t[k].e->is_word) {
+            /* "UPDATE:" revises the whole review before it, and all after
+             * it is the update: verdicts before it no longer decide
+             * (summary(), verdict_tok()). Each rewrites every weight, so
+             * only the last one is weighed: "Update: … Update: …" at the
+             * size limit stays linear. */
+            if (k < last) {
+                continue;
+            }
+            for (size_t q = 0; q < sc->tk.n; q++) {
+                sc->weight[q] = q < k ? BUT_BEFORE : q > k ? BUT_AFTER : sc->weight[q];
+            }
+            sc->heading = k;
         } else if (role == KB_CONTRAST_BUT || role == KB_CONTRAST_BUT_MID) {
             uint32_t from = (opens_sentence(sc, k) && s > 0) ? s - 1 : s;
             float wb = role == KB_CONTRAST_BUT ? BUT_BEFORE : MID_BEFORE;
@@ -3670,6 +3803,9 @@ static int verdict_tok(const kb_scorer_t *sc, size_t k, int span)
 {
     const kb_lex_entry_t *e = sc->tk.t[k].e;
 
+    if (k < sc->heading) {
+        return 0; /* a verdict the update revised (contrast()) */
+    }
     if (span && k + 1 >= sc->verdict0 && k < sc->verdict1) {
         return 1; /* the marker too: a rating starts at it ("Verdict: 2 out of 5") */
     }
