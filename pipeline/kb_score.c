@@ -3231,9 +3231,11 @@ static void eye_roll(kb_scorer_t *sc)
         if (sc->val[e] >= 0 || !is_eye_roll(sc, e)) {
             continue;
         }
-        size_t c = 0; /* the praise must follow the last contrast word */
+        size_t c = 0; /* the praise must follow the last contrast word: one
+                         that contrasts here ("update" does only as a heading) */
         for (size_t j = 0; j < sc->n_ctok && sc->ctok[j] < e; j++) {
-            c = sc->ctok[j];
+            size_t q = sc->ctok[j];
+            c = contrast_role(sc, q, sc->first_content < q) != KB_CONTRAST_NONE ? q : c;
         }
         for (size_t j = i; j-- > 0;) {
             size_t k = sc->vtok[j];
