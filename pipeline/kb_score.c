@@ -465,6 +465,20 @@ static int is_heading(const kb_scorer_t *sc, size_t k)
     return q < sc->tk.n && sc->tk.t[q].type == KB_TOK_CLAUSE && sc->nt.cp[sc->tk.t[q].n0] == ':';
 }
 
+/* Does token j's contrast entry apply where it stands, so that it ends a
+ * negation's or a modifier's reach? A heading word (update, edit) does
+ * only as a heading: "won't update correctly" is a negated "correctly". */
+static inline int contrast_word(const kb_scorer_t *sc, size_t j)
+{
+    const kb_token_t *t = &sc->tk.t[j];
+
+    if (!t->e || t->e->contrast == KB_CONTRAST_NONE) {
+        return 0;
+    }
+    return !(t->e->contrast == KB_CONTRAST_BUT_MID && t->e->is_word && t->type == KB_TOK_WORD) ||
+           is_heading(sc, j);
+}
+
 /* 就是 counts as a contrast only when it opens a later clause. Followed by
  * a colon it heads what came later (更新：…, 后续：…, like 追评：…): a full
  * but, the later verdict outweighs the first impression. An English
@@ -1123,7 +1137,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
         const kb_lex_entry_t *e = u->e;
-        if (is_boundary(u) || (e && e->contrast)) {
+        if (is_boundary(u) || contrast_word(sc, j)) {
             break;
         }
         if (u->type == KB_TOK_HAN && e && e->negator < 0 && open == 1 && j + 1 < opener &&
@@ -1260,7 +1274,7 @@ static size_t comparative_before(const kb_scorer_t *sc, size_t k)
 
     for (size_t j = k, dist = 0; j-- > 0 && dist < COMP_SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
-        if (is_boundary(u) || (u->e && u->e->contrast)) {
+        if (is_boundary(u) || contrast_word(sc, j)) {
             return k;
         }
         if (!cmp && u->e && u->e->negator >= 0 && (cmp = degree_opener(sc, j)) == 1) {
@@ -1756,8 +1770,7 @@ static int concession(const kb_scorer_t *sc, size_t k)
         return 0;
     }
     for (size_t j = b + 1; j <= b + 2; j++) {
-        if (j >= sc->tk.n || is_boundary(&sc->tk.t[j]) ||
-            (sc->tk.t[j].e && sc->tk.t[j].e->contrast)) {
+        if (j >= sc->tk.n || is_boundary(&sc->tk.t[j]) || contrast_word(sc, j)) {
             return a == k ? 1 : 2;
         }
         if (j > b + 1 || !concession_tail(sc, j)) {
@@ -1955,8 +1968,7 @@ static void valence(kb_scorer_t *sc)
 static size_t next_opinion(const kb_scorer_t *sc, size_t k)
 {
     for (size_t j = k + 1; j < sc->tk.n && j <= k + TOPIC_SPAN; j++) {
-        if (is_boundary(&sc->tk.t[j]) || (sc->tk.t[j].e && sc->tk.t[j].e->contrast) ||
-            han_space_gap(sc, j)) {
+        if (is_boundary(&sc->tk.t[j]) || contrast_word(sc, j) || han_space_gap(sc, j)) {
             return 0; /* the clause ends, or a space parts it */
         }
         if (has_valence_f(sc->val[j])) {
@@ -2221,7 +2233,7 @@ static int ye_between(const kb_scorer_t *sc, size_t a, size_t b)
     int ye = 0;
 
     for (size_t q = a + 1; q < b; q++) {
-        if (sc->tk.t[q].e && sc->tk.t[q].e->contrast) {
+        if (contrast_word(sc, q)) {
             return 0;
         }
     }
@@ -3358,7 +3370,7 @@ static void sarcastic_coda(kb_scorer_t *sc)
             continue;
         }
         if (++n > 2 || sc->val[k] < 0 ||
-            (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+            ((t->e && t->e->negator < 0) || contrast_word(sc, k))) {
             return;
         }
         if (sc->val[k] > 0) {
@@ -3403,7 +3415,7 @@ static void en_laugh_coda(kb_scorer_t *sc)
         if (tok_is(sc, k, lol) || tok_is(sc, k, lmao)) {
             kl = k;
         } else if (++n > 2 || sc->val[k] < 0 ||
-                   (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+                   ((t->e && t->e->negator < 0) || contrast_word(sc, k))) {
             return;
         } else {
             praise += sc->val[k] > 0;
@@ -3456,7 +3468,7 @@ static int zh_coda_praise(const kb_scorer_t *sc, size_t k0, size_t last)
         if (is_boundary(t)) {
             continue;
         }
-        if (sc->val[k] < 0 || (t->e && (t->e->negator < 0 || t->e->contrast != KB_CONTRAST_NONE))) {
+        if (sc->val[k] < 0 || ((t->e && t->e->negator < 0) || contrast_word(sc, k))) {
             return 0;
         }
         if (sc->val[k] > 0) {
@@ -3703,7 +3715,7 @@ static size_t hedge_of(const kb_scorer_t *sc, size_t k)
     }
     for (size_t j = k, d = 0; j-- > 0 && d < SCOPE; d++) {
         const kb_lex_entry_t *e = sc->tk.t[j].e;
-        if (is_boundary(&sc->tk.t[j]) || (e && e->contrast)) {
+        if (is_boundary(&sc->tk.t[j]) || contrast_word(sc, j)) {
             break;
         }
         if (!e) {
@@ -4285,7 +4297,7 @@ static size_t negator_of(const kb_scorer_t *sc, size_t k)
 
     for (size_t j = k; j-- > 0 && dist < SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
-        if (is_boundary(u) || (u->e && u->e->contrast)) {
+        if (is_boundary(u) || contrast_word(sc, j)) {
             return SIZE_MAX;
         }
         if (u->e && u->e->negator < 0) {
