@@ -448,15 +448,22 @@ static inline int han_space_gap(const kb_scorer_t *sc, size_t k)
     return 1;
 }
 
+/* Is token t an English word that can head a later addition to a review
+ * (update, edit, follow up: a but_mid term that is also listed as a word)? */
+static inline int heading_word(const kb_token_t *t)
+{
+    return t->type == KB_TOK_WORD && t->e && t->e->contrast == KB_CONTRAST_BUT_MID &&
+           t->e->is_word;
+}
+
 /* Is English token k a heading added to a review later ("UPDATE:",
  * "Edit 2:", "EDIT 3/5:", "Follow-up:"): a word-listed contrast term
  * before a colon, up to a few numbers between (contrast_role())? */
 static int is_heading(const kb_scorer_t *sc, size_t k)
 {
     size_t q = k + 1;
-    const kb_token_t *t = &sc->tk.t[k];
 
-    if (t->type != KB_TOK_WORD || !t->e->is_word) {
+    if (!heading_word(&sc->tk.t[k])) {
         return 0;
     }
     while (q < sc->tk.n && q < k + 4 && sc->tk.t[q].type == KB_TOK_NUM) {
@@ -475,8 +482,7 @@ static inline int contrast_word(const kb_scorer_t *sc, size_t j)
     if (!t->e || t->e->contrast == KB_CONTRAST_NONE) {
         return 0;
     }
-    return !(t->e->contrast == KB_CONTRAST_BUT_MID && t->e->is_word && t->type == KB_TOK_WORD) ||
-           is_heading(sc, j);
+    return !heading_word(t) || is_heading(sc, j);
 }
 
 /* 就是 counts as a contrast only when it opens a later clause. Followed by
@@ -490,7 +496,7 @@ static int but_mid_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
     const kb_token_t *t = &sc->tk.t[k];
 
-    if (t->type == KB_TOK_WORD && t->e->is_word) {
+    if (heading_word(t)) {
         return content_before && is_heading(sc, k) ? KB_CONTRAST_BUT : KB_CONTRAST_NONE;
     }
     if (!(k > 0 && (is_boundary(&sc->tk.t[k - 1]) || han_space_gap(sc, k)) && content_before)) {
@@ -2895,9 +2901,7 @@ static size_t last_heading(const kb_scorer_t *sc)
 {
     for (size_t i = sc->n_ctok; i-- > 0;) {
         size_t k = sc->ctok[i];
-        const kb_token_t *t = &sc->tk.t[k];
-        if (t->type == KB_TOK_WORD && t->e && t->e->contrast == KB_CONTRAST_BUT_MID &&
-            t->e->is_word && !is_boundary(t) &&
+        if (heading_word(&sc->tk.t[k]) &&
             but_mid_role(sc, k, sc->first_content < k) == KB_CONTRAST_BUT) {
             return k;
         }
@@ -2940,8 +2944,7 @@ static void contrast(kb_scorer_t *sc)
                                     ? BUT_BEFORE
                                     : BUT_AFTER;
             }
-        } else if (role == KB_CONTRAST_BUT && sc->tk.t[k].type == KB_TOK_WORD &&
-                   sc->tk.t[k].e->contrast == KB_CONTRAST_BUT_MID && sc->tk.t[k].e->is_word) {
+        } else if (role == KB_CONTRAST_BUT && heading_word(&sc->tk.t[k])) {
             /* "UPDATE:" revises the whole review before it, and all after
              * it is the update: verdicts before it no longer decide
              * (summary(), verdict_tok()). Each rewrites every weight, so
