@@ -4007,48 +4007,55 @@ static int opinions_named(const kb_scorer_t *sc, uint32_t c)
 }
 
 /* An assurance term that is also a shield word and holds no opinion names
- * only who served (医生, 护士, nurse, waiter): is empathy named in its clause
- * by an opinion term or a pattern? Then the clause is about care, not
- * assurance: 护士很有耐心, "the nurse was so caring". A fault of the product
- * or place beside the person ("the waitress got our order wrong") keeps the
- * person: on the aspect sets it is a service complaint; so does speed
- * (服务员来得很快): yielding to responsiveness too cost a row of waiter
- * attitude on aic2018 and on asap. */
-static int bearer_only(const kb_scorer_t *sc, size_t k)
+ * only who served (医生, 护士, nurse, waiter). */
+static int bearer(const kb_lex_entry_t *e)
 {
-    const kb_lex_entry_t *e = sc->tk.t[k].e;
-    uint32_t c = sc->clause[k];
-    uint8_t other = 1u << KB_SQ_EMPATHY;
+    return e->is_word && !has_valence(e) && e->servqual == 1u << KB_SQ_ASSURANCE;
+}
 
-    if (!e->is_word || has_valence(e) || e->servqual != 1u << KB_SQ_ASSURANCE) {
-        return 0;
-    }
+/* Take out of sqtok the bearers whose clause names empathy by an opinion
+ * term or a pattern while every opinion there names a dimension
+ * (opinions_named()): the clause is about care, not assurance (护士很有耐心,
+ * "the nurse was so caring"), and the bearer gives neither a dimension nor
+ * evidence. A fault of the product or place beside the person ("the
+ * waitress got our order wrong") keeps the person: on the aspect sets it is
+ * a service complaint; so does speed (服务员来得很快): yielding to
+ * responsiveness too cost a row of waiter attitude on aic2018 and on asap.
+ * cdims[] marks the clauses with care first (sums() fills it afresh after),
+ * so a text of many bearers stays linear. */
+static void drop_bearers(kb_scorer_t *sc)
+{
+    const uint8_t care = 1u << KB_SQ_EMPATHY;
+    size_t w = 0, named_c = SIZE_MAX;
+    int named = 0;
+
     for (size_t i = 0; i < sc->n_sq; i++) {
         const kb_lex_entry_t *f = sc->tk.t[sc->sqtok[i]].e;
-        if (sc->clause[sc->sqtok[i]] == c && has_valence(f) && (f->servqual & other)) {
-            return opinions_named(sc, c);
+        if (has_valence(f) && (f->servqual & care)) {
+            sc->cdims[sc->clause[sc->sqtok[i]]] = care;
         }
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
-        if (sc->clause[sc->hit_tok[h]] == c && (sc->hits[h].tags->servqual & other)) {
-            return opinions_named(sc, c);
+        if (sc->hits[h].tags->servqual & care) {
+            sc->cdims[sc->clause[sc->hit_tok[h]]] = care;
         }
     }
-    return 0;
-}
-
-/* Take the bearers that name nothing (bearer_only()) out of sqtok, so they
- * give neither a dimension nor evidence. */
-static void drop_bearers(kb_scorer_t *sc)
-{
-    size_t w = 0;
-
     for (size_t i = 0; i < sc->n_sq; i++) {
-        if (!bearer_only(sc, sc->sqtok[i])) {
-            sc->sqtok[w++] = sc->sqtok[i];
+        size_t k = sc->sqtok[i];
+        uint32_t c = sc->clause[k];
+        if (sc->cdims[c] && bearer(sc->tk.t[k].e)) {
+            if (named_c != c) {
+                named = opinions_named(sc, c);
+                named_c = c;
+            }
+            if (named) {
+                continue;
+            }
         }
+        sc->sqtok[w++] = k;
     }
     sc->n_sq = w;
+    memset(sc->cdims, 0, sc->n_clauses);
 }
 
 static void sums(kb_scorer_t *sc)
