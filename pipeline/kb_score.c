@@ -2682,14 +2682,19 @@ static int attributive(const kb_scorer_t *sc, size_t k)
  * its sentence part (希望以后能提供物有所值的酒店)? A verdict term opens a
  * clause of its own, so irrealis()'s clause-bound reach misses it. (An
  * unmet expectation is damped like a wish here: 本以为会物有所值.) */
+/* Does entry e open a wish or a supposition (希望, 如果, if, wish)? */
+static int wish_word(const kb_lex_entry_t *e)
+{
+    return e && (e->contrast == KB_CONTRAST_IRREALIS || e->contrast == KB_CONTRAST_COUNTERFACTUAL);
+}
+
 static int in_wish(const kb_scorer_t *sc, size_t k)
 {
     for (size_t j = k, n = 0; j-- > 0 && n < IRREALIS_SPAN; n++) {
-        const kb_lex_entry_t *e = sc->tk.t[j].e;
         if (is_boundary(&sc->tk.t[j])) {
             return 0;
         }
-        if (e && (e->contrast == KB_CONTRAST_IRREALIS || e->contrast == KB_CONTRAST_COUNTERFACTUAL)) {
+        if (wish_word(sc->tk.t[j].e)) {
             return 1;
         }
     }
@@ -2705,19 +2710,13 @@ static int supposed(const kb_scorer_t *sc, size_t k)
         return 0;
     }
     for (size_t j = sc->sstart[sc->sent[k]]; j < k; j++) {
-        const kb_lex_entry_t *e = sc->tk.t[j].e;
-        if (e && (e->contrast == KB_CONTRAST_IRREALIS || e->contrast == KB_CONTRAST_COUNTERFACTUAL)) {
+        if (wish_word(sc->tk.t[j].e)) {
             return 1;
         }
     }
     return 0;
 }
 
-/* 总的来说/overall opens the writer's verdict: the rest of its sentence
- * weighs SUMMARY_AFTER and everything before it is damped, because a long
- * review's itemised complaints or praise are what the verdict weighs up.
- * Clause-final ("solid overall, a few hiccups") it rates its own clause.
- * Returns whether the text holds a marker at all, used or not (lead()). */
 #define SUMMARY_MAX 8 /* verdict markers of a text that summary() weighs */
 
 /* How many of the text's verdict markers summary() passes over: all but
@@ -2735,6 +2734,11 @@ static size_t summary_skip(const kb_scorer_t *sc)
     return n > SUMMARY_MAX ? n - SUMMARY_MAX : 0;
 }
 
+/* 总的来说/overall opens the writer's verdict: the rest of its sentence
+ * weighs SUMMARY_AFTER and everything before it is damped, because a long
+ * review's itemised complaints or praise are what the verdict weighs up.
+ * Clause-final ("solid overall, a few hiccups") it rates its own clause.
+ * Returns whether the text holds a marker at all, used or not (lead()). */
 static int summary(kb_scorer_t *sc)
 {
     int marked = 0;
