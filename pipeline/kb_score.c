@@ -72,6 +72,7 @@
 #define NEGATOR_DEFAULT -0.74f /* VADER's N_SCALAR */
 #define CODA_W -0.5f        /* deadpan praise closing a complaint (sarcastic_coda()) */
 #define CODA_PRIOR -1.5     /* the sentences before it must sum to this or less */
+#define CODA_BARE -1.0      /* ... or to this, when none of them praises */
 #define LIHAI_SPAN 4        /* 厉害 measures a problem this many tokens before it */
 #define LIHAI_DEG 1.3f      /* ... and boosts it like 很 */
 #define ANOTA_SPAN 4        /* an A-not-A question this far before a term */
@@ -1537,6 +1538,19 @@ static int fix_dates_fault(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Does the multiword term [n0, n1) hold the word @p sw (given with its
+ * leading space, " it") after its first word? */
+static int term_has_word(const uint32_t *cp, size_t n0, size_t n1, const uint32_t *sw)
+{
+    for (size_t i = n0 + 1; i < n1; i++) {
+        size_t n = cp[i] == ' ' ? cp_at(cp, i, n1, sw) : 0;
+        if (n && (i + n == n1 || cp[i + n] == ' ')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Does the resolver at r take the fault back as its object: a pronoun
  * after it ("refunded it", "replaced them") or a passive or relative
  * form before it ("was restored", "which they corrected", "had it
@@ -1553,11 +1567,10 @@ static int fix_refers_back(const kb_scorer_t *sc, size_t r)
 
     static const uint32_t sp_it[] = {' ', 'i', 't', 0}, sp_them[] = {' ', 't', 'h', 'e', 'm', 0};
     const kb_token_t *t = &sc->tk.t[r];
-    const uint32_t *cp = sc->nt.cp;
 
-    if ((t->n1 - t->n0 > 3 && cp_at(cp, t->n1 - 3, t->n1, sp_it)) ||
-        (t->n1 - t->n0 > 5 && cp_at(cp, t->n1 - 5, t->n1, sp_them))) {
-        return 1; /* a resolver that ends with its pronoun: "replaced it", "replaced them" */
+    if (term_has_word(sc->nt.cp, t->n0, t->n1, sp_it) ||
+        term_has_word(sc->nt.cp, t->n0, t->n1, sp_them)) {
+        return 1; /* a resolver that holds its pronoun: "replaced it", "fixed it the same day" */
     }
     return (r + 1 < sc->tk.n && tok_in(sc, r + 1, after)) || (r > 0 && tok_in(sc, r - 1, before)) ||
            (r > 1 && tok_in(sc, r - 2, before) && !is_boundary(&sc->tk.t[r - 1]));
@@ -3388,7 +3401,14 @@ static void sarcastic_coda(kb_scorer_t *sc)
             return; /* "Love it.", "Great finish.": more than bare praise */
         }
     }
-    if (praise != 1 || coda_prior(sc, k0, by_clause, &prior) != 0 || prior > CODA_PRIOR) {
+    if (praise != 1 || coda_prior(sc, k0, by_clause, &prior) != 0) {
+        return;
+    }
+    /* one complaint term will do when nothing before praises ("... and the
+     * fries were cold. Classic."); after a fix ("shipped a new one the same
+     * day. Very impressed.") the praise is meant */
+    if (prior > CODA_PRIOR &&
+        (prior > CODA_BARE || by_clause || coda_prior(sc, k0, 1, &prior) != 0)) {
         return;
     }
     coda_reweigh(sc, k0);
