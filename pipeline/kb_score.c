@@ -63,6 +63,7 @@
 #define ASKED_W 0.3f        /* 这是智商税吗: a label asked, half a suspicion */
 #define SUPPOSED_W 0.0f     /* a fault in "Will it be delayed if ...?": it asks */
 #define HOWTO_NEG 0.0f      /* a problem named in a how-to question (丢了怎么补办) */
+#define HOWTO_KEEP 2.5f     /* ... unless it is this strong ("this scam") */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
@@ -2104,6 +2105,41 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
     return elliptic_question(sc, s);
 }
 
+/* Does English sentence s open by asking what to do: "How do I transfer
+ * my account?", "How can I cancel an order placed by mistake?", "Where
+ * do I send a broken item?", "Is there a way to get a refund?" It names a
+ * task or a problem and asks for steps, so what it names is no opinion
+ * (how_to_question() in questions()). "How is this legal?" and "How could
+ * they lose it?" exclaim: only I/we/one after the auxiliary, or to ("How
+ * do you even burn toast?" mocks). */
+static int how_to_question(const kb_scorer_t *sc, uint32_t s)
+{
+    static const char *const open[] = {
+        "how do i ", "how can i ", "how should i ", "how would i ", "how do we ", "how can we ",
+        "how should we ", "how does one ", "how to ", "where do i ", "where can i ",
+        "where should i ", "where do we ", "where can we ", "is there a way ",
+        "what's the best way ", "what is the best way ", "what do i do ", "what should i do ",
+        "who do i ", "who should i "};
+    size_t k = sc->sstart[s], i0, end;
+
+    if (k >= sc->tk.n || sc->tk.t[k].type != KB_TOK_WORD) {
+        return 0;
+    }
+    i0 = sc->tk.t[k].n0;
+    end = sc->nt.n;
+    for (size_t o = 0; o < sizeof open / sizeof open[0]; o++) {
+        size_t j = 0;
+        while (open[o][j] && i0 + j < end &&
+               sc->nt.cp[i0 + j] == (uint32_t)(unsigned char)open[o][j]) {
+            j++;
+        }
+        if (!open[o][j]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Is the (normalised) code point c a Han character? The normaliser's own
  * classes, as the tokenizer uses, not a block range of our own. */
 static inline int is_han_cp(const kb_scorer_t *sc, uint32_t c)
@@ -2462,6 +2498,15 @@ static void questions(kb_scorer_t *sc)
         if (sc->val[k] < 0 && (sc->sflag[s] & SF_QUESTION) && !(sc->feat & FEAT_HAN) &&
             sc->tk.t[k].type == KB_TOK_WORD && supposes(sc, s) && asking_question(sc, s)) {
             reweigh(sc, k, KB_MOD_QUESTION, SUPPOSED_W, span_of(sc, 0, 0));
+            continue;
+        }
+        if ((sc->sflag[s] & SF_QUESTION) && sc->tk.t[k].type == KB_TOK_WORD &&
+            !(sc->feat & FEAT_HAN) && fabsf(sc->val[k]) < HOWTO_KEEP * sc->weight[k] &&
+            how_to_question(sc, s)) {
+            /* "How can I cancel an order placed by mistake and get my
+             * money back?": the task and its trouble are named, not judged */
+            reweigh(sc, k, KB_MOD_QUESTION, sc->val[k] < 0 ? HOWTO_NEG : QUEST_POS,
+                    span_of(sc, 0, 0));
             continue;
         }
         if (sc->val[k] < 0 && (sc->sflag[s] & SF_QUESTION) && asked_label(sc, k) &&
@@ -3927,13 +3972,23 @@ static double sentence_emphasis(const kb_scorer_t *sc, uint32_t s)
 }
 
 /* Praise a pattern values inside a Chinese question asks, like the
- * lexicon's praise in questions(): 求推荐性价比高的耳机 rates nothing. */
-static double hit_asked(kb_scorer_t *sc, uint32_t q)
+ * lexicon's praise in questions(): 求推荐性价比高的耳机 rates nothing. In an
+ * English how-to question neither the praise nor the trouble it names is
+ * judged ("How do I get my money back?"), as in questions(). The weight
+ * of pattern hit valence @p v at token q. */
+static double hit_asked(kb_scorer_t *sc, uint32_t q, double v)
 {
     uint32_t s = sc->sent[q];
 
-    if ((sc->sflag[s] & SF_QUESTION) && sc->tk.t[q].type == KB_TOK_HAN && !rhet(sc, s)) {
+    if (!(sc->sflag[s] & SF_QUESTION)) {
+        return 1.0;
+    }
+    if (v > 0 && sc->tk.t[q].type == KB_TOK_HAN && !rhet(sc, s)) {
         return QUEST_POS;
+    }
+    if (sc->tk.t[q].type == KB_TOK_WORD && !(sc->feat & FEAT_HAN) && fabs(v) < HOWTO_KEEP &&
+        how_to_question(sc, s)) {
+        return v > 0 ? QUEST_POS : HOWTO_NEG;
     }
     return 1.0;
 }
@@ -4115,7 +4170,7 @@ static void sums(kb_scorer_t *sc)
         uint32_t q = sc->hit_tok[h];
         double v = sc->hits[h].tags->valence *
                    counter_weight(sc, q, sc->hits[h].tags->valence);
-        v *= v > 0 ? hit_asked(sc, q) : 1.0;
+        v *= hit_asked(sc, q, v);
         size_t fix = hit_fixed(sc, h);
         v = fix < sc->tk.n ? 0.0 : v; /* "charged twice, they refunded it" */
         kb_trace_t *tr;
