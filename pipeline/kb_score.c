@@ -168,6 +168,8 @@ struct kb_scorer {
 #define SF_QUESTION 0x01   /* holds a '?' or 吗 */
 #define SF_RHET_KNOWN 0x02
 #define SF_RHET 0x04
+#define SF_SUPPOSE_KNOWN 0x08
+#define SF_SUPPOSE 0x10    /* holds an English supposition (supposes()) */
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -2371,16 +2373,21 @@ static int asked_label(const kb_scorer_t *sc, size_t k)
 /* Does English sentence s hold a supposition (if, unless: an irrealis
  * term)? A yes/no question about a supposed case ("Will the flight be
  * delayed if the storm hits?", "Is there a late fee if autopay fails?")
- * asks what would happen: it reports no fault. */
-static int supposes(const kb_scorer_t *sc, uint32_t s)
+ * asks what would happen: it reports no fault. Worked out once a sentence
+ * (questions() asks for each of its faults: a long one stays linear). */
+static int supposes(kb_scorer_t *sc, uint32_t s)
 {
-    for (size_t k = sc->sstart[s]; k < sc->tk.n && sc->sent[k] == s; k++) {
-        const kb_lex_entry_t *e = sc->tk.t[k].e;
-        if (e && e->contrast == KB_CONTRAST_IRREALIS && sc->tk.t[k].type == KB_TOK_WORD) {
-            return 1;
+    if (!(sc->sflag[s] & SF_SUPPOSE_KNOWN)) {
+        sc->sflag[s] |= SF_SUPPOSE_KNOWN;
+        for (size_t k = sc->sstart[s]; k < sc->tk.n && sc->sent[k] == s; k++) {
+            const kb_lex_entry_t *e = sc->tk.t[k].e;
+            if (e && e->contrast == KB_CONTRAST_IRREALIS && sc->tk.t[k].type == KB_TOK_WORD) {
+                sc->sflag[s] |= SF_SUPPOSE;
+                break;
+            }
         }
     }
-    return 0;
+    return (sc->sflag[s] & SF_SUPPOSE) != 0;
 }
 
 /* Is word token k an English word written inside Chinese (这款OK吗, 服务很nice吗),
