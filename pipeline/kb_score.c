@@ -562,6 +562,7 @@ static inline int is_ma(const kb_scorer_t *sc, size_t k)
 }
 
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
+static int tok_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words);
 
 /* Is token k 请问/想问/想问一下/求推荐, a request to ask? A sentence it
  * opens is a question even without a '?' (请问这款适合油皮吗 is often typed
@@ -1134,6 +1135,27 @@ static int warns_off(const kb_scorer_t *sc, size_t j, size_t k)
            (tok_is(sc, j, buyao) || tok_is(sc, j, bie) || tok_is(sc, j, qiewu));
 }
 
+/* Is token j "without", whose negation reaches its own object only, and
+ * does a copula stand between it and the term at k? "$18 without fries
+ * is steep" says it is steep: the object ended before the verb. */
+static int object_ended(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t without[] = {'w', 'i', 't', 'h', 'o', 'u', 't', 0},
+                          is[] = {'i', 's', 0}, are[] = {'a', 'r', 'e', 0},
+                          was[] = {'w', 'a', 's', 0}, were[] = {'w', 'e', 'r', 'e', 0};
+    static const uint32_t *const copula[] = {is, are, was, were, NULL};
+
+    if (!tok_is(sc, j, without)) {
+        return 0;
+    }
+    for (size_t q = j + 1; q < k; q++) {
+        if (tok_in(sc, q, copula)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
@@ -1166,6 +1188,9 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             continue;
         }
         negated_near |= e->negator < 0;
+        if (e->negator < 0 && u->type == KB_TOK_WORD && object_ended(sc, j, k)) {
+            break;
+        }
         if (e->negator < 0 && (owned || fresh)) {
             /* "nobody handled my complaint", "didn't check our damage": the
              * negator denies the act done to a problem that is there, it
