@@ -2047,6 +2047,20 @@ static void topics(kb_scorer_t *sc)
     }
 }
 
+/* How many code points of cp[i, end) match the ASCII string w from its
+ * start (all of w when the count equals strlen(w))? */
+static size_t ascii_prefix(const uint32_t *cp, size_t i, size_t end, const char *w)
+{
+    size_t j = 0;
+
+    while (w[j] && i + j < end && cp[i + j] == (uint32_t)(unsigned char)w[j]) {
+        j++;
+    }
+    return j;
+}
+
+static int first_word_in(const kb_scorer_t *sc, size_t k, const char *const *w, size_t nw);
+
 /* Is English sentence s a clipped yes/no question of two or three words
  * with no wh-word or tag ("Worth it?", "True to size?", "Any good?")? It
  * asks, as "Is it worth it?" does. "How good?" exclaims and "Great,
@@ -2106,28 +2120,12 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
                                       "shall", "has", "have", "had", "may", "might",
                                       "any", "anyone", "anybody"};
     size_t k = sc->sstart[s];
-    const kb_token_t *t;
-    size_t n;
 
-    if (k >= sc->tk.n) {
+    if (k >= sc->tk.n || sc->tk.t[k].type != KB_TOK_WORD) {
         return 0;
     }
-    t = &sc->tk.t[k];
-    if (t->type != KB_TOK_WORD) {
-        return 0;
-    }
-    for (n = 0; t->n0 + n < t->n1 && sc->nt.cp[t->n0 + n] != ' '; n++) {
-    }
-    for (size_t i = 0; i < sizeof aux / sizeof aux[0]; i++) {
-        size_t m = strlen(aux[i]), j;
-        if (m != n) {
-            continue;
-        }
-        for (j = 0; j < m && sc->nt.cp[t->n0 + j] == (uint32_t)(unsigned char)aux[i][j]; j++) {
-        }
-        if (j == m) {
-            return 1;
-        }
+    if (first_word_in(sc, k, aux, sizeof aux / sizeof aux[0])) {
+        return 1;
     }
     return elliptic_question(sc, s);
 }
@@ -2155,12 +2153,7 @@ static int how_to_question(const kb_scorer_t *sc, uint32_t s)
     i0 = sc->tk.t[k].n0;
     end = sc->nt.n;
     for (size_t o = 0; o < sizeof open / sizeof open[0]; o++) {
-        size_t j = 0;
-        while (open[o][j] && i0 + j < end &&
-               sc->nt.cp[i0 + j] == (uint32_t)(unsigned char)open[o][j]) {
-            j++;
-        }
-        if (!open[o][j]) {
+        if (ascii_prefix(sc->nt.cp, i0, end, open[o]) == strlen(open[o])) {
             return 1;
         }
     }
@@ -2452,11 +2445,7 @@ static int first_word_in(const kb_scorer_t *sc, size_t k, const char *const *w, 
     for (n = 0; t->n0 + n < t->n1 && sc->nt.cp[t->n0 + n] != ' '; n++) {
     }
     for (size_t i = 0; i < nw; i++) {
-        size_t m = strlen(w[i]), j;
-        for (j = 0; j < m && j < n && sc->nt.cp[t->n0 + j] == (uint32_t)(unsigned char)w[i][j];
-             j++) {
-        }
-        if (j == m && m == n) {
+        if (strlen(w[i]) == n && ascii_prefix(sc->nt.cp, t->n0, t->n0 + n, w[i]) == n) {
             return 1;
         }
     }
