@@ -170,6 +170,8 @@ struct kb_scorer {
 #define SF_RHET 0x04
 #define SF_SUPPOSE_KNOWN 0x08
 #define SF_SUPPOSE 0x10    /* holds an English supposition (supposes()) */
+#define SF_HOWTO_KNOWN 0x20
+#define SF_HOWTO 0x40      /* an English how-to question (how_to_asks()) */
 
 const char *kb_label_name(kb_label_t l)
 {
@@ -2134,10 +2136,10 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
  * my account?", "How can I cancel an order placed by mistake?", "Where
  * do I send a broken item?", "Is there a way to get a refund?" It names a
  * task or a problem and asks for steps, so what it names is no opinion
- * (how_to_question() in questions()). "How is this legal?" and "How could
+ * (how_to_asks()). "How is this legal?" and "How could
  * they lose it?" exclaim: only I/we/one after the auxiliary, or to ("How
  * do you even burn toast?" mocks). */
-static int how_to_question(const kb_scorer_t *sc, uint32_t s)
+static int how_to_opens(const kb_scorer_t *sc, uint32_t s)
 {
     static const char *const open[] = {
         "how do i ", "how can i ", "how should i ", "how would i ", "how do we ", "how can we ",
@@ -2158,6 +2160,23 @@ static int how_to_question(const kb_scorer_t *sc, uint32_t s)
         }
     }
     return 0;
+}
+
+/* Is English token q in a sentence that is a how-to question
+ * (how_to_opens() and a '?')? Worked out once a sentence: questions()
+ * asks it for every term, sums() for every pattern hit. */
+static int how_to_asks(kb_scorer_t *sc, size_t q)
+{
+    uint32_t s = sc->sent[q];
+
+    if (!(sc->sflag[s] & SF_QUESTION) || sc->tk.t[q].type != KB_TOK_WORD ||
+        (sc->feat & FEAT_HAN)) {
+        return 0;
+    }
+    if (!(sc->sflag[s] & SF_HOWTO_KNOWN)) {
+        sc->sflag[s] |= SF_HOWTO_KNOWN | (how_to_opens(sc, s) ? SF_HOWTO : 0);
+    }
+    return (sc->sflag[s] & SF_HOWTO) != 0;
 }
 
 /* Is the (normalised) code point c a Han character? The normaliser's own
@@ -2521,9 +2540,7 @@ static void questions(kb_scorer_t *sc)
             reweigh(sc, k, KB_MOD_QUESTION, SUPPOSED_W, span_of(sc, 0, 0));
             continue;
         }
-        if ((sc->sflag[s] & SF_QUESTION) && sc->tk.t[k].type == KB_TOK_WORD &&
-            !(sc->feat & FEAT_HAN) && fabsf(sc->val[k]) < HOWTO_KEEP * sc->weight[k] &&
-            how_to_question(sc, s)) {
+        if (fabsf(sc->val[k]) < HOWTO_KEEP * sc->weight[k] && how_to_asks(sc, k)) {
             /* "How can I cancel an order placed by mistake and get my
              * money back?": the task and its trouble are named, not judged */
             reweigh(sc, k, KB_MOD_QUESTION, sc->val[k] < 0 ? HOWTO_NEG : QUEST_POS,
@@ -3365,10 +3382,10 @@ static size_t clause_start(const kb_scorer_t *sc, size_t c)
 }
 
 /* The valence of everything before token k0 (a coda's start), into
- * *prior. -1 when a valued pattern hit lies in the coda: the coda is then
- * more than bare praise; -1 too, with @p no_praise, when praise comes
- * before it (a closing clause must follow nothing but complaint). */
-static int coda_prior(const kb_scorer_t *sc, size_t k0, int no_praise, double *prior)
+ * *prior, and whether any of its words praises, into *praised (a closing
+ * clause must follow nothing but complaint). -1 when a valued pattern hit
+ * lies in the coda: the coda is then more than bare praise. */
+static int coda_prior(const kb_scorer_t *sc, size_t k0, double *prior, int *praised)
 {
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
@@ -3383,10 +3400,10 @@ static int coda_prior(const kb_scorer_t *sc, size_t k0, int no_praise, double *p
     }
     for (size_t i = 0; i < sc->n_vtok; i++) {
         size_t k = sc->vtok[i];
-        if (k < k0 && no_praise && sc->val[k] > 0) {
-            return -1;
+        if (k < k0) {
+            *prior += sc->val[k];
+            *praised |= sc->val[k] > 0;
         }
-        *prior += k < k0 ? sc->val[k] : 0;
     }
     return 0;
 }
@@ -3446,6 +3463,7 @@ static void sarcastic_coda(kb_scorer_t *sc)
     int by_clause = k0 != sc->sstart[s];
     int praise = 0;
     double prior = 0;
+    int praised = 0;
 
     if (k0 == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
         return;
@@ -3467,14 +3485,13 @@ static void sarcastic_coda(kb_scorer_t *sc)
             return; /* "Love it.", "Great finish.": more than bare praise */
         }
     }
-    if (praise != 1 || coda_prior(sc, k0, by_clause, &prior) != 0) {
+    if (praise != 1 || coda_prior(sc, k0, &prior, &praised) != 0 || (by_clause && praised)) {
         return;
     }
     /* one complaint term will do when nothing before praises ("... and the
      * fries were cold. Classic."); after a fix ("shipped a new one the same
      * day. Very impressed.") the praise is meant */
-    if (prior > CODA_PRIOR &&
-        (prior > CODA_BARE || by_clause || coda_prior(sc, k0, 1, &prior) != 0)) {
+    if (prior > CODA_PRIOR && (prior > CODA_BARE || by_clause || praised)) {
         return;
     }
     coda_reweigh(sc, k0);
@@ -3493,6 +3510,7 @@ static void en_laugh_coda(kb_scorer_t *sc)
     size_t n = 0, kl = 0;
     int praise = 0;
     double prior = 0;
+    int praised = 0;
 
     if (sc->feat & FEAT_HAN) {
         return;
@@ -3514,7 +3532,7 @@ static void en_laugh_coda(kb_scorer_t *sc)
             praise += sc->val[k] > 0;
         }
     }
-    if (kl == 0 || praise != 1 || coda_prior(sc, kl, 1, &prior) != 0 || prior >= 0) {
+    if (kl == 0 || praise != 1 || coda_prior(sc, kl, &prior, &praised) != 0 || praised || prior >= 0) {
         return;
     }
     coda_reweigh(sc, kl);
@@ -3587,6 +3605,7 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
     uint32_t end;
     int praise, emoji;
     double prior = 0;
+    int praised = 0;
 
     while (last > 0 && is_boundary(&sc->tk.t[last - 1])) {
         last--;
@@ -3603,7 +3622,7 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
     }
     k0 = clause_start(sc, sc->clause[last]);
     praise = zh_coda_praise(sc, k0, last);
-    if (praise != 1 || coda_prior(sc, k0, 0, &prior) != 0 || prior > CODA_PRIOR) {
+    if (praise != 1 || coda_prior(sc, k0, &prior, &praised) != 0 || prior > CODA_PRIOR) {
         return;
     }
     coda_reweigh(sc, k0);
@@ -4007,8 +4026,7 @@ static double hit_asked(kb_scorer_t *sc, uint32_t q, double v)
     if (v > 0 && sc->tk.t[q].type == KB_TOK_HAN && !rhet(sc, s)) {
         return QUEST_POS;
     }
-    if (sc->tk.t[q].type == KB_TOK_WORD && !(sc->feat & FEAT_HAN) && fabs(v) < HOWTO_KEEP &&
-        how_to_question(sc, s)) {
+    if (fabs(v) < HOWTO_KEEP && how_to_asks(sc, q)) {
         return v > 0 ? QUEST_POS : HOWTO_NEG;
     }
     return 1.0;
