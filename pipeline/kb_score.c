@@ -2165,7 +2165,7 @@ static int how_to_opens(const kb_scorer_t *sc, uint32_t s)
 /* Is English token q in a sentence that is a how-to question
  * (how_to_opens() and a '?')? Worked out once a sentence: questions()
  * asks it for every term, sums() for every pattern hit. */
-static int how_to_asks(kb_scorer_t *sc, size_t q)
+static inline int how_to_asks(kb_scorer_t *sc, size_t q)
 {
     uint32_t s = sc->sent[q];
 
@@ -2540,7 +2540,7 @@ static void questions(kb_scorer_t *sc)
             reweigh(sc, k, KB_MOD_QUESTION, SUPPOSED_W, span_of(sc, 0, 0));
             continue;
         }
-        if (fabsf(sc->val[k]) < HOWTO_KEEP * sc->weight[k] && how_to_asks(sc, k)) {
+        if (how_to_asks(sc, k) && fabsf(sc->val[k]) < HOWTO_KEEP * sc->weight[k]) {
             /* "How can I cancel an order placed by mistake and get my
              * money back?": the task and its trouble are named, not judged */
             reweigh(sc, k, KB_MOD_QUESTION, sc->val[k] < 0 ? HOWTO_NEG : QUEST_POS,
@@ -4026,7 +4026,7 @@ static double hit_asked(kb_scorer_t *sc, uint32_t q, double v)
     if (v > 0 && sc->tk.t[q].type == KB_TOK_HAN && !rhet(sc, s)) {
         return QUEST_POS;
     }
-    if (fabs(v) < HOWTO_KEEP && how_to_asks(sc, q)) {
+    if (how_to_asks(sc, q) && fabs(v) < HOWTO_KEEP) {
         return v > 0 ? QUEST_POS : HOWTO_NEG;
     }
     return 1.0;
