@@ -1635,12 +1635,16 @@ static int fix_unreal(const kb_scorer_t *sc, size_t r)
  * ("worse after they fixed it") and referring back (fix_refers_back).
  * Returns the resolver's token, or k. */
 #define FIX_REACH 8
+#define ZH_FIX_REACH 12
+#define ZH_FIX_BACK 40 /* tokens looked back for an earlier fault; a cap, not a rule */
+static size_t zh_later_fix(const kb_scorer_t *sc, size_t k);
+
 static size_t later_fix(const kb_scorer_t *sc, size_t k)
 {
     size_t j;
 
     if (sc->feat & FEAT_HAN) {
-        return k; /* English only: fix_refers_back() reads English words */
+        return zh_later_fix(sc, k); /* fix_refers_back() reads English words */
     }
     for (j = k + 1; j < sc->tk.n && j <= k + FIX_REACH; j++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -1664,6 +1668,86 @@ static size_t later_fix(const kb_scorer_t *sc, size_t k)
         }
     }
     return k;
+}
+
+/* Is Han token j a word that makes a fix after it promised, claimed,
+ * late or the customer's own rather than the provider's: 会/要/能 (will,
+ * can), 说/答应/承诺/保证 (said, promised), 等 (waiting for), 才 (only
+ * then: 第二天才修好 grumbles), 自己/只好/只能 (让我自己找人来修)? */
+static int zh_fix_unreal(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t hui[] = {0x4F1A, 0}, yao[] = {0x8981, 0}, neng[] = {0x80FD, 0},
+                          shuo[] = {0x8BF4, 0}, deng[] = {0x7B49, 0}, cai[] = {0x624D, 0};
+    static const uint32_t *const one[] = {hui, yao, neng, shuo, deng, cai, NULL};
+    /* words the lexicons need not hold: matched by code points from the
+     * token on, whether they are one token or several */
+    static const uint32_t daying[] = {0x7B54, 0x5E94, 0}, chengnuo[] = {0x627F, 0x8BFA, 0},
+                          baozheng[] = {0x4FDD, 0x8BC1, 0}, ziji[] = {0x81EA, 0x5DF1, 0},
+                          zhihao[] = {0x53EA, 0x597D, 0}, zhineng[] = {0x53EA, 0x80FD, 0};
+    static const uint32_t *const more[] = {daying, chengnuo, baozheng, ziji, zhihao, zhineng, NULL};
+    const kb_token_t *t = &sc->tk.t[j];
+
+    if (t->type != KB_TOK_HAN) {
+        return 0;
+    }
+    if (tok_in(sc, j, one)) {
+        return 1;
+    }
+    for (const uint32_t *const *w = more; *w; w++) {
+        if (cp_at(sc->nt.cp, t->n0, sc->nt.n, *w)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The Chinese twin of later_fix(): a fault told first and put right later
+ * in its sentence (热水器坏了，房东当天就修好了; 杯子碎了，商家马上补发了)
+ * tells of the fix, so the fault counts 0. Chinese drops the object, so
+ * no pronoun is asked for; praise between (很快, 马上) belongs to the fix
+ * and does not stop the walk. Another fault, a negator, a concession or
+ * wish, or a fix promised or late (会修好, 第二天才修好) leaves the fault
+ * standing, and so does a fault after another one (少了一份…对不上…没人接，
+ * 后来解决了): the fix then closes a list of grievances, not the story.
+ * Returns the resolver's token, or k. */
+static size_t zh_later_fix(const kb_scorer_t *sc, size_t k)
+{
+    size_t j, r = k;
+
+    if (sc->tk.t[k].type != KB_TOK_HAN) {
+        return k;
+    }
+    for (j = k + 1; j < sc->tk.n && j <= k + ZH_FIX_REACH; j++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        if (is_sentence_end(u) ||
+            (u->e && (u->e->negator < 0 || u->e->contrast == KB_CONTRAST_IRREALIS ||
+                      u->e->contrast == KB_CONTRAST_COUNTERFACTUAL ||
+                      u->e->contrast == KB_CONTRAST_ALTHOUGH))) {
+            return k;
+        }
+        if (u->e && u->e->resolver) {
+            r = j;
+            break;
+        }
+        if (has_valence(u->e) && u->e->valence < 0) {
+            return k;
+        }
+    }
+    /* A fix is rare: only then are the costlier tests run. */
+    if (r == k || negated(sc, r)) {
+        return k;
+    }
+    for (j = k + 1; j < r; j++) {
+        if (zh_fix_unreal(sc, j)) {
+            return k;
+        }
+    }
+    for (j = k; j-- > sc->sstart[sc->sent[k]] && k - j <= ZH_FIX_BACK;) {
+        if (has_valence(sc->tk.t[j].e) && sc->tk.t[j].e->valence < 0) {
+            return k; /* an earlier fault */
+        }
+    }
+    return r;
 }
 
 /* The resolver that puts right the fault negative pattern hit h
