@@ -2592,6 +2592,73 @@ static int self_answer(const kb_scorer_t *sc, uint32_t s, size_t *by)
     return neg ? -1 : pos;
 }
 
+/* Is the last clause of English sentence s a bare denial: a pronoun
+ * first, a negator last, at most DENIAL_WORDS words and no opinion ("It is
+ * not.", "They don't.", ", but it isn't")? Returns its first token, or
+ * SIZE_MAX. */
+#define DENIAL_WORDS 4
+static size_t denial_clause(const kb_scorer_t *sc, uint32_t s)
+{
+    static const char *const subj[] = {"it",  "it's", "they", "they're", "he",  "he's",
+                                       "she", "she's", "this", "that",   "that's", "these",
+                                       "those", "i",   "i'm",  "we",     "we're"};
+    size_t j = sc->sstart[s + 1], n = 0, first = SIZE_MAX;
+
+    while (j > sc->sstart[s] && is_boundary(&sc->tk.t[j - 1])) {
+        j--; /* the sentence's closing marks */
+    }
+    if (j == sc->sstart[s] || !sc->tk.t[j - 1].e || !(sc->tk.t[j - 1].e->negator < 0)) {
+        return SIZE_MAX;
+    }
+    for (; j > sc->sstart[s]; j--) {
+        const kb_token_t *t = &sc->tk.t[j - 1];
+        if (is_boundary(t) || contrast_word(sc, j - 1)) {
+            break;
+        }
+        if (t->type != KB_TOK_WORD || ++n > DENIAL_WORDS || has_valence_f(sc->val[j - 1])) {
+            return SIZE_MAX;
+        }
+        first = j - 1;
+    }
+    return first != SIZE_MAX && first_word_in(sc, first, subj, sizeof subj / sizeof subj[0])
+               ? first
+               : SIZE_MAX;
+}
+
+/* A claim the writer denies at once ("They say it's waterproof. It is
+ * not."; "Advertised as quiet, but it isn't.") is no praise: the last
+ * valued term of the clause before a bare denial (denial_clause()), when
+ * it praises, turns as under a negator. English only; the walk back is
+ * capped. */
+#define DENIAL_REACH 16
+static void denied_claims(kb_scorer_t *sc)
+{
+    for (uint32_t s = 0; s < sc->n_sents; s++) {
+        size_t c0 = denial_clause(sc, s), j, lim;
+        if (c0 == SIZE_MAX) {
+            continue;
+        }
+        j = c0;
+        while (j > 0 && (is_boundary(&sc->tk.t[j - 1]) || contrast_word(sc, j - 1))) {
+            j--; /* the marks and "but" between claim and denial */
+        }
+        lim = j > DENIAL_REACH ? j - DENIAL_REACH : 0;
+        for (; j > lim && !is_boundary(&sc->tk.t[j - 1]); j--) {
+            if (has_valence_f(sc->val[j - 1])) {
+                const kb_lex_entry_t *e = sc->tk.t[j - 1].e;
+                /* praise only, and not when something already turned
+                 * it: a negator, a question answered no, "supposed to be
+                 * quiet" ("I wanted to love it. I didn't." is a fault
+                 * confirmed) */
+                if (!negated(sc, j - 1) && e && e->valence > 0 && sc->val[j - 1] > 0) {
+                    reweigh(sc, j - 1, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, c0));
+                }
+                break;
+            }
+        }
+    }
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -4750,6 +4817,9 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         a_not_a(sc);
     }
     questions(sc);
+    if (!(sc->feat & FEAT_HAN)) {
+        denied_claims(sc);
+    }
     how_to(sc);
     subsume(sc);
     sarcastic_opener(sc);
