@@ -119,6 +119,8 @@ struct kb_scorer {
     size_t n_clauses, n_sents;
     kb_pattern_hit_t hits[MAX_HITS];
     uint32_t hit_tok[MAX_HITS];
+    float hit_w[MAX_HITS];      /* 1, or NEGATOR_DEFAULT for a negated hit */
+    uint32_t hit_neg[MAX_HITS]; /* the negating token, when hit_w is not 1 */
     uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
     size_t reply_from;         /* a merchant's reply starts here (is_reply()) */
     size_t verdict0, verdict1; /* the tokens of the last marked verdict
@@ -1415,32 +1417,36 @@ static const kb_lex_entry_t *degree_particle(const kb_scorer_t *sc, size_t k)
                                                                                        : NULL;
 }
 
+/* Does token n state a quantity: a number, or Chinese that opens with a
+ * numeral (十天, 半小时, 俩小时)? */
+static int starts_quantity(const kb_scorer_t *sc, size_t n)
+{
+    static const uint32_t numerals[] = {0x4E00, 0x4E8C, 0x4E24, 0x4E09, 0x56DB, 0x4E94,
+                                        0x516D, 0x4E03, 0x516B, 0x4E5D, 0x5341, 0x534A,
+                                        0x51E0, 0x767E, 0x4FE9, 0x4EE8, 0}; /* ..俩 仨 */
+    const kb_token_t *t = &sc->tk.t[n];
+
+    if (t->type == KB_TOK_NUM) {
+        return 1;
+    }
+    if (t->type != KB_TOK_HAN) {
+        return 0;
+    }
+    for (const uint32_t *c = numerals; *c; c++) {
+        if (sc->nt.cp[t->n0] == *c) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* 快 right before a quantity means "nearly" (快2点了, 快十天了, 快一年, 快俩小时),
  * not "fast": it is no opinion there. */
 static int nearly_quantity(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t kuai[] = {0x5FEB, 0};
-    static const uint32_t numerals[] = {0x4E00, 0x4E8C, 0x4E24, 0x4E09, 0x56DB, 0x4E94,
-                                        0x516D, 0x4E03, 0x516B, 0x4E5D, 0x5341, 0x534A,
-                                        0x51E0, 0x767E, 0x4FE9, 0x4EE8, 0}; /* ..俩 仨 */
-    const kb_token_t *n;
 
-    if (k + 1 >= sc->tk.n || !tok_is(sc, k, kuai)) {
-        return 0;
-    }
-    n = &sc->tk.t[k + 1];
-    if (n->type == KB_TOK_NUM) {
-        return 1;
-    }
-    if (n->type != KB_TOK_HAN) {
-        return 0;
-    }
-    for (const uint32_t *c = numerals; *c; c++) {
-        if (sc->nt.cp[n->n0] == *c) {
-            return 1;
-        }
-    }
-    return 0;
+    return k + 1 < sc->tk.n && tok_is(sc, k, kuai) && starts_quantity(sc, k + 1);
 }
 
 static int ascii_alnum(uint32_t c)
@@ -1518,6 +1524,7 @@ static int scare_quoted_word(const kb_scorer_t *sc, size_t k)
 }
 
 static int negated(const kb_scorer_t *sc, size_t k);
+static size_t negator_of(const kb_scorer_t *sc, size_t k);
 static float counter_weight(const kb_scorer_t *sc, size_t k, double v);
 
 /* Does token u stop a resolver's reach: a clause boundary, a contrast
@@ -3279,6 +3286,88 @@ static void subsume(kb_scorer_t *sc)
     }
 }
 
+/* Does Han negator j follow 怎么/为什么/为啥/咋: "why not", a regret or a
+ * retort that asks, with or without a question mark (怎么不早点发现这家店)? */
+static int why_not(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t zenme[] = {0x600E, 0x4E48, 0}, weishenme[] = {0x4E3A, 0x4EC0, 0x4E48, 0},
+                          weisha[] = {0x4E3A, 0x5565, 0}, za[] = {0x548B, 0};
+    static const uint32_t *const why[] = {zenme, weishenme, weisha, za, NULL};
+    const kb_token_t *t = &sc->tk.t[j];
+
+    if (j == 0) {
+        return 0;
+    }
+    for (const uint32_t *const *w = why; *w; w++) {
+        size_t n = 0;
+        while ((*w)[n]) {
+            n++;
+        }
+        /* the word may be a token of its own or not: read code points */
+        if (t->n0 >= n && cp_at(sc->nt.cp, t->n0 - n, t->n0, *w) == n) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The negator whose scope reaches token q, read as apply_scope() reads a
+ * term's: another opinion word or a clause boundary ends the walk, and a
+ * negator that only asks (rhetorical; 怎么不早点发现这家店: why_not()), whose object
+ * ended ("without bread is"), or that warns off (warns_off()) turns
+ * nothing. Returns its token, or SIZE_MAX. */
+static size_t hit_negator(kb_scorer_t *sc, size_t q)
+{
+    size_t dist = 0;
+
+    for (size_t j = q; j-- > 0 && dist < SCOPE; dist++) {
+        const kb_token_t *u = &sc->tk.t[j];
+        const kb_lex_entry_t *e = u->e;
+        if (is_boundary(u) || contrast_word(sc, j)) {
+            return SIZE_MAX;
+        }
+        if (!e) {
+            continue;
+        }
+        if (e->negator < 0) {
+            if ((u->type == KB_TOK_HAN &&
+                 (rhet(sc, sc->sent[q]) || warns_off(sc, j, q) || why_not(sc, j))) ||
+                (u->type == KB_TOK_WORD && object_ended(sc, j, q))) {
+                return SIZE_MAX;
+            }
+            return j;
+        }
+        if (has_valence(e) && !(e->degree > 0)) {
+            return SIZE_MAX; /* another opinion word: the scope ends there */
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* A pattern values its phrase as written, and a negator before a praising
+ * one turns it as it turns a term: 不会给五星 and "won't give it five
+ * stars" are no praise. Only a hit that starts where a token starts (a hit
+ * inside a term that holds the negator, as 给五星 inside 不给, is that
+ * term's business), with the negator in scope before it (hit_negator()),
+ * and not before a quantity: 不出5分钟就到了, 不到半小时 read "within".
+ * Faults stay as written: a negator before one mostly negates something
+ * else (没有酱怎么吃, 不出5分钟就到了 is praise already). */
+static void hit_negators(kb_scorer_t *sc)
+{
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        size_t j;
+        sc->hit_w[h] = 1.0f;
+        if (!(sc->hits[h].tags->valence > 0) ||
+            kb_ntext_cp_at(&sc->nt, sc->hits[h].b0) != sc->tk.t[q].n0 || starts_quantity(sc, q) ||
+            (j = hit_negator(sc, q)) == SIZE_MAX) {
+            continue;
+        }
+        sc->hit_w[h] = NEGATOR_DEFAULT;
+        sc->hit_neg[h] = (uint32_t)j;
+    }
+}
+
 /* Does the English message open with an interjection that often frames
  * sarcasm ("Oh good, …", "Yeah, super helpful, …", "Wow, so fast, …",
  * "Just great, …")? */
@@ -4119,7 +4208,7 @@ static void closing_verdict(kb_scorer_t *sc)
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
         int in = verdict_tok(sc, q, span);
-        *(in ? &v : &rest) += sc->hits[h].tags->valence * sc->weight[q];
+        *(in ? &v : &rest) += sc->hits[h].tags->valence * sc->hit_w[h] * sc->weight[q];
         by = in && by == SIZE_MAX ? q : by;
     }
     if (by == SIZE_MAX || fabs(v) < CLOSING_MIN || v * rest >= 0 || fabs(rest) <= CLOSING_REST * fabs(v)) {
@@ -4358,7 +4447,7 @@ static void sums(kb_scorer_t *sc)
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
-        double v = sc->hits[h].tags->valence *
+        double v = sc->hits[h].tags->valence * sc->hit_w[h] *
                    counter_weight(sc, q, sc->hits[h].tags->valence);
         v *= hit_asked(sc, q, v);
         size_t fix = hit_fixed(sc, h);
@@ -4374,6 +4463,9 @@ static void sums(kb_scorer_t *sc)
             tr->base = sc->hits[h].tags->valence;
             tr->value = (float)v;
             tr->is_pattern = 1;
+            if (sc->hit_w[h] < 0) {
+                trace_mod(tr, KB_MOD_NEGATION, sc->hit_w[h], tok_span(sc, sc->hit_neg[h]));
+            }
             if (fix < sc->tk.n) {
                 trace_mod(tr, KB_MOD_RESOLVED, 0.0f, tok_span(sc, fix));
             }
@@ -4504,7 +4596,7 @@ static void segment_opinions(const kb_scorer_t *sc, size_t c, double o, double *
         dims |= sc->tk.t[k].e ? sc->tk.t[k].e->servqual : 0;
         for (size_t h = 0; h < sc->n_hits; h++) { /* few, seldom any */
             if (sc->hit_tok[h] == k) {
-                sum += sc->hits[h].tags->valence *
+                sum += sc->hits[h].tags->valence * sc->hit_w[h] *
                        counter_weight(sc, k, sc->hits[h].tags->valence);
                 dims |= sc->hits[h].tags->servqual;
             }
@@ -4804,6 +4896,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         return -1;
     }
     token_pass(sc);
+    hit_negators(sc);
     contrast(sc);
     lead(sc, summary(sc));
     valence(sc);
