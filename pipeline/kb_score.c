@@ -1524,7 +1524,6 @@ static int scare_quoted_word(const kb_scorer_t *sc, size_t k)
 }
 
 static int negated(const kb_scorer_t *sc, size_t k);
-static size_t negator_of(const kb_scorer_t *sc, size_t k);
 static float counter_weight(const kb_scorer_t *sc, size_t k, double v);
 
 /* Does token u stop a resolver's reach: a clause boundary, a contrast
@@ -3265,6 +3264,13 @@ static kb_span_t hit_span(const kb_scorer_t *sc, size_t h)
     return span_of(sc, sc->nt.src0[c0], sc->nt.src1[c1]);
 }
 
+/* The value of pattern hit h as the message reads it: its pattern's,
+ * turned when a negator holds it (hit_negators()). */
+static inline float hit_valence(const kb_scorer_t *sc, size_t h)
+{
+    return sc->hits[h].tags->valence * sc->hit_w[h];
+}
+
 /* A pattern values a whole phrase (等了两个小时, 晚了半个小时, "waited
  * two hours"); the lexicon terms inside it (等了, 晚了) are part of what it
  * values, so they count no more on their own: counting both would weigh
@@ -3407,7 +3413,7 @@ static int just_praise(const kb_scorer_t *sc, size_t k)
 static int rest_after(const kb_scorer_t *sc, size_t k1, double *rest)
 {
     for (size_t h = 0; h < sc->n_hits; h++) {
-        float v = sc->hits[h].tags->valence;
+        float v = hit_valence(sc, h);
         if (has_valence_f(v)) {
             if (sc->hit_tok[h] < k1) {
                 return -1;
@@ -3550,7 +3556,7 @@ static void sarcastic_hashtag(kb_scorer_t *sc)
         }
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
-        float v = sc->hits[h].tags->valence;
+        float v = hit_valence(sc, h);
         if (v > 0) {
             return;
         }
@@ -3629,7 +3635,7 @@ static int coda_prior(const kb_scorer_t *sc, size_t k0, double *prior, int *prai
 {
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
-        float v = sc->hits[h].tags->valence;
+        float v = hit_valence(sc, h);
         if (!has_valence_f(v)) {
             continue;
         }
@@ -3880,7 +3886,7 @@ static void laugh_coda(kb_scorer_t *sc)
             continue;
         }
         for (size_t i = 0; i < sc->n_hits; i++) {
-            if (sc->hit_tok[i] < q && sc->hits[i].tags->valence > 0) {
+            if (sc->hit_tok[i] < q && hit_valence(sc, i) > 0) {
                 sc->weight[q] = 0;
             }
         }
@@ -3928,7 +3934,7 @@ static void tears_of_joy(kb_scorer_t *sc)
             }
         }
         for (size_t h = 0; h < sc->n_hits; h++) {
-            fault |= sc->sent[sc->hit_tok[h]] == sc->sent[k] && sc->hits[h].tags->valence < 0;
+            fault |= sc->sent[sc->hit_tok[h]] == sc->sent[k] && hit_valence(sc, h) < 0;
         }
         if (!fault && by != SIZE_MAX) {
             reweigh(sc, k, KB_MOD_CONTRAST, 0.0f, tok_span(sc, by));
@@ -4134,7 +4140,7 @@ static void hedged_faults(kb_scorer_t *sc)
         praise += sc->val[sc->vtok[i]] > 0.0f;
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
-        praise += sc->hits[h].tags->valence > 0.0f; /* 服务可以, 半小时就送到了 */
+        praise += hit_valence(sc, h) > 0.0f; /* 服务可以, 半小时就送到了 */
     }
     if (praise < HEDGED_PRAISE) {
         return;
@@ -4208,7 +4214,7 @@ static void closing_verdict(kb_scorer_t *sc)
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
         int in = verdict_tok(sc, q, span);
-        *(in ? &v : &rest) += sc->hits[h].tags->valence * sc->hit_w[h] * sc->weight[q];
+        *(in ? &v : &rest) += hit_valence(sc, h) * sc->weight[q];
         by = in && by == SIZE_MAX ? q : by;
     }
     if (by == SIZE_MAX || fabs(v) < CLOSING_MIN || v * rest >= 0 || fabs(rest) <= CLOSING_REST * fabs(v)) {
@@ -4447,8 +4453,7 @@ static void sums(kb_scorer_t *sc)
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
         uint32_t q = sc->hit_tok[h];
-        double v = sc->hits[h].tags->valence * sc->hit_w[h] *
-                   counter_weight(sc, q, sc->hits[h].tags->valence);
+        double v = hit_valence(sc, h) * counter_weight(sc, q, sc->hits[h].tags->valence);
         v *= hit_asked(sc, q, v);
         size_t fix = hit_fixed(sc, h);
         v = fix < sc->tk.n ? 0.0 : v; /* "charged twice, they refunded it" */
@@ -4596,8 +4601,7 @@ static void segment_opinions(const kb_scorer_t *sc, size_t c, double o, double *
         dims |= sc->tk.t[k].e ? sc->tk.t[k].e->servqual : 0;
         for (size_t h = 0; h < sc->n_hits; h++) { /* few, seldom any */
             if (sc->hit_tok[h] == k) {
-                sum += sc->hits[h].tags->valence * sc->hit_w[h] *
-                       counter_weight(sc, k, sc->hits[h].tags->valence);
+                sum += hit_valence(sc, h) * counter_weight(sc, k, sc->hits[h].tags->valence);
                 dims |= sc->hits[h].tags->servqual;
             }
         }
