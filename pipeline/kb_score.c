@@ -1160,6 +1160,22 @@ static int object_ended(const kb_scorer_t *sc, size_t j, size_t k)
     return 0;
 }
 
+/* 没有色差和漏光, 没有死机或闪退: a fault named after another fault and one
+ * coordinator shares the negator before the first, so apply_scope() walks on
+ * past the first fault (term j) to it. Only two negative terms side by side:
+ * praise next to a fault (不贵和难吃) still ends the scope. */
+static int listed_fault(const kb_scorer_t *sc, size_t j, size_t k, float v)
+{
+    static const uint32_t he[] = {0x548C, 0}, huo[] = {0x6216, 0},
+                          huozhe[] = {0x6216, 0x8005, 0}, ji[] = {0x53CA, 0},
+                          yu[] = {0x4E0E, 0};
+
+    return v < 0 && sc->tk.t[j].e->valence < 0 && j + 2 == k &&
+           sc->tk.t[j].type == KB_TOK_HAN &&
+           (tok_is(sc, j + 1, he) || tok_is(sc, j + 1, huo) || tok_is(sc, j + 1, huozhe) ||
+            tok_is(sc, j + 1, ji) || tok_is(sc, j + 1, yu));
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
@@ -1222,7 +1238,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             v *= f;
             deg_prod *= f;
             trace_mod(tr, KB_MOD_DEGREE, f, tok_span(sc, j));
-        } else if (has_valence(e)) {
+        } else if (has_valence(e) && !listed_fault(sc, j, k, v)) {
             break; /* another opinion word: the scope ends there */
         }
     }
