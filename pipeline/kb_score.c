@@ -79,6 +79,7 @@
 #define ANOTA_SPAN 4        /* an A-not-A question this far before a term */
 #define HEDGED_W 0.3f       /* a hedged fault in a review that praises several things */
 #define HEDGED_PRAISE 2     /* ... this many praise terms or more (hedged_faults()) */
+#define STORY_SPAN 20       /* tokens (characters, mostly) from a plot-summary verb to a fault it covers */
 #define MAX_HITS 64
 #define MAX_HOWTO 8         /* how-to questions remembered per text */
 #define MAX_BRANDS 32
@@ -4175,6 +4176,51 @@ static void hedged_faults(kb_scorer_t *sc)
     }
 }
 
+/* Is token k a verb that opens a plot summary: 讲述(了/的是), 讲的是,
+ * 讲(了)一个, 描写了, 描绘了, 刻画了, 围绕, 故事发生在 (each a word in
+ * zh_words.tsv)? */
+static int story_marker(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t w0[] = {0x8BB2, 0x8FF0, 0}, w1[] = {0x8BB2, 0x8FF0, 0x4E86, 0},
+                          w2[] = {0x8BB2, 0x8FF0, 0x7684, 0x662F, 0},
+                          w3[] = {0x8BB2, 0x7684, 0x662F, 0},
+                          w4[] = {0x8BB2, 0x4E86, 0x4E00, 0x4E2A, 0},
+                          w5[] = {0x8BB2, 0x4E00, 0x4E2A, 0}, w6[] = {0x63CF, 0x5199, 0x4E86, 0},
+                          w7[] = {0x63CF, 0x7ED8, 0x4E86, 0}, w8[] = {0x523B, 0x753B, 0x4E86, 0},
+                          w9[] = {0x56F4, 0x7ED5, 0},
+                          w10[] = {0x6545, 0x4E8B, 0x53D1, 0x751F, 0x5728, 0};
+    static const uint32_t *const words[] = {w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, NULL};
+    uint32_t c0 = sc->nt.cp[sc->tk.t[k].n0];
+
+    if (c0 != 0x8BB2 && c0 != 0x63CF && c0 != 0x523B && c0 != 0x56F4 && c0 != 0x6545) {
+        return 0; /* 讲 描 刻 围 故 */
+    }
+    return tok_in(sc, k, words);
+}
+
+/* A plot summary (讲述了一个被冤枉入狱的男人, 讲的是失恋的痛苦, 围绕一桩谋杀
+ * 案展开) names what the story is about: a fault word after the marker in
+ * its clause is the story's matter, not the writer's complaint, and counts
+ * 0. A fault a degree word strengthens (讲了一个很老套的故事) is an opinion
+ * and keeps its weight, and so does praise (讲述了一个温暖的故事 is mostly a
+ * verdict). Each fault looks back at most STORY_SPAN tokens: linear. */
+static void story_content(kb_scorer_t *sc)
+{
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        if (sc->val[k] >= 0.0f || sc->tk.t[k].type != KB_TOK_HAN ||
+            (k > 0 && (sc->role[k - 1] & R_DEG))) {
+            continue;
+        }
+        for (size_t j = k; j-- > 0 && k - j <= STORY_SPAN && sc->clause[j] == sc->clause[k];) {
+            if (story_marker(sc, j)) {
+                reweigh(sc, k, KB_MOD_TOPIC, 0.0f, tok_span(sc, j));
+                break;
+            }
+        }
+    }
+}
+
 /* ---- closing verdict ------------------------------------------------------- */
 
 /* Is sentence s where an English review states its verdict: the first
@@ -4944,6 +4990,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     if (sc->feat & FEAT_HAN) {
         laugh_coda(sc);
         hedged_faults(sc);
+        story_content(sc);
     }
     tears_of_joy(sc);
     repost_chain(sc);
