@@ -1649,6 +1649,18 @@ static int fix_unreal(const kb_scorer_t *sc, size_t r)
     return r > 0 && tok_in(sc, r - 1, modal);
 }
 
+/* Does token u end the walk from a fault to a later fix: the sentence's
+ * end, a negator, or a clause that supposes, expected otherwise or
+ * concedes ("… and they supposedly repaired it"; "crashes a lot, although
+ * support fixed it fast": a fix conceded, the fault is the verdict)? */
+static int ends_fix_walk(const kb_token_t *u)
+{
+    return is_sentence_end(u) ||
+           (u->e && (u->e->negator < 0 || u->e->contrast == KB_CONTRAST_IRREALIS ||
+                     u->e->contrast == KB_CONTRAST_COUNTERFACTUAL ||
+                     u->e->contrast == KB_CONTRAST_ALTHOUGH));
+}
+
 /* A fault told first and put right in the next clause of its
  * sentence ("charged twice but they refunded it right away", "the
  * heater broke, the landlord had it repaired by morning", "a billing
@@ -1671,13 +1683,7 @@ static size_t later_fix(const kb_scorer_t *sc, size_t k)
     }
     for (j = k + 1; j < sc->tk.n && j <= k + FIX_REACH; j++) {
         const kb_token_t *u = &sc->tk.t[j];
-        if (is_sentence_end(u) ||
-            (u->e && (u->e->negator < 0 || u->e->contrast == KB_CONTRAST_IRREALIS ||
-                      u->e->contrast == KB_CONTRAST_COUNTERFACTUAL ||
-                      u->e->contrast == KB_CONTRAST_ALTHOUGH))) {
-            /* "… and they supposedly repaired it": a claimed fix; "crashes a
-             * lot, although support fixed it fast": a fix conceded, the
-             * fault is the verdict */
+        if (ends_fix_walk(u)) {
             return k;
         }
         if (u->e && u->e->resolver) {
@@ -1742,10 +1748,7 @@ static size_t zh_later_fix(const kb_scorer_t *sc, size_t k)
     }
     for (j = k + 1; j < sc->tk.n && j <= k + ZH_FIX_REACH; j++) {
         const kb_token_t *u = &sc->tk.t[j];
-        if (is_sentence_end(u) ||
-            (u->e && (u->e->negator < 0 || u->e->contrast == KB_CONTRAST_IRREALIS ||
-                      u->e->contrast == KB_CONTRAST_COUNTERFACTUAL ||
-                      u->e->contrast == KB_CONTRAST_ALTHOUGH))) {
+        if (ends_fix_walk(u)) {
             return k;
         }
         if (u->e && u->e->resolver) {
