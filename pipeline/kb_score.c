@@ -3316,32 +3316,22 @@ static void subsume(kb_scorer_t *sc)
  * retort that asks, with or without a question mark (怎么不早点发现这家店)? */
 static int why_not(const kb_scorer_t *sc, size_t j)
 {
-    static const uint32_t zenme[] = {0x600E, 0x4E48, 0}, weishenme[] = {0x4E3A, 0x4EC0, 0x4E48, 0},
-                          weisha[] = {0x4E3A, 0x5565, 0}, za[] = {0x548B, 0};
-    static const uint32_t *const why[] = {zenme, weishenme, weisha, za, NULL};
-    const kb_token_t *t = &sc->tk.t[j];
+    const uint32_t *cp = sc->nt.cp;
+    size_t i = sc->tk.t[j].n0; /* the word may be a token of its own or not */
 
-    if (j == 0) {
-        return 0;
-    }
-    for (const uint32_t *const *w = why; *w; w++) {
-        size_t n = 0;
-        while ((*w)[n]) {
-            n++;
-        }
-        /* the word may be a token of its own or not: read code points */
-        if (t->n0 >= n && cp_at(sc->nt.cp, t->n0 - n, t->n0, *w) == n) {
-            return 1;
-        }
-    }
-    return 0;
+    return (i >= 1 && cp[i - 1] == 0x548B) ||                                   /* 咋 */
+           (i >= 2 && cp[i - 2] == 0x600E && cp[i - 1] == 0x4E48) ||            /* 怎么 */
+           (i >= 2 && cp[i - 2] == 0x4E3A && cp[i - 1] == 0x5565) ||            /* 为啥 */
+           (i >= 3 && cp[i - 3] == 0x4E3A && cp[i - 2] == 0x4EC0 && cp[i - 1] == 0x4E48); /* 为什么 */
 }
 
 /* The negator whose scope reaches token q, read as apply_scope() reads a
  * term's: another opinion word or a clause boundary ends the walk, and a
  * negator that only asks (rhetorical; 怎么不早点发现这家店: why_not()), whose object
  * ended ("without bread is"), or that warns off (warns_off()) turns
- * nothing. Returns its token, or SIZE_MAX. */
+ * nothing. Not apply_scope() itself: it would also scale the hit by the
+ * degree words before it, and a pattern values its phrase whole. Returns
+ * its token, or SIZE_MAX. */
 static size_t hit_negator(kb_scorer_t *sc, size_t q)
 {
     size_t dist = 0;
