@@ -4797,6 +4797,84 @@ static int complaint_settled(const kb_scorer_t *sc, size_t k)
     return sc->res.label != KB_LABEL_NEG && (sc->csum[sc->clause[k]] > 0 || sc->counter[k]);
 }
 
+/* Does a word before token k, in its clause and within AVERT_REACH tokens,
+ * say the writer nearly did it: 差点/差一点/险些 (差点就给差评了), "almost"
+ * or "nearly" before a past verb, "was about/going/ready to" ("Was about to give one star, then
+ * the manager called")? "I'm about to report them" threatens: only the
+ * past form with was/were averts. */
+#define AVERT_REACH 4
+
+/* Is English token k a verb in the past: a word in -ed, or left, gave,
+ * wrote, sent, took, went, called? "almost left a bad review" did not;
+ * "almost makes Never Again worthwhile" names a film. */
+static int past_verb(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t left[] = {'l', 'e', 'f', 't', 0}, gave[] = {'g', 'a', 'v', 'e', 0},
+                          wrote[] = {'w', 'r', 'o', 't', 'e', 0}, sent[] = {'s', 'e', 'n', 't', 0},
+                          took[] = {'t', 'o', 'o', 'k', 0}, went[] = {'w', 'e', 'n', 't', 0};
+    static const uint32_t *const irregular[] = {left, gave, wrote, sent, took, went, NULL};
+    const kb_token_t *t;
+
+    if (k >= sc->tk.n || sc->tk.t[k].type != KB_TOK_WORD) {
+        return 0;
+    }
+    t = &sc->tk.t[k];
+    return (t->n1 - t->n0 > 3 && sc->nt.cp[t->n1 - 2] == 'e' && sc->nt.cp[t->n1 - 1] == 'd') ||
+           tok_in(sc, k, irregular);
+}
+
+static int averted_at(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t chadian[] = {0x5DEE, 0x70B9, 0}, chadianer[] = {0x5DEE, 0x70B9, 0x513F, 0},
+                          chayidian[] = {0x5DEE, 0x4E00, 0x70B9, 0}, xianxie[] = {0x9669, 0x4E9B, 0},
+                          almost[] = {'a', 'l', 'm', 'o', 's', 't', 0},
+                          nearly[] = {'n', 'e', 'a', 'r', 'l', 'y', 0},
+                          about[] = {'a', 'b', 'o', 'u', 't', 0}, going[] = {'g', 'o', 'i', 'n', 'g', 0},
+                          ready[] = {'r', 'e', 'a', 'd', 'y', 0}, was[] = {'w', 'a', 's', 0},
+                          were[] = {'w', 'e', 'r', 'e', 0};
+    static const uint32_t *const nearly_words[] = {chadian, chadianer, chayidian, xianxie, NULL},
+                          *const nearly_en[] = {almost, nearly, NULL},
+                          *const about_words[] = {about, going, ready, NULL},
+                          *const past[] = {was, were, NULL};
+
+    for (size_t j = k, d = 0; j-- > 0 && d < AVERT_REACH; d++) {
+        const kb_lex_entry_t *e = sc->tk.t[j].e;
+        /* 就 ends a negator's scope, not this reach (差点就给差评了) */
+        if (is_boundary(&sc->tk.t[j]) ||
+            (contrast_word(sc, j) && e->contrast != KB_CONTRAST_SCOPE)) {
+            return 0;
+        }
+        if (tok_in(sc, j, nearly_words) || (tok_in(sc, j, nearly_en) && past_verb(sc, j + 1)) ||
+            (j > 0 && tok_in(sc, j, about_words) && tok_in(sc, j - 1, past))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A complaint nearly made is one not made: its term weighs as an unmet
+ * expectation's fault does (counter_weight()), and intent() counts it
+ * settled unless the message is negative. 差点被烫伤 still hurt: only
+ * complaint terms and patterns are averted. Before valence(), which reads
+ * the mark. */
+static void averted(kb_scorer_t *sc)
+{
+    const uint8_t cmask = KB_INTENT_COMPLAINT | KB_INTENT_COMPLAINT_WEAK;
+    size_t n = tokens_with(sc, FEAT_INTENT);
+
+    for (size_t k = 0; k < n; k++) {
+        const kb_lex_entry_t *e = sc->tk.t[k].e;
+        if (e && (e->intent & cmask) && averted_at(sc, k)) {
+            sc->counter[k] = 1;
+        }
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        if ((sc->hits[h].tags->intent & cmask) && averted_at(sc, sc->hit_tok[h])) {
+            sc->counter[sc->hit_tok[h]] = 1;
+        }
+    }
+}
+
 /* Strong complaint terms count unless the message is clearly happy
  * ("投诉处理得很快，点赞"); weak ones (退款, refund) only in a negative message. */
 static void intent(kb_scorer_t *sc)
@@ -4958,6 +5036,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     hit_negators(sc);
     contrast(sc);
     lead(sc, summary(sc));
+    averted(sc);
     valence(sc);
     small_problems(sc);
     if (sc->feat & FEAT_HAN) {
