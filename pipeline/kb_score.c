@@ -3952,6 +3952,81 @@ static void tears_of_joy(kb_scorer_t *sc)
     }
 }
 
+/* Is token k a laugh: a run of 哈 or of "ha", 笑死(我了), 笑哭, 笑喷,
+ * lol, lmao, lmfao, rofl, 😂 🤣 😆 😹, [哈哈], [笑cry]? */
+static int is_laugh(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t xiaosi[] = {0x7B11, 0x6B7B, 0}, xiaosi2[] = {0x7B11, 0x6B7B, 0x6211, 0x4E86, 0},
+                          xiaoku[] = {0x7B11, 0x54ED, 0}, xiaopen[] = {0x7B11, 0x55B7, 0},
+                          lol[] = {'l', 'o', 'l', 0}, lmao[] = {'l', 'm', 'a', 'o', 0},
+                          lmfao[] = {'l', 'm', 'f', 'a', 'o', 0}, rofl[] = {'r', 'o', 'f', 'l', 0},
+                          joy[] = {0x1F602, 0}, rolling[] = {0x1F923, 0}, grin[] = {0x1F606, 0},
+                          cat[] = {0x1F639, 0}, haha[] = {'[', 0x54C8, 0x54C8, ']', 0},
+                          xiaocry[] = {'[', 0x7B11, 'c', 'r', 'y', ']', 0};
+    static const uint32_t *const words[] = {xiaosi, xiaosi2, xiaoku, xiaopen, lol,     lmao, lmfao,
+                                            rofl,   joy,     rolling, grin,   cat,     haha, xiaocry,
+                                            NULL};
+    const kb_token_t *t = &sc->tk.t[k];
+    const uint32_t *cp = sc->nt.cp;
+    size_t n = t->n1 - t->n0, i;
+
+    if (n >= 2 && cp[t->n0] == 0x54C8) {
+        for (i = t->n0; i < t->n1 && cp[i] == 0x54C8; i++) {
+        }
+        return i == t->n1; /* 哈哈, 哈哈哈 */
+    }
+    if (n >= 4 && cp[t->n0] == 'h' && cp[t->n0 + 1] == 'a') {
+        for (i = t->n0; i + 1 < t->n1 && cp[i] == 'h' && cp[i + 1] == 'a'; i += 2) {
+        }
+        return i == t->n1; /* haha, hahaha */
+    }
+    return tok_in(sc, k, words);
+}
+
+/* A laugh in a message whose words only complain laughs at the failure:
+ * 哈哈哈，又迟到了, 笑死，客服说这是正常现象😂, "waited 2 hours lol". Its
+ * praise weighs 0 and the complaint decides. Beside praise (哈哈太好吃了,
+ * "haha loved it, a bit pricey") the laugh is the writer's delight and
+ * stays. Terms and patterns alike count; the laughs themselves do not. */
+static void laugh_at_fault(kb_scorer_t *sc)
+{
+    size_t fault = SIZE_MAX, laughs = 0;
+    kb_span_t by;
+
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        if (sc->val[k] > 0.0f && is_laugh(sc, k)) {
+            laughs++;
+        } else if (sc->val[k] > 0.0f) {
+            return; /* praise beside the laugh */
+        } else if (sc->val[k] < 0.0f && fault == SIZE_MAX) {
+            fault = k;
+        }
+    }
+    if (laughs == 0) {
+        return;
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        double v = hit_valence(sc, h) * sc->weight[sc->hit_tok[h]];
+        if (v > 0) {
+            return;
+        }
+        if (v < 0 && fault == SIZE_MAX) {
+            fault = sc->hit_tok[h];
+        }
+    }
+    if (fault == SIZE_MAX) {
+        return;
+    }
+    by = tok_span(sc, fault);
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t k = sc->vtok[i];
+        if (sc->val[k] > 0.0f && is_laugh(sc, k)) {
+            reweigh(sc, k, KB_MOD_CONTRAST, 0.0f, by);
+        }
+    }
+}
+
 /* ---- repost chains ---------------------------------------------------- */
 
 /* The first code point from i on that opens a Weibo repost quote: "//"
@@ -5065,6 +5140,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
         story_content(sc);
     }
     tears_of_joy(sc);
+    laugh_at_fault(sc);
     repost_chain(sc);
     closing_verdict(sc);
     sums(sc);
