@@ -3969,13 +3969,18 @@ static int is_laugh(const kb_scorer_t *sc, size_t k)
     const kb_token_t *t = &sc->tk.t[k];
     const uint32_t *cp = sc->nt.cp;
     size_t n = t->n1 - t->n0, i;
+    uint32_t c0 = cp[t->n0];
 
-    if (n >= 2 && cp[t->n0] == 0x54C8) {
+    if (c0 != 0x54C8 && c0 != 0x7B11 && c0 != 'l' && c0 != 'r' && c0 != 'h' && c0 != '[' &&
+        (c0 < 0x1F602 || c0 > 0x1F923)) {
+        return 0; /* most praise starts no laugh: one test each */
+    }
+    if (n >= 2 && c0 == 0x54C8) {
         for (i = t->n0; i < t->n1 && cp[i] == 0x54C8; i++) {
         }
         return i == t->n1; /* 哈哈, 哈哈哈 */
     }
-    if (n >= 4 && cp[t->n0] == 'h' && cp[t->n0 + 1] == 'a') {
+    if (n >= 4 && c0 == 'h' && cp[t->n0 + 1] == 'a') {
         for (i = t->n0; i + 1 < t->n1 && cp[i] == 'h' && cp[i + 1] == 'a'; i += 2) {
         }
         return i == t->n1; /* haha, hahaha */
