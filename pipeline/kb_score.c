@@ -1027,6 +1027,32 @@ static int negated_giving(const kb_scorer_t *sc, size_t j, size_t k)
             tok_is(sc, j + 1, caused) || tok_is(sc, j + 1, cause));
 }
 
+/* Is there a verb of being between "nor"/"neither" (token j) and the
+ * opinion k, so that the negator denies the predicate ("Neither the food
+ * nor the service was any good", "Nor is the action gripping", "neither
+ * star seems excited")? With another verb it denies that verb ("Neither
+ * does it say who decides such thorny questions"), and "nor is there a
+ * penalty" denies a thing's existence, which may be the complaint. */
+static int inverted_copula(const kb_scorer_t *sc, size_t j, size_t k)
+{
+    static const uint32_t is[] = {'i', 's', 0}, are[] = {'a', 'r', 'e', 0},
+                          was[] = {'w', 'a', 's', 0}, were[] = {'w', 'e', 'r', 'e', 0},
+                          seem[] = {'s', 'e', 'e', 'm', 0}, seems[] = {'s', 'e', 'e', 'm', 's', 0},
+                          seemed[] = {'s', 'e', 'e', 'm', 'e', 'd', 0},
+                          appears[] = {'a', 'p', 'p', 'e', 'a', 'r', 's', 0},
+                          appeared[] = {'a', 'p', 'p', 'e', 'a', 'r', 'e', 'd', 0},
+                          there[] = {'t', 'h', 'e', 'r', 'e', 0};
+    static const uint32_t *const copula[] = {is, are, was, were, seem, seems, seemed, appears,
+                                             appeared, NULL};
+
+    for (size_t q = j + 1; q < k; q++) {
+        if (tok_in(sc, q, copula)) {
+            return !(q + 1 < k && tok_is(sc, q + 1, there));
+        }
+    }
+    return 0;
+}
+
 /* "I don't think the agent was helpful", "didn't find the staff friendly",
  * "wouldn't call it cheap": a negated verb of opinion (a multi-word negator
  * of en_modifiers.tsv ending in think/believe/find/feel/say/call) negates
@@ -1038,7 +1064,9 @@ static int negated_giving(const kb_scorer_t *sc, size_t j, size_t k)
  * could / can / ever: "didn't think it would be this nice", "don't think
  * I've ever had a better stay", "don't think you can find better coffee"
  * are surprise and superlative, not denial. An inverted "not once" / "never
- * once" ("Not once has the train arrived on time") reaches as far. */
+ * once" ("Not once has the train arrived on time") reaches as far, and so
+ * does a "nor" or "neither" before its subject and a verb of being
+ * (inverted_copula()). */
 static size_t raised_negator(const kb_scorer_t *sc, size_t k)
 {
     static const uint32_t think[] = {'t', 'h', 'i', 'n', 'k', 0},
@@ -1047,7 +1075,8 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
                           say[] = {'s', 'a', 'y', 0}, call[] = {'c', 'a', 'l', 'l', 0},
                           would[] = {'w', 'o', 'u', 'l', 'd', 0},
                           could[] = {'c', 'o', 'u', 'l', 'd', 0}, ever[] = {'e', 'v', 'e', 'r', 0},
-                          can[] = {'c', 'a', 'n', 0}, once[] = {'o', 'n', 'c', 'e', 0};
+                          can[] = {'c', 'a', 'n', 0}, once[] = {'o', 'n', 'c', 'e', 0},
+                          nor[] = {'n', 'o', 'r', 0}, neither[] = {'n', 'e', 'i', 't', 'h', 'e', 'r', 0};
 
     for (size_t j = k, dist = 0; j-- > 0 && dist < RAISE_SCOPE; dist++) {
         const kb_token_t *u = &sc->tk.t[j];
@@ -1062,7 +1091,9 @@ static size_t raised_negator(const kb_scorer_t *sc, size_t k)
             (tok_ends_word(sc, j, think) || tok_ends_word(sc, j, believe) ||
              tok_ends_word(sc, j, find) || tok_ends_word(sc, j, feel) ||
              tok_ends_word(sc, j, say) || tok_ends_word(sc, j, call) ||
-             tok_ends_word(sc, j, once) || negated_giving(sc, j, k))) {
+             tok_ends_word(sc, j, once) ||
+             ((tok_is(sc, j, nor) || tok_is(sc, j, neither)) && inverted_copula(sc, j, k)) ||
+             negated_giving(sc, j, k))) {
             return j;
         }
         if (u->e->contrast || u->e->negator < 0 || has_valence(u->e)) {
