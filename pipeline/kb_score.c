@@ -2883,13 +2883,23 @@ static int wished_more(const kb_scorer_t *sc, size_t k)
  * would otherwise lose whole paragraphs. */
 static void irrealis(kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t zai[] = {0x518D, 0};
+    /* 再/更 before praise, 一点/一些/些/点/点儿 after it: the wish asks for more
+     * of the quality (the comparative), so the quality is lacking now. */
+    static const uint32_t zai[] = {0x518D, 0}, geng[] = {0x66F4, 0},
+                          yidian[] = {0x4E00, 0x70B9, 0}, yixie[] = {0x4E00, 0x4E9B, 0},
+                          xie[] = {0x4E9B, 0}, dian[] = {0x70B9, 0},
+                          dianr[] = {0x70B9, 0x513F, 0};
+    static const uint32_t *const a_bit[] = {yidian, yixie, xie, dian, dianr, NULL};
 
     for (size_t q = k + 1; q < sc->tk.n && q <= k + IRREALIS_SPAN &&
                            sc->clause[q] == sc->clause[k]; q++) {
         sc->weight[q] *= IRREALIS_W;
-        if (tok_is(sc, q, zai) && q + 1 < sc->tk.n && wished_more(sc, q + 1)) {
-            sc->counter[q + 1] = 1; /* 要是再便宜点就好了: not cheap enough */
+        if ((tok_is(sc, q, zai) || tok_is(sc, q, geng)) && q + 1 < sc->tk.n &&
+            wished_more(sc, q + 1)) {
+            sc->counter[q + 1] = 1; /* 要是再便宜点就好了, 希望服务更好 */
+        }
+        if (q + 1 < sc->tk.n && tok_in(sc, q + 1, a_bit) && wished_more(sc, q)) {
+            sc->counter[q] = 1; /* 希望便宜一点, 希望快些: "-er", so not yet */
         }
     }
 }
