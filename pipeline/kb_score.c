@@ -1631,7 +1631,8 @@ static int fix_refers_back(const kb_scorer_t *sc, size_t r)
 
 /* Is the resolver at r wished for, promised or missed rather than done:
  * after a modal or "to" ("should have repaired it", "promised to refund
- * it", "will replace it")? */
+ * it", "will replace it"), also past a causative "get/have it" ("took
+ * three calls to get it fixed": the fix is the goal the cost bought)? */
 static int fix_unreal(const kb_scorer_t *sc, size_t r)
 {
     static const uint32_t to[] = {'t', 'o', 0}, will[] = {'w', 'i', 'l', 'l', 0},
@@ -1642,7 +1643,13 @@ static int fix_unreal(const kb_scorer_t *sc, size_t r)
                           please[] = {'p', 'l', 'e', 'a', 's', 'e', 0},
                           have[] = {'h', 'a', 'v', 'e', 0};
     static const uint32_t *const modal[] = {to, will, would, should, could, can, must, please, NULL};
+    static const uint32_t it[] = {'i', 't', 0}, them[] = {'t', 'h', 'e', 'm', 0},
+                          get[] = {'g', 'e', 't', 0};
+    static const uint32_t *const obj[] = {it, them, NULL};
 
+    if (r > 2 && tok_in(sc, r - 1, obj) && (tok_is(sc, r - 2, get) || tok_is(sc, r - 2, have))) {
+        r -= 2; /* "took three calls to get it fixed": the fix is the goal, the cost the story */
+    }
     if (r > 0 && tok_is(sc, r - 1, have)) {
         r--; /* "should have repaired" */
     }
