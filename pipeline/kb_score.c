@@ -1662,7 +1662,8 @@ static int fix_refers_back(const kb_scorer_t *sc, size_t r)
 
 /* Is the resolver at r wished for, promised or missed rather than done:
  * after a modal or "to" ("should have repaired it", "promised to refund
- * it", "will replace it")? */
+ * it", "will replace it"), also past a causative "get/have it" ("took
+ * three calls to get it fixed": the fix is the goal the cost bought)? */
 static int fix_unreal(const kb_scorer_t *sc, size_t r)
 {
     static const uint32_t to[] = {'t', 'o', 0}, will[] = {'w', 'i', 'l', 'l', 0},
@@ -1673,7 +1674,13 @@ static int fix_unreal(const kb_scorer_t *sc, size_t r)
                           please[] = {'p', 'l', 'e', 'a', 's', 'e', 0},
                           have[] = {'h', 'a', 'v', 'e', 0};
     static const uint32_t *const modal[] = {to, will, would, should, could, can, must, please, NULL};
+    static const uint32_t it[] = {'i', 't', 0}, them[] = {'t', 'h', 'e', 'm', 0},
+                          get[] = {'g', 'e', 't', 0};
+    static const uint32_t *const obj[] = {it, them, NULL};
 
+    if (r > 2 && tok_in(sc, r - 1, obj) && (tok_is(sc, r - 2, get) || tok_is(sc, r - 2, have))) {
+        r -= 2; /* "took three calls to get it fixed": the fix is the goal, the cost the story */
+    }
     if (r > 0 && tok_is(sc, r - 1, have)) {
         r--; /* "should have repaired" */
     }
@@ -2914,13 +2921,23 @@ static int wished_more(const kb_scorer_t *sc, size_t k)
  * would otherwise lose whole paragraphs. */
 static void irrealis(kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t zai[] = {0x518D, 0};
+    /* 再/更 before praise, 一点/一些/些/点/点儿 after it: the wish asks for more
+     * of the quality (the comparative), so the quality is lacking now. */
+    static const uint32_t zai[] = {0x518D, 0}, geng[] = {0x66F4, 0},
+                          yidian[] = {0x4E00, 0x70B9, 0}, yixie[] = {0x4E00, 0x4E9B, 0},
+                          xie[] = {0x4E9B, 0}, dian[] = {0x70B9, 0},
+                          dianr[] = {0x70B9, 0x513F, 0};
+    static const uint32_t *const a_bit[] = {yidian, yixie, xie, dian, dianr, NULL};
 
     for (size_t q = k + 1; q < sc->tk.n && q <= k + IRREALIS_SPAN &&
                            sc->clause[q] == sc->clause[k]; q++) {
         sc->weight[q] *= IRREALIS_W;
-        if (tok_is(sc, q, zai) && q + 1 < sc->tk.n && wished_more(sc, q + 1)) {
-            sc->counter[q + 1] = 1; /* 要是再便宜点就好了: not cheap enough */
+        if ((tok_is(sc, q, zai) || tok_is(sc, q, geng)) && q + 1 < sc->tk.n &&
+            wished_more(sc, q + 1)) {
+            sc->counter[q + 1] = 1; /* 要是再便宜点就好了, 希望服务更好 */
+        }
+        if (q + 1 < sc->tk.n && tok_in(sc, q + 1, a_bit) && wished_more(sc, q)) {
+            sc->counter[q] = 1; /* 希望便宜一点, 希望快些: "-er", so not yet */
         }
     }
 }
