@@ -3549,6 +3549,36 @@ static int recurs_after(const kb_scorer_t *sc, size_t k)
     return 0;
 }
 
+/* Skips back over at most three spaces or tabs before code point i. */
+static size_t skip_blank_back(const kb_scorer_t *sc, size_t i)
+{
+    for (int n = 0; i > 0 && n < 3 && (sc->nt.cp[i - 1] == ' ' || sc->nt.cp[i - 1] == '\t'); n++) {
+        i--;
+    }
+    return i;
+}
+
+/* Whether token k opens a list item: a bullet (+ - * •) at the start of the
+ * text or of a line, then only spaces. Bare praise in a list ("+ fast\n+
+ * quiet\n- pricey", "- noisy\n+ cheap") is a pros/cons entry, not a
+ * sarcastic opener, echo or coda; a dash inside a line ("broke in a day -
+ * great") is not a bullet. Cheap: a few code points before the token. */
+static int after_bullet(const kb_scorer_t *sc, size_t k)
+{
+    size_t i = skip_blank_back(sc, sc->tk.t[k].n0);
+    uint32_t c;
+
+    if (i == 0) {
+        return 0;
+    }
+    c = sc->nt.cp[i - 1];
+    if (c != '+' && c != '-' && c != '*' && c != 0x2022) {
+        return 0;
+    }
+    i = skip_blank_back(sc, i - 1);
+    return i == 0 || sc->nt.cp[i - 1] == '\n' || sc->nt.cp[i - 1] == '\r';
+}
+
 /* An interjection and bare praise that open an English message whose rest
  * is a complaint, with no praise and no "but" in it, is sarcasm: "Oh good,
  * another delay.", "Yeah, super helpful, they hung up on me." Its praise
@@ -3564,7 +3594,7 @@ static void sarcastic_opener(kb_scorer_t *sc)
     double rest = 0, most; /* the most the rest may sum to */
     int cue, marked = 0; /* echoed or recurring: any complaint will do */
 
-    if ((sc->feat & FEAT_HAN) || k0 >= sc->tk.n) {
+    if ((sc->feat & FEAT_HAN) || k0 >= sc->tk.n || after_bullet(sc, k0)) {
         return;
     }
     cue = is_interjection(sc, k0);
@@ -3769,7 +3799,8 @@ static void sarcastic_coda(kb_scorer_t *sc)
     double prior = 0;
     int praised = 0;
 
-    if (k0 == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION)) {
+    if (k0 == 0 || (sc->feat & FEAT_HAN) || sc->sexcl[s] || (sc->sflag[s] & SF_QUESTION) ||
+        after_bullet(sc, k0)) {
         return;
     }
     for (size_t k = k0; k < sc->tk.n; k++) {
