@@ -66,6 +66,7 @@
 #define HOWTO_KEEP 2.5f     /* ... unless it is this strong ("this scam") */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
+#define LOUD_DEG 0.2f       /* a booster elongated or in capitals: loud_degree() */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
 #define RAISE_SCOPE 7       /* tokens a negated "think/find/say" reaches (raised_negator()) */
 #define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
@@ -1177,6 +1178,23 @@ static int listed_fault(const kb_scorer_t *sc, size_t j, size_t k, float v)
             tok_is(sc, j + 1, ji) || tok_is(sc, j + 1, yu));
 }
 
+/* A booster written louder boosts more, as VADER's scalar_inc_dec() adds
+ * C_INCR to a booster in capitals: "sooooo good" and 超超超好吃 (an
+ * elongation) beat "so good" and 超好吃, "VERY good" (capitals in a text
+ * that is not all caps) beats "very good". A damper (有点, kinda) stays. */
+static int mixed_caps(const kb_scorer_t *sc);
+
+static float loud_degree(const kb_scorer_t *sc, size_t j, float d)
+{
+    const kb_token_t *u = &sc->tk.t[j];
+
+    if (d > 1.0f && ((u->flags & KB_TF_ELONG) ||
+                     ((u->flags & KB_TF_CAPS) && u->n1 - u->n0 > 2 && mixed_caps(sc)))) {
+        return d + LOUD_DEG;
+    }
+    return d;
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
@@ -1234,7 +1252,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             deg_prod = 1.0f;
             trace_mod(tr, KB_MOD_NEGATION, e->negator, tok_span(sc, j));
         } else if (e->degree > 0) {
-            float d = emphatic_minimum(sc, j, k) ? EMPH_MIN : e->degree;
+            float d = emphatic_minimum(sc, j, k) ? EMPH_MIN : loud_degree(sc, j, e->degree);
             float f = 1.0f + (d - 1.0f) * scope_damp[dist];
             v *= f;
             deg_prod *= f;
@@ -2017,6 +2035,29 @@ static int like_preposition(const kb_scorer_t *sc, size_t k)
     return k == 0 || is_boundary(&sc->tk.t[k - 1]) || !like_verb_before(sc, k - 1);
 }
 
+/* "at all" after a negated English term, or one plain word after it, or
+ * between its negator and it ("not clean at all", "didn't enjoy it at all",
+ * "not at all helpful") says 'not even a little', as 一点也不 does: the
+ * negated value is boosted like emphatic_minimum(). Returns the index of
+ * "all", or k when there is none. */
+static size_t at_all(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t at[] = {'a', 't', 0}, all[] = {'a', 'l', 'l', 0};
+    size_t q = k + 1;
+
+    if (q + 2 < sc->tk.n && !sc->tk.t[q].e && !is_boundary(&sc->tk.t[q]) &&
+        !tok_is(sc, q, at)) {
+        q++; /* one plain word between: "enjoy it at all" */
+    }
+    if (q + 1 < sc->tk.n && tok_is(sc, q, at) && tok_is(sc, q + 1, all)) {
+        return q + 1;
+    }
+    if (k >= 3 && tok_is(sc, k - 2, at) && tok_is(sc, k - 1, all)) {
+        return k - 1;
+    }
+    return k;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -2081,6 +2122,10 @@ static void valence(kb_scorer_t *sc)
          * words' syntax: 周末也没了[抓狂] and 没白熬[鼓掌] negate no face. */
         if (t->type != KB_TOK_EMOJI && t->type != KB_TOK_SYM) {
             v = apply_scope(sc, k, v, tr);
+        }
+        if (t->type == KB_TOK_WORD && (v > 0) != (sg > 0) && (j = at_all(sc, k)) != k) {
+            v *= EMPH_MIN;
+            trace_mod(tr, KB_MOD_DEGREE, EMPH_MIN, span_of(sc, sc->tk.t[j - 1].s0, sc->tk.t[j].s1));
         }
         if (t->type == KB_TOK_HAN) {
             v = litotes(sc, k, v, tr);
