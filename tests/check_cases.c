@@ -150,6 +150,10 @@ static const char *const order[][2] = {
     {"not helpful", "not helpful at all"},                /* 'not even a little' */
     {"I did not enjoy it", "I did not enjoy it at all"},
     {"not at all bad", "bad"},
+    {"物流非常快", "物流快"},      /* a booster splitting a compound term boosts it */
+    {"屏幕很清晰", "屏幕清晰"},
+    {"价格贵", "价格非常贵"},
+    {"物流有点慢", "物流慢"},      /* a damper still damps */
     {"good", "not very good"},
     {"not very good", "not good"},
     {"good!!!", "good"},
