@@ -2035,47 +2035,60 @@ static int like_preposition(const kb_scorer_t *sc, size_t k)
     return k == 0 || is_boundary(&sc->tk.t[k - 1]) || !like_verb_before(sc, k - 1);
 }
 
-/* 物流非常快, 价格非常贵, 屏幕很清晰: a degree word splits a compound term
- * (物流快 2.0, 价格贵 -1.4, 屏幕清晰 1.8), and the bare adjective left (快
- * 0.8, 贵 -0.6, 清晰 1.0, weak alone because it is vague alone) scored the
- * boosted phrase below the plain one. The noun still names what is judged,
- * so the adjective takes the compound's valence, which the degree word then
- * boosts. Only a booster, and a compound of the same sign and more weight;
- * at most six trie walks. */
-static float split_compound(const kb_scorer_t *sc, size_t k, float v)
+/* The strongest compound term of the sign of @p v made of the one to three
+ * Han code points that end at cp[noun_end) (the noun, whatever the
+ * segmentation made of it: 价格 is no term) and the adjective cp[a0, a1),
+ * or 0 when none. At most six trie walks. */
+static float compound_valence(const kb_scorer_t *sc, uint32_t noun_end, uint32_t a0,
+                              uint32_t a1, float v)
 {
-    const kb_token_t *t = &sc->tk.t[k], *d;
     const uint32_t *cp = sc->nt.cp;
-    float best = v, half;
+    float best = 0.0f;
 
-    if (k < 2 || t->type != KB_TOK_HAN) {
-        return v;
-    }
-    d = &sc->tk.t[k - 1];
-    if (d->type != KB_TOK_HAN || !d->e || d->e->degree <= 1.0f) {
-        return v; /* a damper (有点慢) keeps the weak adjective: a mild fault */
-    }
-    /* the booster then lifts the compound by half its own step */
-    half = (1.0f + (d->e->degree - 1.0f) * 0.5f) / d->e->degree;
-    /* the noun: the last one to three Han code points before the degree
-     * word, whatever the segmentation made of them (价格 is no term) */
-    for (uint32_t L = 1; L <= 3 && L <= d->n0 && cp[d->n0 - L] >= 0x4E00 &&
-                         cp[d->n0 - L] <= 0x9FFF;
+    for (uint32_t L = 1; L <= 3 && L <= noun_end && cp[noun_end - L] >= 0x4E00 &&
+                         cp[noun_end - L] <= 0x9FFF;
          L++) {
-        uint32_t node = kb_lexicon_walk(sc->lx, KB_LEX_ROOT, &cp[d->n0 - L], L);
+        uint32_t node = kb_lexicon_walk(sc->lx, KB_LEX_ROOT, &cp[noun_end - L], L);
         const kb_lex_entry_t *c;
 
         if (node == KB_LEX_NONE ||
-            (node = kb_lexicon_walk(sc->lx, node, &cp[t->n0], t->n1 - t->n0)) == KB_LEX_NONE) {
+            (node = kb_lexicon_walk(sc->lx, node, &cp[a0], a1 - a0)) == KB_LEX_NONE) {
             continue;
         }
         c = kb_lexicon_entry(sc->lx, node);
         if (c && has_valence(c) && (c->valence > 0) == (v > 0) &&
-            fabsf(c->valence) * half > fabsf(best)) {
-            best = c->valence * half;
+            fabsf(c->valence) > fabsf(best)) {
+            best = c->valence;
         }
     }
     return best;
+}
+
+/* 物流非常快, 价格非常贵, 屏幕很清晰: a degree word splits a compound term
+ * (物流快 2.0, 价格贵 -1.4, 屏幕清晰 1.8), and the bare adjective left (快
+ * 0.8, 贵 -0.6, 清晰 1.0, weak alone because it is vague alone) scored the
+ * boosted phrase below the plain one. The noun still names what is judged,
+ * so the term takes the compound's valence, lifted by half the booster's
+ * step (非常 x1.25). Only a booster, and a compound of the same sign and more
+ * weight: a damper (有点慢) keeps the weak adjective, a mild fault. A term
+ * that holds its booster (物流很快: 很快 1.4) is left as it is: lifting it
+ * too cost chnsenticorp_htl a row (床很硬, 速度挺慢 in praising reviews). */
+static float split_compound(const kb_scorer_t *sc, size_t k, float v)
+{
+    const kb_token_t *t = &sc->tk.t[k], *d;
+    float c, lift;
+
+    if (k < 1 || t->type != KB_TOK_HAN) {
+        return v;
+    }
+    d = &sc->tk.t[k - 1];
+    if (d->type != KB_TOK_HAN || !d->e || d->e->degree <= 1.0f) {
+        return v;
+    }
+    /* apply_scope() multiplies by the booster later */
+    lift = (1.0f + (d->e->degree - 1.0f) * 0.5f) / d->e->degree;
+    c = compound_valence(sc, d->n0, t->n0, t->n1, v);
+    return fabsf(c * lift) > fabsf(v) ? c * lift : v;
 }
 
 /* "at all" after a negated English term, or one plain word after it, or
