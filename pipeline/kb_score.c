@@ -66,6 +66,7 @@
 #define HOWTO_KEEP 2.5f     /* ... unless it is this strong ("this scam") */
 #define NEVER_SUCH 1.25f    /* 没…过这么: VADER's "never so" */
 #define EMPH_MIN 1.3f       /* 一点…都/也 + negation: 'not even a little', like 很 */
+#define LOUD_DEG 0.2f       /* a booster elongated or in capitals: loud_degree() */
 #define TOPIC_SPAN 3        /* tokens between a topic and its comment */
 #define RAISE_SCOPE 7       /* tokens a negated "think/find/say" reaches (raised_negator()) */
 #define COMP_SCOPE 8        /* tokens a comparative 没有/不如 reaches (an
@@ -1208,6 +1209,23 @@ static int listed_fault(const kb_scorer_t *sc, size_t j, size_t k, float v)
             tok_is(sc, j + 1, ji) || tok_is(sc, j + 1, yu));
 }
 
+/* A booster written louder boosts more, as VADER's scalar_inc_dec() adds
+ * C_INCR to a booster in capitals: "sooooo good" and 超超超好吃 (an
+ * elongation) beat "so good" and 超好吃, "VERY good" (capitals in a text
+ * that is not all caps) beats "very good". A damper (有点, kinda) stays. */
+static int mixed_caps(const kb_scorer_t *sc);
+
+static float loud_degree(const kb_scorer_t *sc, size_t j, float d)
+{
+    const kb_token_t *u = &sc->tk.t[j];
+
+    if (d > 1.0f && ((u->flags & KB_TF_ELONG) ||
+                     ((u->flags & KB_TF_CAPS) && u->n1 - u->n0 > 2 && mixed_caps(sc)))) {
+        return d + LOUD_DEG;
+    }
+    return d;
+}
+
 static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
 {
     float deg_prod = 1.0f;
@@ -1265,7 +1283,7 @@ static float apply_scope(kb_scorer_t *sc, size_t k, float v, kb_trace_t *tr)
             deg_prod = 1.0f;
             trace_mod(tr, KB_MOD_NEGATION, e->negator, tok_span(sc, j));
         } else if (e->degree > 0) {
-            float d = emphatic_minimum(sc, j, k) ? EMPH_MIN : e->degree;
+            float d = emphatic_minimum(sc, j, k) ? EMPH_MIN : loud_degree(sc, j, e->degree);
             float f = 1.0f + (d - 1.0f) * scope_damp[dist];
             v *= f;
             deg_prod *= f;
@@ -2055,6 +2073,85 @@ static int like_preposition(const kb_scorer_t *sc, size_t k)
     return k == 0 || is_boundary(&sc->tk.t[k - 1]) || !like_verb_before(sc, k - 1);
 }
 
+/* The strongest compound term of the sign of @p v made of the one to three
+ * Han code points that end at cp[noun_end) (the noun, whatever the
+ * segmentation made of it: 价格 is no term) and the adjective cp[a0, a1),
+ * or 0 when none. At most six trie walks. */
+static float compound_valence(const kb_scorer_t *sc, uint32_t noun_end, uint32_t a0,
+                              uint32_t a1, float v)
+{
+    const uint32_t *cp = sc->nt.cp;
+    float best = 0.0f;
+
+    for (uint32_t L = 1; L <= 3 && L <= noun_end && cp[noun_end - L] >= 0x4E00 &&
+                         cp[noun_end - L] <= 0x9FFF;
+         L++) {
+        uint32_t node = kb_lexicon_walk(sc->lx, KB_LEX_ROOT, &cp[noun_end - L], L);
+        const kb_lex_entry_t *c;
+
+        if (node == KB_LEX_NONE ||
+            (node = kb_lexicon_walk(sc->lx, node, &cp[a0], a1 - a0)) == KB_LEX_NONE) {
+            continue;
+        }
+        c = kb_lexicon_entry(sc->lx, node);
+        if (c && has_valence(c) && (c->valence > 0) == (v > 0) &&
+            fabsf(c->valence) > fabsf(best)) {
+            best = c->valence;
+        }
+    }
+    return best;
+}
+
+/* 物流非常快, 价格非常贵, 屏幕很清晰: a degree word splits a compound term
+ * (物流快 2.0, 价格贵 -1.4, 屏幕清晰 1.8), and the bare adjective left (快
+ * 0.8, 贵 -0.6, 清晰 1.0, weak alone because it is vague alone) scored the
+ * boosted phrase below the plain one. The noun still names what is judged,
+ * so the term takes the compound's valence, lifted by half the booster's
+ * step (非常 x1.25). Only a booster, and a compound of the same sign and more
+ * weight: a damper (有点慢) keeps the weak adjective, a mild fault. A term
+ * that holds its booster (物流很快: 很快 1.4) is left as it is: lifting it
+ * too cost chnsenticorp_htl a row (床很硬, 速度挺慢 in praising reviews). */
+static float split_compound(const kb_scorer_t *sc, size_t k, float v)
+{
+    const kb_token_t *t = &sc->tk.t[k], *d;
+    float c, lift;
+
+    if (k < 1 || t->type != KB_TOK_HAN) {
+        return v;
+    }
+    d = &sc->tk.t[k - 1];
+    if (d->type != KB_TOK_HAN || !d->e || d->e->degree <= 1.0f) {
+        return v;
+    }
+    /* apply_scope() multiplies by the booster later */
+    lift = (1.0f + (d->e->degree - 1.0f) * 0.5f) / d->e->degree;
+    c = compound_valence(sc, d->n0, t->n0, t->n1, v);
+    return fabsf(c * lift) > fabsf(v) ? c * lift : v;
+}
+
+/* "at all" after a negated English term, or one plain word after it, or
+ * between its negator and it ("not clean at all", "didn't enjoy it at all",
+ * "not at all helpful") says 'not even a little', as 一点也不 does: the
+ * negated value is boosted like emphatic_minimum(). Returns the index of
+ * "all", or k when there is none. */
+static size_t at_all(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t at[] = {'a', 't', 0}, all[] = {'a', 'l', 'l', 0};
+    size_t q = k + 1;
+
+    if (q + 2 < sc->tk.n && !sc->tk.t[q].e && !is_boundary(&sc->tk.t[q]) &&
+        !tok_is(sc, q, at)) {
+        q++; /* one plain word between: "enjoy it at all" */
+    }
+    if (q + 1 < sc->tk.n && tok_is(sc, q, at) && tok_is(sc, q + 1, all)) {
+        return q + 1;
+    }
+    if (k >= 3 && tok_is(sc, k - 2, at) && tok_is(sc, k - 1, all)) {
+        return k - 1;
+    }
+    return k;
+}
+
 static void valence(kb_scorer_t *sc)
 {
     int mixed = mixed_caps(sc);
@@ -2076,7 +2173,7 @@ static void valence(kb_scorer_t *sc)
         if (e == t->e && (acts_as_degree(sc, k) || nearly_quantity(sc, k))) {
             continue;
         }
-        v = e->valence;
+        v = split_compound(sc, k, e->valence);
         sg = sign_of(v);
         tr = trace_new(sc);
         if (tr) {
@@ -2119,6 +2216,10 @@ static void valence(kb_scorer_t *sc)
          * words' syntax: 周末也没了[抓狂] and 没白熬[鼓掌] negate no face. */
         if (t->type != KB_TOK_EMOJI && t->type != KB_TOK_SYM) {
             v = apply_scope(sc, k, v, tr);
+        }
+        if (t->type == KB_TOK_WORD && (v > 0) != (sg > 0) && (j = at_all(sc, k)) != k) {
+            v *= EMPH_MIN;
+            trace_mod(tr, KB_MOD_DEGREE, EMPH_MIN, span_of(sc, sc->tk.t[j - 1].s0, sc->tk.t[j].s1));
         }
         if (t->type == KB_TOK_HAN) {
             v = litotes(sc, k, v, tr);

@@ -143,6 +143,17 @@ static const char *const order[][2] = {
     {"有点贵，就是好吃", "好吃，就是有点贵"},
     {"虽然有点贵，但是很好吃", "虽然很好吃，但是有点贵"},
     {"very good", "good"},
+    {"the pizza was sooooo good", "the pizza was so good"}, /* elongated booster */
+    {"so bad", "sooooo bad"},
+    {"VERY good food", "very good food"},                 /* booster in capitals */
+    {"超超超好吃", "超好吃"},
+    {"not helpful", "not helpful at all"},                /* 'not even a little' */
+    {"I did not enjoy it", "I did not enjoy it at all"},
+    {"not at all bad", "bad"},
+    {"物流非常快", "物流快"},      /* a booster splitting a compound term boosts it */
+    {"屏幕很清晰", "屏幕清晰"},
+    {"价格贵", "价格非常贵"},
+    {"物流有点慢", "物流慢"},      /* a damper still damps */
     {"good", "not very good"},
     {"not very good", "not good"},
     {"good!!!", "good"},

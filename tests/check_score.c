@@ -46,8 +46,12 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"degree", "very good", 3},
     {"degree_damp", "有点贵", -0.75},
     {"degree_dual", "好贵", -2.25},            /* 好 before an opinion word = very */
-    {"degree_elongated", "太太太好吃", 3},      /* three 太 are 太, not the word 太太 */
+    {"degree_elongated", "太太太好吃", 2 * (1.5 + 0.2)}, /* three 太 are 太, not the word 太太;
+                                                        an elongated booster is louder */
     {"degree_elongated", "太太好吃", 2},        /* two are the word 太太 (wife) */
+    {"degree_loud", "veeery good", 2 * (1.5 + 0.2)},  /* an elongated booster */
+    {"degree_loud", "VERY good", 2 * (1.5 + 0.2)},    /* a booster in capitals */
+    {"degree_loud", "VERY GOOD", 3},                  /* all caps: no emphasis */
     {"negation", "不好吃", -1.48},
     {"negation", "not good", -1.48},
     {"negation", "never bad", 1.85},
@@ -60,6 +64,9 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"negation_scope", "not one of the good", 2},  /* four tokens away */
     {"negation_scope", "不，好吃", 2},              /* a comma ends the scope */
     {"double_negation", "not not good", 2 * 0.74 * 0.74},
+    {"negation_at_all", "not good at all", 2 * -0.74 * 1.3},  /* 'not even a little' */
+    {"negation_at_all", "not at all good", 2 * -0.74 * 1.3},
+    {"negation_at_all", "good at all", 2},                    /* nothing negated */
     {"contrast", "好吃，但是贵", 2 * 0.5 - 1.5 * 1.5},
     {"contrast", "good but rude", 2 * 0.5 - 2 * 1.5},
     {"contrast", "The food was good. But the waiter was rude.", 2 * 0.5 - 2 * 1.5},
