@@ -495,6 +495,45 @@ static inline int contrast_word(const kb_scorer_t *sc, size_t j)
     return !heading_word(t) || is_heading(sc, j);
 }
 
+static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
+static int tok_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words);
+
+/* Is token k 现在 or 如今 ("now", a but_mid word of zh_modifiers.tsv)? */
+static int is_now(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t xianzai[] = {0x73B0, 0x5728, 0}, rujin[] = {0x5982, 0x4ECA, 0};
+
+    return tok_is(sc, k, xianzai) || tok_is(sc, k, rujin);
+}
+
+#define THEN_REACH 48 /* code points then_before() looks back */
+
+/* Does a past-time word (以前/之前/原来/过去/以往/当初) stand before token k
+ * in its sentence, within THEN_REACH code points? Then 现在 opening a later
+ * clause sets the present against it (以前垃圾没人管，现在每天清理), a turn
+ * like 但是; without one it only dates the clause (现在我才发现…). Code points, not tokens: these
+ * words are no lexicon terms, so longest match leaves them in pieces. */
+static int then_before(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t then[][2] = {{0x4EE5, 0x524D}, {0x4E4B, 0x524D}, {0x539F, 0x6765},
+                                       {0x8FC7, 0x53BB}, {0x4EE5, 0x5F80}, {0x5F53, 0x521D}};
+    const uint32_t *cp = sc->nt.cp;
+    size_t i0 = sc->tk.t[k].n0;
+
+    for (size_t i = i0, d = 0; i-- > 1 && d < THEN_REACH; d++) {
+        uint32_t c = cp[i];
+        if (c == 0x3002 || c == '.' || c == '!' || c == '?' || c == '\n') {
+            return 0; /* the sentence began */
+        }
+        for (size_t w = 0; w < sizeof(then) / sizeof(then[0]); w++) {
+            if (cp[i - 1] == then[w][0] && c == then[w][1]) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* 就是 counts as a contrast only when it opens a later clause. Followed by
  * a colon it heads what came later (更新：…, 后续：…, like 追评：…): a full
  * but, the later verdict outweighs the first impression. An English
@@ -506,6 +545,12 @@ static int but_mid_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
     const kb_token_t *t = &sc->tk.t[k];
 
+    if (is_now(sc, k)) {
+        /* then and now (以前…，现在…) is a full turn: the past state is over */
+        return k > 0 && is_boundary(&sc->tk.t[k - 1]) && content_before && then_before(sc, k)
+                   ? KB_CONTRAST_BUT
+                   : KB_CONTRAST_NONE; /* 现在我才发现…: it only dates the clause */
+    }
     if (heading_word(t)) {
         return content_before && is_heading(sc, k) ? KB_CONTRAST_BUT : KB_CONTRAST_NONE;
     }
@@ -567,8 +612,6 @@ static inline int is_ma(const kb_scorer_t *sc, size_t k)
            (k + 1 >= sc->tk.n || is_boundary(&sc->tk.t[k + 1]));
 }
 
-static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
-static int tok_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words);
 
 /* Is token k 请问/想问/想问一下/求推荐, a request to ask? A sentence it
  * opens is a question even without a '?' (请问这款适合油皮吗 is often typed
