@@ -1071,6 +1071,32 @@ static int negated_giving(const kb_scorer_t *sc, size_t j, size_t k)
             tok_is(sc, j + 1, caused) || tok_is(sc, j + 1, cause));
 }
 
+/* English verbs of being: a copula ends the object of "without"
+ * (object_ended()); with seem/appear it carries an inverted "nor"'s
+ * predicate (inverted_copula()). */
+static const uint32_t w_is[] = {'i', 's', 0}, w_are[] = {'a', 'r', 'e', 0},
+                      w_was[] = {'w', 'a', 's', 0}, w_were[] = {'w', 'e', 'r', 'e', 0},
+                      w_seem[] = {'s', 'e', 'e', 'm', 0}, w_seems[] = {'s', 'e', 'e', 'm', 's', 0},
+                      w_seemed[] = {'s', 'e', 'e', 'm', 'e', 'd', 0},
+                      w_appears[] = {'a', 'p', 'p', 'e', 'a', 'r', 's', 0},
+                      w_appeared[] = {'a', 'p', 'p', 'e', 'a', 'r', 'e', 'd', 0};
+static const uint32_t *const be_words[] = {w_is, w_are, w_was, w_were, NULL};
+static const uint32_t *const be_or_seem_words[] = {w_is,   w_are,   w_was,     w_were,     w_seem,
+                                                   w_seems, w_seemed, w_appears, w_appeared, NULL};
+
+/* The first token strictly between j and k that spells one of @p words,
+ * or k when there is none. */
+static size_t word_between(const kb_scorer_t *sc, size_t j, size_t k,
+                           const uint32_t *const *words)
+{
+    for (size_t q = j + 1; q < k; q++) {
+        if (tok_in(sc, q, words)) {
+            return q;
+        }
+    }
+    return k;
+}
+
 /* Is there a verb of being between "nor"/"neither" (token j) and the
  * opinion k, so that the negator denies the predicate ("Neither the food
  * nor the service was any good", "Nor is the action gripping", "neither
@@ -1079,22 +1105,10 @@ static int negated_giving(const kb_scorer_t *sc, size_t j, size_t k)
  * penalty" denies a thing's existence, which may be the complaint. */
 static int inverted_copula(const kb_scorer_t *sc, size_t j, size_t k)
 {
-    static const uint32_t is[] = {'i', 's', 0}, are[] = {'a', 'r', 'e', 0},
-                          was[] = {'w', 'a', 's', 0}, were[] = {'w', 'e', 'r', 'e', 0},
-                          seem[] = {'s', 'e', 'e', 'm', 0}, seems[] = {'s', 'e', 'e', 'm', 's', 0},
-                          seemed[] = {'s', 'e', 'e', 'm', 'e', 'd', 0},
-                          appears[] = {'a', 'p', 'p', 'e', 'a', 'r', 's', 0},
-                          appeared[] = {'a', 'p', 'p', 'e', 'a', 'r', 'e', 'd', 0},
-                          there[] = {'t', 'h', 'e', 'r', 'e', 0};
-    static const uint32_t *const copula[] = {is, are, was, were, seem, seems, seemed, appears,
-                                             appeared, NULL};
+    static const uint32_t there[] = {'t', 'h', 'e', 'r', 'e', 0};
+    size_t q = word_between(sc, j, k, be_or_seem_words);
 
-    for (size_t q = j + 1; q < k; q++) {
-        if (tok_in(sc, q, copula)) {
-            return !(q + 1 < k && tok_is(sc, q + 1, there));
-        }
-    }
-    return 0;
+    return q < k && !(q + 1 < k && tok_is(sc, q + 1, there));
 }
 
 /* "I don't think the agent was helpful", "didn't find the staff friendly",
@@ -1220,20 +1234,9 @@ static int warns_off(const kb_scorer_t *sc, size_t j, size_t k)
  * is steep" says it is steep: the object ended before the verb. */
 static int object_ended(const kb_scorer_t *sc, size_t j, size_t k)
 {
-    static const uint32_t without[] = {'w', 'i', 't', 'h', 'o', 'u', 't', 0},
-                          is[] = {'i', 's', 0}, are[] = {'a', 'r', 'e', 0},
-                          was[] = {'w', 'a', 's', 0}, were[] = {'w', 'e', 'r', 'e', 0};
-    static const uint32_t *const copula[] = {is, are, was, were, NULL};
+    static const uint32_t without[] = {'w', 'i', 't', 'h', 'o', 'u', 't', 0};
 
-    if (!tok_is(sc, j, without)) {
-        return 0;
-    }
-    for (size_t q = j + 1; q < k; q++) {
-        if (tok_in(sc, q, copula)) {
-            return 1;
-        }
-    }
-    return 0;
+    return tok_is(sc, j, without) && word_between(sc, j, k, be_words) < k;
 }
 
 /* 没有色差和漏光, 没有死机或闪退: a fault named after another fault and one
