@@ -482,9 +482,12 @@ static int is_heading(const kb_scorer_t *sc, size_t k)
     return q < sc->tk.n && sc->tk.t[q].type == KB_TOK_CLAUSE && sc->nt.cp[sc->tk.t[q].n0] == ':';
 }
 
+static int idle_now(const kb_scorer_t *sc, size_t k);
+
 /* Does token j's contrast entry apply where it stands, so that it ends a
  * negation's or a modifier's reach? A heading word (update, edit) does
- * only as a heading: "won't update correctly" is a negated "correctly". */
+ * only as a heading: "won't update correctly" is a negated "correctly";
+ * a now word only where it turns (idle_now()). */
 static inline int contrast_word(const kb_scorer_t *sc, size_t j)
 {
     const kb_token_t *t = &sc->tk.t[j];
@@ -492,46 +495,160 @@ static inline int contrast_word(const kb_scorer_t *sc, size_t j)
     if (!t->e || t->e->contrast == KB_CONTRAST_NONE) {
         return 0;
     }
-    return !heading_word(t) || is_heading(sc, j);
+    return (!heading_word(t) || is_heading(sc, j)) && !idle_now(sc, j);
 }
 
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 static int tok_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words);
+static int opens_sentence(const kb_scorer_t *sc, size_t k);
 
-/* Is token k 现在 or 如今 ("now", a but_mid word of zh_modifiers.tsv)? */
+/* Words that set the present against a past named before them (现在,
+ * 这次, "now", "this year": but_mid terms of the modifier lexicons). 1: the
+ * word opens a clause (以前很好吃，现在…); 2: a postposition that may stand
+ * mid-clause (换了老板以后服务就不行了). 0: another token. */
 static int is_now(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t xianzai[] = {0x73B0, 0x5728, 0}, rujin[] = {0x5982, 0x4ECA, 0};
+    static const uint32_t xianzai[] = {0x73B0, 0x5728, 0}, rujin[] = {0x5982, 0x4ECA, 0},
+                          zheci[] = {0x8FD9, 0x6B21, 0}, zhehui[] = {0x8FD9, 0x56DE, 0},
+                          houlai[] = {0x540E, 0x6765, 0}, jinnian[] = {0x4ECA, 0x5E74, 0},
+                          muqian[] = {0x76EE, 0x524D, 0}, jintian[] = {0x4ECA, 0x5929, 0},
+                          yihou[] = {0x4EE5, 0x540E, 0}, zhihou[] = {0x4E4B, 0x540E, 0},
+                          now[] = {'n', 'o', 'w', 0},
+                          nowadays[] = {'n', 'o', 'w', 'a', 'd', 'a', 'y', 's', 0},
+                          today[] = {'t', 'o', 'd', 'a', 'y', 0},
+                          these_days[] = {'t', 'h', 'e', 's', 'e', ' ', 'd', 'a', 'y', 's', 0},
+                          this_time[] = {'t', 'h', 'i', 's', ' ', 't', 'i', 'm', 'e', 0},
+                          this_year[] = {'t', 'h', 'i', 's', ' ', 'y', 'e', 'a', 'r', 0},
+                          then[] = {'t', 'h', 'e', 'n', 0};
+    static const uint32_t *const opening[] = {xianzai, rujin,    zheci,      zhehui,
+                                              houlai,  jinnian,  muqian,     jintian,
+                                              now,     nowadays, today,      these_days,
+                                              this_time, this_year, then,   NULL},
+                                 *const postposed[] = {yihou, zhihou, NULL};
 
-    return tok_is(sc, k, xianzai) || tok_is(sc, k, rujin);
+    switch (sc->nt.cp[sc->tk.t[k].n0]) { /* most contrast words (就是, but) stop here */
+    case 0x73B0: case 0x5982: case 0x8FD9: case 0x540E: case 0x4ECA: case 0x76EE:
+    case 0x4EE5: case 0x4E4B: case 'n': case 't':
+        break;
+    default:
+        return 0;
+    }
+    return tok_in(sc, k, opening) ? 1 : tok_in(sc, k, postposed) ? 2 : 0;
 }
 
-#define THEN_REACH 48 /* code points then_before() looks back */
+#define THEN_REACH 64 /* code points then_before() looks back */
 
-/* Does a past-time word (以前/之前/原来/过去/以往/当初) stand before token k
- * in its sentence, within THEN_REACH code points? Then 现在 opening a later
- * clause sets the present against it (以前垃圾没人管，现在每天清理), a turn
- * like 但是; without one it only dates the clause (现在我才发现…). Code points, not tokens: these
- * words are no lexicon terms, so longest match leaves them in pieces. */
+static int latin_letter(uint32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Does past-time word w end just before code point i? English ones only as
+ * whole words: "last", not the end of "blast". */
+static int then_word_at(const uint32_t *cp, size_t i, const uint32_t *w)
+{
+    size_t n = 0;
+
+    while (w[n]) {
+        n++;
+    }
+    if (n > i) {
+        return 0;
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (cp[i - n + j] != w[j]) {
+            return 0;
+        }
+    }
+    return !latin_letter(w[0]) || ((i == n || !latin_letter(cp[i - n - 1])) && !latin_letter(cp[i]));
+}
+
+/* Can code point c end a past-time word of then_before()? A cheap first
+ * test: a text of now words ("以后以后…" at the size limit) asks at every
+ * one of them. */
+static int then_last(uint32_t c)
+{
+    switch (c) {
+    case 0x524D: case 0x6765: case 0x53BB: case 0x5F80: case 0x521D: case 0x7ECF:
+    case 0x5E74: case 0x4E1A: case 0x59CB: case 0x6B21: case 0x56DE: case 0x5929:
+    case 'o': case 'e': case 't': case 'y': case 'd':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Does a past-time word (以前, 曾经, 上次, 第一次, "used to", "last",
+ * "before", ...) stand before token k in its sentence, or in the sentence
+ * before when token k opens its own, within THEN_REACH code points? Then a
+ * now word (is_now()) sets the present against it (以前垃圾没人管，现在每天
+ * 清理; "Last year the app crashed. This year it just works."), a turn like
+ * 但是; without one it only dates the clause (现在我才发现…). Code points,
+ * not tokens: the Chinese words are no lexicon terms, so longest match
+ * leaves them in pieces. */
 static int then_before(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t then[][2] = {{0x4EE5, 0x524D}, {0x4E4B, 0x524D}, {0x539F, 0x6765},
-                                       {0x8FC7, 0x53BB}, {0x4EE5, 0x5F80}, {0x5F53, 0x521D}};
+    static const uint32_t yiqian[] = {0x4EE5, 0x524D, 0}, zhiqian[] = {0x4E4B, 0x524D, 0},
+                          yuanlai[] = {0x539F, 0x6765, 0}, guoqu[] = {0x8FC7, 0x53BB, 0},
+                          yiwang[] = {0x4EE5, 0x5F80, 0}, dangchu[] = {0x5F53, 0x521D, 0},
+                          cengjing[] = {0x66FE, 0x7ECF, 0}, dangnian[] = {0x5F53, 0x5E74, 0},
+                          kaiye[] = {0x5F00, 0x4E1A, 0}, kaishi[] = {0x5F00, 0x59CB, 0},
+                          shangci[] = {0x4E0A, 0x6B21, 0}, shanghui[] = {0x4E0A, 0x56DE, 0},
+                          qunian[] = {0x53BB, 0x5E74, 0}, congqian[] = {0x4ECE, 0x524D, 0},
+                          diyici[] = {0x7B2C, 0x4E00, 0x6B21, 0}, zuotian[] = {0x6628, 0x5929, 0},
+                          used_to[] = {'u', 's', 'e', 'd', ' ', 't', 'o', 0},
+                          before[] = {'b', 'e', 'f', 'o', 'r', 'e', 0},
+                          last[] = {'l', 'a', 's', 't', 0}, ago[] = {'a', 'g', 'o', 0},
+                          previously[] = {'p', 'r', 'e', 'v', 'i', 'o', 'u', 's', 'l', 'y', 0},
+                          originally[] = {'o', 'r', 'i', 'g', 'i', 'n', 'a', 'l', 'l', 'y', 0},
+                          initially[] = {'i', 'n', 'i', 't', 'i', 'a', 'l', 'l', 'y', 0},
+                          at_first[] = {'a', 't', ' ', 'f', 'i', 'r', 's', 't', 0},
+                          first_time[] = {'f', 'i', 'r', 's', 't', ' ', 't', 'i', 'm', 'e', 0},
+                          yesterday[] = {'y', 'e', 's', 't', 'e', 'r', 'd', 'a', 'y', 0},
+                          started[] = {'s', 't', 'a', 'r', 't', 'e', 'd', 0};
+    static const uint32_t *const then[] = {
+        yiqian, zhiqian, yuanlai,   guoqu,      yiwang,    dangchu,   cengjing,
+        dangnian, kaiye, kaishi,    shangci,    shanghui,  qunian,    congqian,
+        diyici,  zuotian, used_to,  before,     last,      ago,       previously,
+        originally, initially, at_first, first_time, yesterday, started};
     const uint32_t *cp = sc->nt.cp;
-    size_t i0 = sc->tk.t[k].n0;
+    int cross = opens_sentence(sc, k); /* may look into the sentence before, once */
 
-    for (size_t i = i0, d = 0; i-- > 1 && d < THEN_REACH; d++) {
+    for (size_t i = sc->tk.t[k].n0, d = 0; i-- > 1 && d < THEN_REACH; d++) {
         uint32_t c = cp[i];
         if (c == 0x3002 || c == '.' || c == '!' || c == '?' || c == '\n') {
-            return 0; /* the sentence began */
+            if (!cross) {
+                return 0; /* the sentence began */
+            }
+            while (i > 1 && (cp[i - 1] == 0x3002 || cp[i - 1] == '.' || cp[i - 1] == '!' ||
+                             cp[i - 1] == '?' || cp[i - 1] == '\n' || cp[i - 1] == ' ')) {
+                i--;
+            }
+            cross = 0;
+            continue;
+        }
+        if (!then_last(c)) {
+            continue; /* most positions: no past-time word ends here */
         }
         for (size_t w = 0; w < sizeof(then) / sizeof(then[0]); w++) {
-            if (cp[i - 1] == then[w][0] && c == then[w][1]) {
+            if (then_word_at(cp, i + 1, then[w])) {
                 return 1;
             }
         }
     }
     return 0;
+}
+
+/* Is token k a now word (is_now()) that sets nothing against a past here
+ * ("and now the sink leaks", 这次点的很好吃)? It only dates its clause: it
+ * ends no negation's reach and is no "but" for the rules that look for one.
+ * but_mid_role() is defined below. */
+static int but_mid_role(const kb_scorer_t *sc, size_t k, int content_before);
+
+static int idle_now(const kb_scorer_t *sc, size_t k)
+{
+    return sc->tk.t[k].e && sc->tk.t[k].e->contrast == KB_CONTRAST_BUT_MID && is_now(sc, k) &&
+           but_mid_role(sc, k, 1) == KB_CONTRAST_NONE;
 }
 
 /* 就是 counts as a contrast only when it opens a later clause. Followed by
@@ -544,10 +661,12 @@ static int then_before(const kb_scorer_t *sc, size_t k)
 static int but_mid_role(const kb_scorer_t *sc, size_t k, int content_before)
 {
     const kb_token_t *t = &sc->tk.t[k];
+    int now = is_now(sc, k);
 
-    if (is_now(sc, k)) {
+    if (now) {
         /* then and now (以前…，现在…) is a full turn: the past state is over */
-        return k > 0 && is_boundary(&sc->tk.t[k - 1]) && content_before && then_before(sc, k)
+        return k > 0 && (now == 2 || is_boundary(&sc->tk.t[k - 1])) && content_before &&
+                       then_before(sc, k)
                    ? KB_CONTRAST_BUT
                    : KB_CONTRAST_NONE; /* 现在我才发现…: it only dates the clause */
     }
@@ -3627,7 +3746,7 @@ static int rest_after(const kb_scorer_t *sc, size_t k1, double *rest)
         }
     }
     for (size_t i = 0; i < sc->n_ctok; i++) {
-        if (sc->ctok[i] >= k1) {
+        if (sc->ctok[i] >= k1 && !idle_now(sc, sc->ctok[i])) {
             return -1;
         }
     }
