@@ -922,14 +922,17 @@ static uint32_t last_han_cp(const kb_scorer_t *sc, size_t k0, size_t k1, size_t 
 static int rhet(kb_scorer_t *sc, uint32_t s)
 {
     static const uint32_t nandao[] = {0x96BE, 0x9053, 0}, qi[] = {0x5C82, 0},
-                          bushi[] = {0x4E0D, 0x662F, 0}, bujiu[] = {0x4E0D, 0x5C31, 0};
-    /* A bit per first code point, by its low six bits: a superset test */
-    const uint64_t first = 1ull << (nandao[0] & 63) | 1ull << (qi[0] & 63) |
-                           1ull << (bushi[0] & 63);
+                          bushi[] = {0x4E0D, 0x662F, 0}, bujiu[] = {0x4E0D, 0x5C31, 0},
+                          haiyoubi[] = {0x8FD8, 0x6709, 0x6BD4, 0};
     const uint32_t *cp = sc->nt.cp;
     size_t k0 = sc->sstart[s], k1 = sc->sstart[s + 1], i0, i1;
     uint32_t last;
-    int marker = 0, neg = 0;
+    int marker = 0, neg = 0, asked = (sc->sflag[s] & SF_QUESTION) != 0;
+    /* A bit per first code point, by its low six bits: a superset test.
+     * In a question, 还有比这更贴心的吗 asserts the best there is (not
+     * 还有比较便宜的吗, which asks); outside one it is a plain statement. */
+    const uint64_t first = 1ull << (nandao[0] & 63) | 1ull << (qi[0] & 63) |
+                           1ull << (bushi[0] & 63) | (asked ? 1ull << (haiyoubi[0] & 63) : 0);
 
     if (sc->sflag[s] & SF_RHET_KNOWN) {
         return (sc->sflag[s] & SF_RHET) != 0;
@@ -945,7 +948,8 @@ static int rhet(kb_scorer_t *sc, uint32_t s)
         if (!((first >> (cp[i] & 63)) & 1)) {
             continue; /* most characters start no marker: one test each */
         }
-        marker = cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi);
+        marker = cp_at(cp, i, i1, nandao) || cp_at(cp, i, i1, qi) ||
+                 (asked && cp_at(cp, i, i1, haiyoubi) && (i + 3 >= i1 || cp[i + 3] != 0x8F83));
         neg |= cp_at(cp, i, i1, bushi) || cp_at(cp, i, i1, bujiu); /* 这不就是…吗 */
     }
     if (!marker && neg) {
@@ -2520,6 +2524,31 @@ static int elliptic_question(const kb_scorer_t *sc, uint32_t s)
     return words > 1; /* one word ("Good?", "Clever?") is as often incredulous */
 }
 
+/* Does English sentence s hold "be any", "been any" or "get any" before a
+ * comparative ("Could the staff be any nicer?", "Can it get any worse?",
+ * "Could they have been any ruder?", "Could this be any more
+ * confusing?")? Such a question asserts the extreme. "Is there any better
+ * option?" asks. */
+static int any_comparative(const kb_scorer_t *sc, uint32_t s)
+{
+    static const uint32_t any[] = {'a', 'n', 'y', 0}, be[] = {'b', 'e', 0},
+                          been[] = {'b', 'e', 'e', 'n', 0},
+                          get[] = {'g', 'e', 't', 0}, more[] = {'m', 'o', 'r', 'e', 0},
+                          less[] = {'l', 'e', 's', 's', 0};
+    size_t k1 = sc->sstart[s + 1];
+
+    for (size_t q = sc->sstart[s] + 1; q + 1 < k1 && q < sc->sstart[s] + 12; q++) {
+        const kb_token_t *t = &sc->tk.t[q + 1];
+        if (!tok_is(sc, q, any) ||
+            !(tok_is(sc, q - 1, be) || tok_is(sc, q - 1, been) || tok_is(sc, q - 1, get))) {
+            continue;
+        }
+        return tok_is(sc, q + 1, more) || tok_is(sc, q + 1, less) ||
+               (t->n1 - t->n0 > 3 && sc->nt.cp[t->n1 - 2] == 'e' && sc->nt.cp[t->n1 - 1] == 'r');
+    }
+    return 0;
+}
+
 /* Does English sentence s open like a yes/no question or a request for
  * advice: an auxiliary (is, are, does, can, would ...) or any/anyone/
  * anybody, as the first word of its first token? "Is the breakfast good?",
@@ -2541,7 +2570,7 @@ static int asking_question(const kb_scorer_t *sc, uint32_t s)
         return 0;
     }
     if (first_word_in(sc, k, aux, sizeof aux / sizeof aux[0])) {
-        return 1;
+        return !any_comparative(sc, s);
     }
     return elliptic_question(sc, s);
 }
