@@ -513,17 +513,17 @@ static int is_now(const kb_scorer_t *sc, size_t k)
                           houlai[] = {0x540E, 0x6765, 0}, jinnian[] = {0x4ECA, 0x5E74, 0},
                           muqian[] = {0x76EE, 0x524D, 0}, jintian[] = {0x4ECA, 0x5929, 0},
                           yihou[] = {0x4EE5, 0x540E, 0}, zhihou[] = {0x4E4B, 0x540E, 0},
-                          now[] = {'n', 'o', 'w', 0},
+                          jinri[] = {0x4ECA, 0x65E5, 0}, now[] = {'n', 'o', 'w', 0},
                           nowadays[] = {'n', 'o', 'w', 'a', 'd', 'a', 'y', 's', 0},
                           today[] = {'t', 'o', 'd', 'a', 'y', 0},
                           these_days[] = {'t', 'h', 'e', 's', 'e', ' ', 'd', 'a', 'y', 's', 0},
                           this_time[] = {'t', 'h', 'i', 's', ' ', 't', 'i', 'm', 'e', 0},
                           this_year[] = {'t', 'h', 'i', 's', ' ', 'y', 'e', 'a', 'r', 0},
                           then[] = {'t', 'h', 'e', 'n', 0};
-    static const uint32_t *const opening[] = {xianzai, rujin,    zheci,      zhehui,
-                                              houlai,  jinnian,  muqian,     jintian,
-                                              now,     nowadays, today,      these_days,
-                                              this_time, this_year, then,   NULL},
+    static const uint32_t *const opening[] = {xianzai,   rujin,     zheci,  zhehui,   houlai,
+                                              jinnian,   muqian,    jintian, jinri,   now,
+                                              nowadays,  today,     these_days, this_time,
+                                              this_year, then,      NULL},
                                  *const postposed[] = {yihou, zhihou, NULL};
 
     switch (sc->nt.cp[sc->tk.t[k].n0]) { /* most contrast words (就是, but) stop here */
@@ -571,7 +571,7 @@ static int then_last(uint32_t c)
     switch (c) {
     case 0x524D: case 0x6765: case 0x53BB: case 0x5F80: case 0x521D: case 0x7ECF:
     case 0x5E74: case 0x4E1A: case 0x59CB: case 0x6B21: case 0x56DE: case 0x5929:
-    case 'o': case 'e': case 't': case 'y': case 'd':
+    case 0x65E5: case 'o': case 'e': case 't': case 'y': case 'd':
         return 1;
     default:
         return 0;
@@ -596,6 +596,7 @@ static int then_before(const kb_scorer_t *sc, size_t k)
                           shangci[] = {0x4E0A, 0x6B21, 0}, shanghui[] = {0x4E0A, 0x56DE, 0},
                           qunian[] = {0x53BB, 0x5E74, 0}, congqian[] = {0x4ECE, 0x524D, 0},
                           diyici[] = {0x7B2C, 0x4E00, 0x6B21, 0}, zuotian[] = {0x6628, 0x5929, 0},
+                          xiri[] = {0x6614, 0x65E5, 0}, wangri[] = {0x5F80, 0x65E5, 0},
                           used_to[] = {'u', 's', 'e', 'd', ' ', 't', 'o', 0},
                           before[] = {'b', 'e', 'f', 'o', 'r', 'e', 0},
                           last[] = {'l', 'a', 's', 't', 0}, ago[] = {'a', 'g', 'o', 0},
@@ -607,10 +608,10 @@ static int then_before(const kb_scorer_t *sc, size_t k)
                           yesterday[] = {'y', 'e', 's', 't', 'e', 'r', 'd', 'a', 'y', 0},
                           started[] = {'s', 't', 'a', 'r', 't', 'e', 'd', 0};
     static const uint32_t *const then[] = {
-        yiqian, zhiqian, yuanlai,   guoqu,      yiwang,    dangchu,   cengjing,
-        dangnian, kaiye, kaishi,    shangci,    shanghui,  qunian,    congqian,
-        diyici,  zuotian, used_to,  before,     last,      ago,       previously,
-        originally, initially, at_first, first_time, yesterday, started};
+        yiqian,  zhiqian,  yuanlai, guoqu,      yiwang,    dangchu,   cengjing,  dangnian,
+        kaiye,   kaishi,   shangci, shanghui,   qunian,    congqian,  diyici,    zuotian,
+        xiri,    wangri,   used_to, before,     last,      ago,       previously, originally,
+        initially, at_first, first_time, yesterday, started};
     const uint32_t *cp = sc->nt.cp;
     int cross = opens_sentence(sc, k); /* may look into the sentence before, once */
 
