@@ -4259,6 +4259,61 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
     coda_reweigh(sc, k0);
 }
 
+#define MARVEL_REACH 64 /* code points marvel_after() reads */
+
+/* Does the text from token k1 on (MARVEL_REACH code points) name a fault as
+ * a repeat or a marvel: 又, 再次, 居然, 竟然, 都能, 还能? */
+static int marvel_after(const kb_scorer_t *sc, size_t k1)
+{
+    const uint32_t *cp = sc->nt.cp;
+    size_t i0 = sc->tk.t[k1].n0;
+    size_t i1 = sc->nt.n < i0 + MARVEL_REACH ? sc->nt.n : i0 + MARVEL_REACH;
+
+    for (size_t i = i0; i < i1; i++) {
+        uint32_t c = cp[i], d = i + 1 < sc->nt.n ? cp[i + 1] : 0;
+        if (c == 0x53C8 || (c == 0x518D && d == 0x6B21) ||
+            (d == 0x7136 && (c == 0x5C45 || c == 0x7ADF)) ||
+            (d == 0x80FD && (c == 0x90FD || c == 0x8FD8))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The Chinese counterpart of sarcastic_opener(): a first clause that is
+ * one praise word in the frame of zh_coda_praise() (真棒, 厉害了, 可真行)
+ * before clauses that only complain and name the fault as a repeat or a
+ * marvel (marvel_after()): 真棒，又迟到了一个小时; 厉害了，沙拉都能做糊. Its
+ * praise counts CODA_W. Without the marker (太好了，终于到了) or with
+ * praise after it, the opener is sincere. */
+static void zh_sarcastic_opener(kb_scorer_t *sc)
+{
+    size_t k0 = sc->first_content, last, k1;
+    double rest = 0;
+
+    if (!(sc->feat & FEAT_HAN) || k0 >= sc->tk.n) {
+        return;
+    }
+    for (last = k0; last + 1 < sc->tk.n && sc->clause[last + 1] == sc->clause[k0]; last++) {
+    }
+    while (last > k0 && is_boundary(&sc->tk.t[last])) {
+        last--;
+    }
+    k1 = last + 1;
+    while (k1 < sc->tk.n && is_boundary(&sc->tk.t[k1])) {
+        k1++;
+    }
+    if (k1 >= sc->tk.n || zh_coda_praise(sc, k0, last) != 1 || !marvel_after(sc, k1) ||
+        rest_after(sc, k1, &rest) != 0 || !(rest < 0)) {
+        return;
+    }
+    for (size_t k = k0; k <= last; k++) {
+        if (sc->val[k] > 0) {
+            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
+        }
+    }
+}
+
 /* 呵呵 closing a message on its own clause (a pattern in patterns.tsv)
  * sneers at a complaint only: after praise it is a friendly laugh (房间很
  * 干净，呵呵), common in hotel reviews. Praise before it sets the hit's
@@ -5514,6 +5569,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     sarcastic_coda(sc);
     en_laugh_coda(sc);
     zh_sarcastic_coda(sc);
+    zh_sarcastic_opener(sc);
     if (sc->feat & FEAT_HAN) {
         laugh_coda(sc);
         hedged_faults(sc);
