@@ -3306,6 +3306,25 @@ static int summary(kb_scorer_t *sc)
  * writer marks the verdict elsewhere (@p marked, from summary()). Measured on hotel
  * reviews: +0.7 points, the itemised faults after a positive opening no
  * longer outvote it. */
+/* Does an opinion word or a valued pattern hit start at token @p q or
+ * later? lead() weighs its sentence only against other opinions: a
+ * sentence that states none (周二去的。, a [话筒] code, a URL) must not
+ * lift the lead's score (CheckList invariance, acc75). */
+static int opinion_after(const kb_scorer_t *sc, size_t q)
+{
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        if (sc->vtok[i] >= q && (sc->role[sc->vtok[i]] & R_VAL)) {
+            return 1;
+        }
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        if (sc->hit_tok[h] >= q && has_valence_f(sc->hits[h].tags->valence)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void lead(kb_scorer_t *sc, int marked)
 {
     size_t k = 0;
@@ -3321,6 +3340,9 @@ static void lead(kb_scorer_t *sc, int marked)
     }
     if (k == sc->tk.n) {
         return;
+    }
+    if (!opinion_after(sc, sc->sstart[sc->sent[k] + 1])) {
+        return; /* 早餐很丰富。周二去的。: no other opinion to outweigh */
     }
     for (size_t q = sc->sstart[sc->sent[k]]; q < sc->sstart[sc->sent[k] + 1]; q++) {
         int role = q > k ? contrast_role(sc, q, 1) : KB_CONTRAST_NONE;

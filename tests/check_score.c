@@ -133,6 +133,8 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"mention", "@bad good", 2},
     {"repetition", "好吃好吃好吃", 6},
     {"traditional", "很好吃，但是貴", 3 * 0.5 - 1.5 * 1.5},
+    {"lead", "好吃。差。", 2 * 1.5 - 2.5},         /* the first opinion sentence leads */
+    {"lead", "好吃。今天星期一。", 2},             /* a sentence without opinion: no lead */
 };
 
 START_TEST(t_rule)
