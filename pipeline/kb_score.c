@@ -4597,14 +4597,24 @@ static void closing_verdict(kb_scorer_t *sc)
 
 /* The lead sentence (lead()) weighs up to LEAD_W, but only as far as the
  * opinions after it that disagree call for: its extra weight is
- * (LEAD_W - 1) x min(1, |disagreeing| / |lead|). Itemised faults after a
+ * (LEAD_W - 1) x min(1, |disagreeing| / |lead|), and only when another
+ * sentence holds an opinion (in_lead_sentence()). Itemised faults after a
  * positive opening still do not outvote it (measured on hotel reviews,
  * +0.7 points), while a sentence without opinion (周二去的。, a [话筒]
  * code) or one that agrees no longer lifts the lead, and an added
  * complaint can no longer raise a positive score (CheckList, acc75). */
+/* Is token k in the lead's sentence? The lead weighs only in a text with
+ * an opinion in another sentence: a 但/就是 clause of its own does not
+ * switch it on (周二去的。味道不错，但配送稍慢 reads as 味道不错，但配送稍慢). */
+static int in_lead_sentence(const kb_scorer_t *sc, size_t k)
+{
+    return sc->sent[k] == sc->sent[sc->lead0];
+}
+
 static void lead_balance(kb_scorer_t *sc)
 {
     double v = 0, against = 0, f;
+    int other = 0;
 
     if (sc->lead0 >= sc->lead1) {
         return;
@@ -4615,8 +4625,9 @@ static void lead_balance(kb_scorer_t *sc)
             int in = k >= sc->lead0 && k < sc->lead1;
             if (pass == 0 && in) {
                 v += sc->val[k];
-            } else if (pass == 1 && !in && sc->val[k] * v < 0) {
-                against += sc->val[k];
+            } else if (pass == 1 && !in) {
+                against += sc->val[k] * v < 0 ? sc->val[k] : 0;
+                other |= has_valence_f(sc->val[k]) && !in_lead_sentence(sc, k);
             }
         }
         for (size_t h = 0; h < sc->n_hits; h++) {
@@ -4625,12 +4636,13 @@ static void lead_balance(kb_scorer_t *sc)
             int in = q >= sc->lead0 && q < sc->lead1;
             if (pass == 0 && in) {
                 v += x;
-            } else if (pass == 1 && !in && x * v < 0) {
-                against += x;
+            } else if (pass == 1 && !in) {
+                against += x * v < 0 ? x : 0;
+                other |= has_valence_f((float)x) && !in_lead_sentence(sc, q);
             }
         }
     }
-    if (fabs(v) < 1e-6 || fabs(against) < 1e-6) {
+    if (!other || fabs(v) < 1e-6 || fabs(against) < 1e-6) {
         return;
     }
     f = 1.0 + (LEAD_W - 1.0) * fmin(1.0, fabs(against) / fabs(v));
