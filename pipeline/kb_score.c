@@ -125,6 +125,7 @@ struct kb_scorer {
     uint32_t hit_neg[MAX_HITS]; /* the negating token, when hit_w is not 1 */
     uint32_t howto_tok[MAX_HOWTO]; /* 怎么/如何 + a verb (how_to()) */
     size_t reply_from;         /* a merchant's reply starts here (is_reply()) */
+    size_t lead0, lead1;       /* the lead sentence's tokens (lead()), empty when none */
     size_t verdict0, verdict1; /* the tokens of the last marked verdict
                                   (summary()), empty without one */
     int verdict_term;          /* a verdict in one term (下次还会来) */
@@ -3451,14 +3452,14 @@ static int summary(kb_scorer_t *sc)
 
 /* A Chinese review of several sentences states its verdict first (开门见山:
  * 酒店不错。早餐一般，隔音差点…) and then lists the details it weighed;
- * the first sentence that holds an opinion weighs LEAD_W, unless the
- * writer marks the verdict elsewhere (@p marked, from summary()). Measured on hotel
- * reviews: +0.7 points, the itemised faults after a positive opening no
- * longer outvote it. */
+ * the first sentence that holds an opinion leads, unless the writer marks
+ * the verdict elsewhere (@p marked, from summary()). lead() only marks it
+ * (lead0, lead1); lead_balance() weighs it once the values are known. */
 static void lead(kb_scorer_t *sc, int marked)
 {
-    size_t k = 0;
+    size_t k = 0, q;
 
+    sc->lead0 = sc->lead1 = 0;
     if (sc->n_sents < 2 || sc->n_han < sc->n_latin || marked) {
         return;
     }
@@ -3471,13 +3472,14 @@ static void lead(kb_scorer_t *sc, int marked)
     if (k == sc->tk.n) {
         return;
     }
-    for (size_t q = sc->sstart[sc->sent[k]]; q < sc->sstart[sc->sent[k] + 1]; q++) {
+    for (q = sc->sstart[sc->sent[k]]; q < sc->sstart[sc->sent[k] + 1]; q++) {
         int role = q > k ? contrast_role(sc, q, 1) : KB_CONTRAST_NONE;
         if (role == KB_CONTRAST_BUT || role == KB_CONTRAST_BUT_MID) {
             break; /* 房间很干净，不过有点吵。…: the verdict is what comes before the reservation */
         }
-        sc->weight[q] *= LEAD_W;
     }
+    sc->lead0 = sc->sstart[sc->sent[k]];
+    sc->lead1 = q;
 }
 
 /* Is English token k the last of its clause ("a bit pricey though.")?
@@ -4797,6 +4799,65 @@ static void closing_verdict(kb_scorer_t *sc)
     }
 }
 
+/* The lead sentence (lead()) weighs up to LEAD_W, but only as far as the
+ * opinions after it that disagree call for: its extra weight is
+ * (LEAD_W - 1) x min(1, |disagreeing| / |lead|), and only when another
+ * sentence holds an opinion (in_lead_sentence()). Itemised faults after a
+ * positive opening still do not outvote it (measured on hotel reviews,
+ * +0.7 points), while a sentence without opinion (周二去的。, a [话筒]
+ * code) or one that agrees no longer lifts the lead, and an added
+ * complaint can no longer raise a positive score (CheckList, acc75). */
+/* Is token k in the lead's sentence? The lead weighs only in a text with
+ * an opinion in another sentence: a 但/就是 clause of its own does not
+ * switch it on (周二去的。味道不错，但配送稍慢 reads as 味道不错，但配送稍慢). */
+static int in_lead_sentence(const kb_scorer_t *sc, size_t k)
+{
+    return sc->sent[k] == sc->sent[sc->lead0];
+}
+
+static void lead_balance(kb_scorer_t *sc)
+{
+    double v = 0, against = 0, f;
+    int other = 0;
+
+    if (sc->lead0 >= sc->lead1) {
+        return;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sc->n_vtok; i++) {
+            size_t k = sc->vtok[i];
+            int in = k >= sc->lead0 && k < sc->lead1;
+            if (pass == 0 && in) {
+                v += sc->val[k];
+            } else if (pass == 1 && !in) {
+                against += sc->val[k] * v < 0 ? sc->val[k] : 0;
+                other |= has_valence_f(sc->val[k]) && !in_lead_sentence(sc, k);
+            }
+        }
+        for (size_t h = 0; h < sc->n_hits; h++) {
+            uint32_t q = sc->hit_tok[h];
+            double x = hit_valence(sc, h) * sc->weight[q];
+            int in = q >= sc->lead0 && q < sc->lead1;
+            if (pass == 0 && in) {
+                v += x;
+            } else if (pass == 1 && !in) {
+                against += x * v < 0 ? x : 0;
+                other |= has_valence_f((float)x) && !in_lead_sentence(sc, q);
+            }
+        }
+    }
+    if (!other || fabs(v) < 1e-6 || fabs(against) < 1e-6) {
+        return;
+    }
+    f = 1.0 + (LEAD_W - 1.0) * fmin(1.0, fabs(against) / fabs(v));
+    for (size_t k = sc->lead0; k < sc->lead1; k++) {
+        sc->weight[k] *= (float)f; /* the pattern hits that start here (sums()) */
+        if (has_valence_f(sc->val[k])) {
+            reweigh(sc, k, KB_MOD_CONTRAST, (float)f, span_of(sc, 0, 0));
+        }
+    }
+}
+
 /* ---- sums ------------------------------------------------------------------ */
 
 static double normalize(double x)
@@ -5579,6 +5640,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     laugh_at_fault(sc);
     repost_chain(sc);
     closing_verdict(sc);
+    lead_balance(sc);
     sums(sc);
     servqual(sc);
     intent(sc);

@@ -133,6 +133,11 @@ static const struct { const char *rule, *text; double x; } rule_cases[] = {
     {"mention", "@bad good", 2},
     {"repetition", "好吃好吃好吃", 6},
     {"traditional", "很好吃，但是貴", 3 * 0.5 - 1.5 * 1.5},
+    {"lead", "好吃。差。", 2 * 1.5 - 2.5},         /* the first opinion sentence leads */
+    {"lead", "好吃。今天星期一。", 2},             /* a sentence without opinion: no lead */
+    {"lead", "好吃。好吃。", 2 + 2},               /* one that agrees: no lead either */
+    {"lead", "好吃。有点贵。", 2 * (1 + 0.5 * 0.75 / 2) - 0.75}, /* lifted only as far as
+                                                   the fault calls for: below 好吃 alone */
 };
 
 START_TEST(t_rule)
