@@ -3297,17 +3297,20 @@ static int conditioned(const kb_scorer_t *sc, size_t k)
     if (sc->tk.t[k].type != KB_TOK_WORD) {
         return 0;
     }
-    for (size_t h = 0; h < sc->n_hits; h++) {
-        size_t c1 = kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1) + 1;
-        if (sc->hit_tok[h] <= k && sc->tk.t[k].n0 < c1) {
-            return 0; /* a pattern reads the condition: "would have rated it 5 stars if" */
-        }
-    }
     if (j < sc->tk.n && (tok_is(sc, j, it) || tok_is(sc, j, them))) {
         j++; /* "would recommend it if …" */
     }
-    return j < sc->tk.n && sc->tk.t[j].type == KB_TOK_WORD && sc->tk.t[j].e &&
-           sc->tk.t[j].e->contrast == KB_CONTRAST_IRREALIS;
+    if (j >= sc->tk.n || sc->tk.t[j].type != KB_TOK_WORD || !sc->tk.t[j].e ||
+        sc->tk.t[j].e->contrast != KB_CONTRAST_IRREALIS) {
+        return 0;
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        size_t c1 = kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1) + 1;
+        if (sc->hit_tok[h] <= j && sc->tk.t[j].n0 < c1) {
+            return 0; /* a pattern reads the condition: "would have rated it 5 stars if" */
+        }
+    }
+    return 1;
 }
 
 #define SUMMARY_MAX 8 /* verdict markers of a text that summary() weighs */
