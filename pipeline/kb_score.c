@@ -57,7 +57,7 @@
                                label threshold: lukewarm() */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
-#define COND_VERDICT_W 0.1f /* "I'd go back if …": a return on a condition, conditioned() */
+#define COND_VERDICT_W 0.05f /* "I'd go back if …": a return on a condition, conditioned() */
 #define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
@@ -3254,6 +3254,17 @@ static int wish_word(const kb_lex_entry_t *e)
     return e && (e->contrast == KB_CONTRAST_IRREALIS || e->contrast == KB_CONTRAST_COUNTERFACTUAL);
 }
 
+/* Is token j a Chinese supposition (如果, 要是, 假如), not a wish (希望)? A
+ * verdict inside one holds only on its condition (如果在附近还会再来):
+ * it weighs like conditioned()'s English "I'd go back if …". */
+static int suppose_word(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t ruguo[] = {0x5982, 0x679C, 0}, yaoshi[] = {0x8981, 0x662F, 0},
+                          jiaru[] = {0x5047, 0x5982, 0};
+
+    return tok_is(sc, j, ruguo) || tok_is(sc, j, yaoshi) || tok_is(sc, j, jiaru);
+}
+
 static int in_wish(const kb_scorer_t *sc, size_t k)
 {
     for (size_t j = k, n = 0; j-- > 0 && n < IRREALIS_SPAN; n++) {
@@ -3261,7 +3272,8 @@ static int in_wish(const kb_scorer_t *sc, size_t k)
             return 0;
         }
         if (wish_word(sc->tk.t[j].e)) {
-            return 1;
+            /* a refusal on a condition (如果不改就不会再来) still refuses */
+            return suppose_word(sc, j) && sc->tk.t[k].e && sc->tk.t[k].e->valence > 0.0f ? 2 : 1;
         }
     }
     return 0;
@@ -3288,21 +3300,24 @@ static int supposed(const kb_scorer_t *sc, size_t k)
  * are on a budget", "will return if they fix the AC")? The return or the
  * recommendation then holds only on that condition: it is no verdict,
  * and less than a wish (IRREALIS_W left "will return if they fix the AC"
- * praise): COND_VERDICT_W. */
+ * praise, and 0.1 a return verdict of 2.0-2.2): COND_VERDICT_W. Only
+ * praise: a refusal on a condition ("won't go back unless …") refuses. */
 static int conditioned(const kb_scorer_t *sc, size_t k)
 {
-    static const uint32_t it[] = {'i', 't', 0}, them[] = {'t', 'h', 'e', 'm', 0};
+    static const uint32_t it[] = {'i', 't', 0}, them[] = {'t', 'h', 'e', 'm', 0},
+                          only[] = {'o', 'n', 'l', 'y', 0};
     size_t j = k + 1;
 
-    if (sc->tk.t[k].type != KB_TOK_WORD) {
-        return 0;
+    if (sc->tk.t[k].type != KB_TOK_WORD || sc->tk.t[k].e->valence < 0.0f) {
+        return 0; /* "won't go back unless they fix it" still refuses */
     }
     if (j < sc->tk.n && (tok_is(sc, j, it) || tok_is(sc, j, them))) {
         j++; /* "would recommend it if …" */
     }
     if (j >= sc->tk.n || sc->tk.t[j].type != KB_TOK_WORD || !sc->tk.t[j].e ||
-        sc->tk.t[j].e->contrast != KB_CONTRAST_IRREALIS) {
-        return 0;
+        sc->tk.t[j].e->contrast != KB_CONTRAST_IRREALIS ||
+        (j + 1 < sc->tk.n && tok_is(sc, j + 1, only))) {
+        return 0; /* "I'd go back -- if only for the martinis" praises */
     }
     for (size_t h = 0; h < sc->n_hits; h++) {
         size_t c1 = kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1) + 1;
@@ -3337,7 +3352,7 @@ static size_t summary_skip(const kb_scorer_t *sc)
  * Returns whether the text holds a marker at all, used or not (lead()). */
 static int summary(kb_scorer_t *sc)
 {
-    int marked = 0;
+    int marked = 0, wish;
     size_t skip = summary_skip(sc);
 
     sc->verdict0 = sc->verdict1 = 0;
@@ -3364,8 +3379,9 @@ static int summary(kb_scorer_t *sc)
             skip -= skip > 0;
             continue; /* "Five stars. UPDATE: it broke": the update decides */
         }
-        if (has_valence(e) && in_wish(sc, k)) {
-            sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
+        if (has_valence(e) && (wish = in_wish(sc, k)) != 0) {
+            /* 希望能提供物有所值的酒店: a wish; 如果在附近还会再来: a condition */
+            sc->weight[k] *= wish == 2 ? COND_VERDICT_W : IRREALIS_W;
             continue;
         }
         if (has_valence(e) && supposed(sc, k)) {
