@@ -57,6 +57,7 @@
                                label threshold: lukewarm() */
 #define IRREALIS_W 0.3f     /* 希望/如果/if: a wish or supposition */
 #define IRREALIS_SPAN 8
+#define COND_VERDICT_W 0.05f /* "I'd go back if …": a return on a condition, conditioned() */
 #define CONCEDE_W 0.5f      /* 好是好，就是…: a granted opinion, like 虽然 */
 #define COUNTER_POS -0.5f   /* praise after 本以为/should have been: unmet */
 #define QUEST_POS 0.0f      /* praise inside a Chinese question: it asks */
@@ -502,6 +503,7 @@ static inline int contrast_word(const kb_scorer_t *sc, size_t j)
 static inline int tok_is(const kb_scorer_t *sc, size_t k, const uint32_t *w);
 static int tok_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words);
 static int opens_sentence(const kb_scorer_t *sc, size_t k);
+static size_t clause_start(const kb_scorer_t *sc, size_t c);
 
 /* Words that set the present against a past named before them (现在,
  * 这次, "now", "this year": but_mid terms of the modifier lexicons). 1: the
@@ -2782,18 +2784,114 @@ static int ye_between(const kb_scorer_t *sc, size_t a, size_t b)
     return ye;
 }
 
+/* Is token k an English denial: a term a negator turned ("neither
+ * impressed", "nothing remarkable", "wasn't awful")? */
+static int en_denial(const kb_scorer_t *sc, size_t k)
+{
+    const kb_token_t *t = &sc->tk.t[k];
+
+    return t->type == KB_TOK_WORD && has_valence(t->e) &&
+           (sc->val[k] < 0.0f) != (t->e->valence < 0.0f);
+}
+
+/* Are English tokens a and b joined as a pair of denials: by nor/or or a
+ * comma ("neither impressed nor disappointed", "nothing remarkable,
+ * nothing wrong") and no contrast word ("not great, but not bad" grants
+ * one and stresses the other)? */
+static int en_joined(const kb_scorer_t *sc, size_t a, size_t b)
+{
+    static const uint32_t nor[] = {'n', 'o', 'r', 0}, or_[] = {'o', 'r', 0};
+    int join = 0;
+
+    for (size_t q = a + 1; q < b; q++) {
+        const kb_token_t *t = &sc->tk.t[q];
+        if (contrast_word(sc, q)) {
+            return 0;
+        }
+        join |= tok_is(sc, q, nor) || tok_is(sc, q, or_) ||
+                (t->type == KB_TOK_CLAUSE && sc->nt.cp[t->n0] == ',');
+    }
+    return join;
+}
+
+/* Are tokens a and b two denials joined in one verdict, in Chinese by 也
+ * (ye_between()) and in English by nor/or/a comma (en_joined())? */
+static int denials_joined(const kb_scorer_t *sc, size_t a, size_t b)
+{
+    if (sc->tk.t[a].type == KB_TOK_HAN && sc->tk.t[b].type == KB_TOK_HAN) {
+        return denial(sc, a) && denial(sc, b) && ye_between(sc, a, b);
+    }
+    return en_denial(sc, a) && en_denial(sc, b) && en_joined(sc, a, b);
+}
+
 /* Neither X nor Y: two denials of opposite sign joined by 也 in one
  * sentence and no contrast word between them (不惊艳也不难吃, 不贵也不便宜,
  * 谈不上好吃也谈不上难吃) rate one thing as middling, no praise and no
  * fault: both weigh 0. Two denials of one sign (不好吃也不划算) add up as
- * before. */
+ * before. English says it with nor, or or a comma ("neither impressed nor
+ * disappointed", "nothing remarkable, nothing wrong", "wasn't great,
+ * wasn't awful"): a negated praise scored about −1.7 and a negated fault
+ * +1.6, and the pair's small remainder labelled a balanced verdict. */
 static void neither_nor(kb_scorer_t *sc)
 {
     for (size_t i = 0; i + 1 < sc->n_vtok; i++) {
         size_t a = sc->vtok[i], b = sc->vtok[i + 1];
         if (b - a > NEITHER_SPAN || sc->sent[a] != sc->sent[b] || !has_valence_f(sc->val[a]) ||
             !has_valence_f(sc->val[b]) || (sc->val[a] < 0.0f) == (sc->val[b] < 0.0f) ||
-            !denial(sc, a) || !denial(sc, b) || !ye_between(sc, a, b)) {
+            !denials_joined(sc, a, b)) {
+            continue;
+        }
+        reweigh(sc, a, KB_MOD_CONTRAST, 0.0f, tok_span(sc, b));
+        reweigh(sc, b, KB_MOD_CONTRAST, 0.0f, tok_span(sc, a));
+        i++;
+    }
+}
+
+/* Does clause c open by naming a part of the whole: 有的/有些 ("some of
+ * them"), some, other(s), the other(s), the rest? Its opinion then judges
+ * that part only. */
+static int part_clause(const kb_scorer_t *sc, uint32_t c)
+{
+    static const uint32_t some[] = {'s', 'o', 'm', 'e', 0}, other[] = {'o', 't', 'h', 'e', 'r', 0},
+                          others[] = {'o', 't', 'h', 'e', 'r', 's', 0}, the[] = {'t', 'h', 'e', 0},
+                          rest[] = {'r', 'e', 's', 't', 0};
+    static const uint32_t *const parts[] = {some, other, others, NULL};
+    static const uint32_t *const after_the[] = {other, others, rest, NULL};
+    size_t k = clause_start(sc, c);
+    const kb_token_t *t;
+
+    while (k < sc->tk.n && sc->clause[k] == c && is_boundary(&sc->tk.t[k])) {
+        k++; /* a clause's own comma or full stop, if it holds one */
+    }
+    if (k >= sc->tk.n || sc->clause[k] != c) {
+        return 0;
+    }
+    t = &sc->tk.t[k];
+    if (t->type == KB_TOK_HAN) {
+        uint32_t c1 = t->n0 + 1 < sc->nt.n ? sc->nt.cp[t->n0 + 1] : 0;
+        return sc->nt.cp[t->n0] == 0x6709 && (c1 == 0x7684 || c1 == 0x4E9B); /* 有的 有些 */
+    }
+    if (tok_in(sc, k, parts)) {
+        return 1;
+    }
+    return tok_is(sc, k, the) && k + 1 < sc->tk.n && tok_in(sc, k + 1, after_the);
+}
+
+/* Some X, others Y: two opinions of opposite sign, next to each other,
+ * each in a clause that names a part (有些菜不错，有些菜很一般; "some
+ * dishes were great, others forgettable"; "some parts were fun. Other
+ * parts dragged.") rate the whole as mixed, a verdict withheld: both weigh
+ * 0, as in neither_nor(). Only adjacent opinions in one sentence or the
+ * next are compared, so the walk is linear; clause_start() is a binary
+ * search. */
+static void parts_mixed(kb_scorer_t *sc)
+{
+    for (size_t i = 0; i + 1 < sc->n_vtok; i++) {
+        size_t a = sc->vtok[i], b = sc->vtok[i + 1];
+        if (!has_valence_f(sc->val[a]) || !has_valence_f(sc->val[b]) ||
+            (sc->val[a] < 0.0f) == (sc->val[b] < 0.0f) || sc->clause[a] == sc->clause[b] ||
+            sc->sent[b] - sc->sent[a] > 1 || !part_clause(sc, sc->clause[a]) ||
+            !part_clause(sc, sc->clause[b])) {
             continue;
         }
         reweigh(sc, a, KB_MOD_CONTRAST, 0.0f, tok_span(sc, b));
@@ -3306,6 +3404,17 @@ static int wish_word(const kb_lex_entry_t *e)
     return e && (e->contrast == KB_CONTRAST_IRREALIS || e->contrast == KB_CONTRAST_COUNTERFACTUAL);
 }
 
+/* Is token j a Chinese supposition (如果, 要是, 假如), not a wish (希望)? A
+ * verdict inside one holds only on its condition (如果在附近还会再来):
+ * it weighs like conditioned()'s English "I'd go back if …". */
+static int suppose_word(const kb_scorer_t *sc, size_t j)
+{
+    static const uint32_t ruguo[] = {0x5982, 0x679C, 0}, yaoshi[] = {0x8981, 0x662F, 0},
+                          jiaru[] = {0x5047, 0x5982, 0};
+
+    return tok_is(sc, j, ruguo) || tok_is(sc, j, yaoshi) || tok_is(sc, j, jiaru);
+}
+
 static int in_wish(const kb_scorer_t *sc, size_t k)
 {
     for (size_t j = k, n = 0; j-- > 0 && n < IRREALIS_SPAN; n++) {
@@ -3313,7 +3422,8 @@ static int in_wish(const kb_scorer_t *sc, size_t k)
             return 0;
         }
         if (wish_word(sc->tk.t[j].e)) {
-            return 1;
+            /* a refusal on a condition (如果不改就不会再来) still refuses */
+            return suppose_word(sc, j) && sc->tk.t[k].e && sc->tk.t[k].e->valence > 0.0f ? 2 : 1;
         }
     }
     return 0;
@@ -3333,6 +3443,39 @@ static int supposed(const kb_scorer_t *sc, size_t k)
         }
     }
     return 0;
+}
+
+/* Does an English supposition (if, unless) follow verdict term k right
+ * away ("I'd go back if I was in the area", "would recommend it if you
+ * are on a budget", "will return if they fix the AC")? The return or the
+ * recommendation then holds only on that condition: it is no verdict,
+ * and less than a wish (IRREALIS_W left "will return if they fix the AC"
+ * praise, and 0.1 a return verdict of 2.0-2.2): COND_VERDICT_W. Only
+ * praise: a refusal on a condition ("won't go back unless …") refuses. */
+static int conditioned(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t it[] = {'i', 't', 0}, them[] = {'t', 'h', 'e', 'm', 0},
+                          only[] = {'o', 'n', 'l', 'y', 0};
+    size_t j = k + 1;
+
+    if (sc->tk.t[k].type != KB_TOK_WORD || sc->tk.t[k].e->valence < 0.0f) {
+        return 0; /* "won't go back unless they fix it" still refuses */
+    }
+    if (j < sc->tk.n && (tok_is(sc, j, it) || tok_is(sc, j, them))) {
+        j++; /* "would recommend it if …" */
+    }
+    if (j >= sc->tk.n || sc->tk.t[j].type != KB_TOK_WORD || !sc->tk.t[j].e ||
+        sc->tk.t[j].e->contrast != KB_CONTRAST_IRREALIS ||
+        (j + 1 < sc->tk.n && tok_is(sc, j + 1, only))) {
+        return 0; /* "I'd go back -- if only for the martinis" praises */
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        size_t c1 = kb_ntext_cp_at(&sc->nt, sc->hits[h].b1 - 1) + 1;
+        if (sc->hit_tok[h] <= j && sc->tk.t[j].n0 < c1) {
+            return 0; /* a pattern reads the condition: "would have rated it 5 stars if" */
+        }
+    }
+    return 1;
 }
 
 #define SUMMARY_MAX 8 /* verdict markers of a text that summary() weighs */
@@ -3359,7 +3502,7 @@ static size_t summary_skip(const kb_scorer_t *sc)
  * Returns whether the text holds a marker at all, used or not (lead()). */
 static int summary(kb_scorer_t *sc)
 {
-    int marked = 0;
+    int marked = 0, wish;
     size_t skip = summary_skip(sc);
 
     sc->verdict0 = sc->verdict1 = 0;
@@ -3386,12 +3529,17 @@ static int summary(kb_scorer_t *sc)
             skip -= skip > 0;
             continue; /* "Five stars. UPDATE: it broke": the update decides */
         }
-        if (has_valence(e) && in_wish(sc, k)) {
-            sc->weight[k] *= IRREALIS_W; /* 希望能提供物有所值的酒店: a wish */
+        if (has_valence(e) && (wish = in_wish(sc, k)) != 0) {
+            /* 希望能提供物有所值的酒店: a wish; 如果在附近还会再来: a condition */
+            sc->weight[k] *= wish == 2 ? COND_VERDICT_W : IRREALIS_W;
             continue;
         }
         if (has_valence(e) && supposed(sc, k)) {
             continue; /* "If you want comedy, look elsewhere": advice on a condition, no verdict */
+        }
+        if (has_valence(e) && conditioned(sc, k)) {
+            sc->weight[k] *= COND_VERDICT_W; /* "I'd go back if I was in the area" */
+            continue;
         }
         if (has_valence(e) && attributive(sc, k)) {
             continue; /* 性价比高的宾馆多得是: said of other places */
@@ -5610,9 +5758,8 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     averted(sc);
     valence(sc);
     small_problems(sc);
-    if (sc->feat & FEAT_HAN) {
-        neither_nor(sc);
-    }
+    neither_nor(sc);
+    parts_mixed(sc);
     topics(sc);
     lihai(sc);
     if (sc->feat & FEAT_HAN) {
