@@ -3089,6 +3089,55 @@ static void irrealis(kb_scorer_t *sc, size_t k)
     }
 }
 
+/* 都说 ("everyone says") is hearsay only when it opens its clause (都说这家隔音
+ *差，我睡得很香): after a subject the speakers are the writer's own party
+ * (结果都说很失望, 家人都说好吃) or the writer (我都说了不要辣), whose
+ * verdict it reports. One look back: no walk. */
+static int party_said(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t dou_shuo[] = {0x90FD, 0x8BF4, 0};
+
+    return k > 0 && !is_boundary(&sc->tk.t[k - 1]) && tok_is(sc, k, dou_shuo);
+}
+
+#define QUOTE_REACH 24 /* code points a quoted utterance spans at most */
+
+/* The closing quote for the opening quote c right after a Chinese 说, or 0
+ * when c opens no quote (the normaliser made typographic quotes ASCII). */
+static uint32_t closing_quote(uint32_t c)
+{
+    return c == 0x22 ? 0x22 : c == 0x300C ? 0x300D : c == 0x300E ? 0x300F : 0;
+}
+
+/* 说 right before an opening quote (服务员说"马上就好"，然后等了四十分钟,
+ * 老板说"下次再来"，一定会的) reports someone's words: inside the quotes is
+ * their promise or claim, not the writer's view, so it weighs like a
+ * supposition. Words of a hearsay entry (听说, 据说) are weighed already.
+ * One look per token, and the closing quote is looked for QUOTE_REACH code
+ * points at most. */
+static void quoted_speech(kb_scorer_t *sc)
+{
+    for (size_t k = 0; k + 1 < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        size_t end, lim = t->n1 + QUOTE_REACH;
+        uint32_t close;
+
+        if (t->type != KB_TOK_HAN || t->n1 >= sc->nt.n || sc->nt.cp[t->n1 - 1] != 0x8BF4 ||
+            (t->e && t->e->contrast) || !(close = closing_quote(sc->nt.cp[t->n1]))) {
+            continue;
+        }
+        for (end = t->n1 + 1; end < sc->nt.n && end < lim && sc->nt.cp[end] != close; end++) {
+        }
+        if (end >= sc->nt.n || end >= lim) {
+            continue; /* no closing quote near: a title or a stray mark */
+        }
+        for (k++; k < sc->tk.n && sc->tk.t[k].n0 < end; k++) {
+            sc->weight[k] *= IRREALIS_W;
+        }
+        k--;
+    }
+}
+
 /* 本以为/原以为/should have been/supposed to be/expected: the clause names
  * an expectation that was not met. Its tokens are only marked here: what
  * they weigh depends on their sign in context (counter_weight()). */
@@ -3214,6 +3263,9 @@ static int summary(kb_scorer_t *sc)
 
     sc->verdict0 = sc->verdict1 = 0;
     sc->verdict_term = 0;
+    if (sc->feat & FEAT_HAN) {
+        quoted_speech(sc);
+    }
     /* a merchant's reply (is_reply()) weighs nothing */
     for (size_t q = sc->reply_from; q < sc->tk.n; q++) {
         sc->weight[q] = 0.0f;
@@ -3224,7 +3276,9 @@ static int summary(kb_scorer_t *sc)
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         size_t c0;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
-            irrealis(sc, k);
+            if (!party_said(sc, k)) {
+                irrealis(sc, k);
+            }
         } else if (e && e->contrast == KB_CONTRAST_COUNTERFACTUAL) {
             counterfactual(sc, k);
         }
