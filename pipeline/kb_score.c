@@ -2870,6 +2870,74 @@ static void denied_claims(kb_scorer_t *sc)
     }
 }
 
+#define JUDGED_REACH 10 /* tokens from a review noun to the copula judging it */
+
+/* Is English token k one of @p words, or a term ending in one ("glowing
+ * reviews")? */
+static int tok_ends_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words)
+{
+    for (size_t i = 0; words[i]; i++) {
+        if (tok_is(sc, k, words[i]) || tok_ends_word(sc, k, words[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The reviews the writer judges ("The bad reviews are accurate", "The
+ * glowing reviews are fake", "The reviews complaining about the wait are
+ * spot on"): the judgement is said of the reviews, not of the place, and
+ * counts 0; a rejection (fake, wrong, exaggerated) turns the opinions the
+ * reviews hold, from three tokens before the noun to the copula, as a
+ * negator would; a confirmation (spot on, accurate, right) keeps them.
+ * English only; only the first copula within JUDGED_REACH tokens of the
+ * noun is looked at, so the walk is capped. */
+static void judged_reviews(kb_scorer_t *sc)
+{
+    static const uint32_t reviews[] = {'r', 'e', 'v', 'i', 'e', 'w', 's', 0},
+                          ratings[] = {'r', 'a', 't', 'i', 'n', 'g', 's', 0},
+                          comments[] = {'c', 'o', 'm', 'm', 'e', 'n', 't', 's', 0},
+                          spot_on[] = {'s', 'p', 'o', 't', ' ', 'o', 'n', 0},
+                          accurate[] = {'a', 'c', 'c', 'u', 'r', 'a', 't', 'e', 0},
+                          right[] = {'r', 'i', 'g', 'h', 't', 0}, true_[] = {'t', 'r', 'u', 'e', 0},
+                          correct[] = {'c', 'o', 'r', 'r', 'e', 'c', 't', 0},
+                          fake[] = {'f', 'a', 'k', 'e', 0}, wrong[] = {'w', 'r', 'o', 'n', 'g', 0},
+                          lies[] = {'l', 'i', 'e', 's', 0}, bogus[] = {'b', 'o', 'g', 'u', 's', 0},
+                          misleading[] = {'m', 'i', 's', 'l', 'e', 'a', 'd', 'i', 'n', 'g', 0},
+                          exaggerated[] = {'e', 'x', 'a', 'g', 'g', 'e', 'r', 'a', 't', 'e', 'd', 0};
+    static const uint32_t *const nouns[] = {reviews, ratings, comments, NULL};
+    static const uint32_t *const yes[] = {spot_on, accurate, right, true_, correct, NULL};
+    static const uint32_t *const no[] = {fake, wrong, lies, bogus, misleading, exaggerated, NULL};
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        size_t j, c0;
+        int reject;
+
+        if (sc->tk.t[k].type != KB_TOK_WORD || !tok_ends_in(sc, k, nouns)) {
+            continue;
+        }
+        for (j = k + 1; j < sc->tk.n && j <= k + JUDGED_REACH && !is_sentence_end(&sc->tk.t[j]) &&
+                        !tok_in(sc, j, be_words);
+             j++) {
+        }
+        if (j + 1 >= sc->tk.n || j > k + JUDGED_REACH || !tok_in(sc, j, be_words) ||
+            !(tok_in(sc, j + 1, yes) || tok_in(sc, j + 1, no))) {
+            continue;
+        }
+        reject = tok_in(sc, j + 1, no);
+        if (has_valence_f(sc->val[j + 1])) {
+            reweigh(sc, j + 1, KB_MOD_CONTRAST, 0.0f, tok_span(sc, k));
+        }
+        c0 = k > sc->sstart[sc->sent[k]] + 3 ? k - 3 : sc->sstart[sc->sent[k]];
+        for (size_t q = c0; reject && q < j; q++) {
+            if (has_valence_f(sc->val[q])) {
+                reweigh(sc, q, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j + 1));
+            }
+        }
+        k = j + 1;
+    }
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -5410,6 +5478,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     questions(sc);
     if (!(sc->feat & FEAT_HAN)) {
         denied_claims(sc);
+        judged_reviews(sc);
     }
     how_to(sc);
     subsume(sc);
