@@ -2913,7 +2913,14 @@ static void judged_reviews(kb_scorer_t *sc)
         size_t j, c0;
         int reject;
 
-        if (sc->tk.t[k].type != KB_TOK_WORD || !tok_ends_in(sc, k, nouns)) {
+        const kb_token_t *t = &sc->tk.t[k];
+
+        /* reviews, ratings, comments all end in -ws/-gs/-ts: most tokens
+         * fail this before any word is compared */
+        if (t->type != KB_TOK_WORD || t->n1 - t->n0 < 7 || sc->nt.cp[t->n1 - 1] != 's' ||
+            !(sc->nt.cp[t->n1 - 2] == 'w' || sc->nt.cp[t->n1 - 2] == 'g' ||
+              sc->nt.cp[t->n1 - 2] == 't') ||
+            !tok_ends_in(sc, k, nouns)) {
             continue;
         }
         for (j = k + 1; j < sc->tk.n && j <= k + JUDGED_REACH && !is_sentence_end(&sc->tk.t[j]) &&
@@ -3183,8 +3190,33 @@ static uint32_t closing_quote(uint32_t c)
  * supposition. Words of a hearsay entry (听说, 据说) are weighed already.
  * One look per token, and the closing quote is looked for QUOTE_REACH code
  * points at most. */
+/* Does the original text hold an opening quote (" “ 「 『)? Most texts do
+ * not: memchr() spares them quoted_speech()'s walk over the tokens. */
+static int has_open_quote(const char *p, size_t len)
+{
+    const char *end = p + len, *q;
+
+    if (memchr(p, '"', len)) {
+        return 1;
+    }
+    for (q = p; (q = memchr(q, 0xE2, (size_t)(end - q))) != NULL && end - q >= 3; q++) {
+        if ((unsigned char)q[1] == 0x80 && (unsigned char)q[2] == 0x9C) {
+            return 1; /* “ */
+        }
+    }
+    for (q = p; (q = memchr(q, 0xE3, (size_t)(end - q))) != NULL && end - q >= 3; q++) {
+        if ((unsigned char)q[1] == 0x80 && ((unsigned char)q[2] == 0x8C || (unsigned char)q[2] == 0x8E)) {
+            return 1; /* 「 『 */
+        }
+    }
+    return 0;
+}
+
 static void quoted_speech(kb_scorer_t *sc)
 {
+    if (!has_open_quote(sc->nt.orig, sc->nt.orig_len)) {
+        return;
+    }
     for (size_t k = 0; k + 1 < sc->tk.n; k++) {
         const kb_token_t *t = &sc->tk.t[k];
         size_t end, lim = t->n1 + QUOTE_REACH;
@@ -4388,22 +4420,32 @@ static size_t chain_start(const kb_scorer_t *sc, size_t i)
 {
     const kb_ntext_t *nt = &sc->nt;
 
-    for (; i + 2 < nt->n; i++) {
+    for (; i + 3 < nt->n; i++) {
         if (nt->cp[i] == '/' && nt->cp[i + 1] == '/' && (nt->flags[i + 2] & KB_NF_MASK)) {
+            return i;
+        }
+        /* a retweet, "RT @x: worst airline ever", forwards the same way */
+        if (nt->cp[i] == 'r' && nt->cp[i + 1] == 't' && nt->cp[i + 2] == ' ' &&
+            (nt->flags[i + 3] & KB_NF_MASK) && (i == 0 || nt->cp[i - 1] == ' ')) {
             return i;
         }
     }
     return nt->n;
 }
 
-/* Does the original text hold "//"? Most texts do not: memchr() spares
- * them repost_chain()'s walk over the code points. */
+/* Does the original text hold "//" or "RT @" (a retweet)? Most texts do
+ * not: memchr() spares them repost_chain()'s walk over the code points. */
 static int has_double_slash(const char *p, size_t len)
 {
     const char *end = p + len, *q = p;
 
     while ((q = memchr(q, '/', (size_t)(end - q))) != NULL && ++q < end) {
         if (*q == '/') {
+            return 1;
+        }
+    }
+    for (q = p; (q = memchr(q, 'R', (size_t)(end - q))) != NULL && end - q >= 4; q++) {
+        if (q[1] == 'T' && q[2] == ' ' && q[3] == '@') {
             return 1;
         }
     }
