@@ -3178,10 +3178,15 @@ static int party_said(const kb_scorer_t *sc, size_t k)
 #define QUOTE_REACH 24 /* code points a quoted utterance spans at most */
 
 /* The closing quote for the opening quote c right after a Chinese 说, or 0
- * when c opens no quote (the normaliser made typographic quotes ASCII). */
+ * when c opens no quote (the normaliser made typographic quotes ASCII; the
+ * Traditional-to-Simplified step turns 「」 into “”, which stay). */
 static uint32_t closing_quote(uint32_t c)
 {
-    return c == 0x22 ? 0x22 : c == 0x300C ? 0x300D : c == 0x300E ? 0x300F : 0;
+    return c == 0x22     ? 0x22
+           : c == 0x201C ? 0x201D
+           : c == 0x300C ? 0x300D
+           : c == 0x300E ? 0x300F
+                         : 0;
 }
 
 /* 说 right before an opening quote (服务员说"马上就好"，然后等了四十分钟,
