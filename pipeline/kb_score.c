@@ -3118,6 +3118,81 @@ static void denied_claims(kb_scorer_t *sc)
     }
 }
 
+#define JUDGED_REACH 10 /* tokens from a review noun to the copula judging it */
+
+/* Is English token k one of @p words, or a term ending in one ("glowing
+ * reviews")? */
+static int tok_ends_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *words)
+{
+    for (size_t i = 0; words[i]; i++) {
+        if (tok_is(sc, k, words[i]) || tok_ends_word(sc, k, words[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The reviews the writer judges ("The bad reviews are accurate", "The
+ * glowing reviews are fake", "The reviews complaining about the wait are
+ * spot on"): the judgement is said of the reviews, not of the place, and
+ * counts 0; a rejection (fake, wrong, exaggerated) turns the opinions the
+ * reviews hold, from three tokens before the noun to the copula, as a
+ * negator would; a confirmation (spot on, accurate, right) keeps them.
+ * English only; only the first copula within JUDGED_REACH tokens of the
+ * noun is looked at, so the walk is capped. */
+static void judged_reviews(kb_scorer_t *sc)
+{
+    static const uint32_t reviews[] = {'r', 'e', 'v', 'i', 'e', 'w', 's', 0},
+                          ratings[] = {'r', 'a', 't', 'i', 'n', 'g', 's', 0},
+                          comments[] = {'c', 'o', 'm', 'm', 'e', 'n', 't', 's', 0},
+                          spot_on[] = {'s', 'p', 'o', 't', ' ', 'o', 'n', 0},
+                          accurate[] = {'a', 'c', 'c', 'u', 'r', 'a', 't', 'e', 0},
+                          right[] = {'r', 'i', 'g', 'h', 't', 0}, true_[] = {'t', 'r', 'u', 'e', 0},
+                          correct[] = {'c', 'o', 'r', 'r', 'e', 'c', 't', 0},
+                          fake[] = {'f', 'a', 'k', 'e', 0}, wrong[] = {'w', 'r', 'o', 'n', 'g', 0},
+                          lies[] = {'l', 'i', 'e', 's', 0}, bogus[] = {'b', 'o', 'g', 'u', 's', 0},
+                          misleading[] = {'m', 'i', 's', 'l', 'e', 'a', 'd', 'i', 'n', 'g', 0},
+                          exaggerated[] = {'e', 'x', 'a', 'g', 'g', 'e', 'r', 'a', 't', 'e', 'd', 0};
+    static const uint32_t *const nouns[] = {reviews, ratings, comments, NULL};
+    static const uint32_t *const yes[] = {spot_on, accurate, right, true_, correct, NULL};
+    static const uint32_t *const no[] = {fake, wrong, lies, bogus, misleading, exaggerated, NULL};
+
+    for (size_t k = 0; k < sc->tk.n; k++) {
+        size_t j, c0;
+        int reject;
+
+        const kb_token_t *t = &sc->tk.t[k];
+
+        /* reviews, ratings, comments all end in -ws/-gs/-ts: most tokens
+         * fail this before any word is compared */
+        if (t->type != KB_TOK_WORD || t->n1 - t->n0 < 7 || sc->nt.cp[t->n1 - 1] != 's' ||
+            !(sc->nt.cp[t->n1 - 2] == 'w' || sc->nt.cp[t->n1 - 2] == 'g' ||
+              sc->nt.cp[t->n1 - 2] == 't') ||
+            !tok_ends_in(sc, k, nouns)) {
+            continue;
+        }
+        for (j = k + 1; j < sc->tk.n && j <= k + JUDGED_REACH && !is_sentence_end(&sc->tk.t[j]) &&
+                        !tok_in(sc, j, be_words);
+             j++) {
+        }
+        if (j + 1 >= sc->tk.n || j > k + JUDGED_REACH || !tok_in(sc, j, be_words) ||
+            !(tok_in(sc, j + 1, yes) || tok_in(sc, j + 1, no))) {
+            continue;
+        }
+        reject = tok_in(sc, j + 1, no);
+        if (has_valence_f(sc->val[j + 1])) {
+            reweigh(sc, j + 1, KB_MOD_CONTRAST, 0.0f, tok_span(sc, k));
+        }
+        c0 = k > sc->sstart[sc->sent[k]] + 3 ? k - 3 : sc->sstart[sc->sent[k]];
+        for (size_t q = c0; reject && q < j; q++) {
+            if (has_valence_f(sc->val[q])) {
+                reweigh(sc, q, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j + 1));
+            }
+        }
+        k = j + 1;
+    }
+}
+
 /* A Chinese question does not assert the praise in it: 能准时送达吗？ and
  * 这也叫好吃？ are complaints, 好吃吗？ asks. Positive terms in a sentence
  * that is a question (a '?' or the particle 吗) weigh QUEST_POS. English
@@ -3337,6 +3412,85 @@ static void irrealis(kb_scorer_t *sc, size_t k)
     }
 }
 
+/* 都说 ("everyone says") is hearsay only when it opens its clause (都说这家隔音
+ *差，我睡得很香): after a subject the speakers are the writer's own party
+ * (结果都说很失望, 家人都说好吃) or the writer (我都说了不要辣), whose
+ * verdict it reports. One look back: no walk. */
+static int party_said(const kb_scorer_t *sc, size_t k)
+{
+    static const uint32_t dou_shuo[] = {0x90FD, 0x8BF4, 0};
+
+    return k > 0 && !is_boundary(&sc->tk.t[k - 1]) && tok_is(sc, k, dou_shuo);
+}
+
+#define QUOTE_REACH 24 /* code points a quoted utterance spans at most */
+
+/* The closing quote for the opening quote c right after a Chinese 说, or 0
+ * when c opens no quote (the normaliser made typographic quotes ASCII; the
+ * Traditional-to-Simplified step turns 「」 into “”, which stay). */
+static uint32_t closing_quote(uint32_t c)
+{
+    return c == 0x22     ? 0x22
+           : c == 0x201C ? 0x201D
+           : c == 0x300C ? 0x300D
+           : c == 0x300E ? 0x300F
+                         : 0;
+}
+
+/* 说 right before an opening quote (服务员说"马上就好"，然后等了四十分钟,
+ * 老板说"下次再来"，一定会的) reports someone's words: inside the quotes is
+ * their promise or claim, not the writer's view, so it weighs like a
+ * supposition. Words of a hearsay entry (听说, 据说) are weighed already.
+ * One look per token, and the closing quote is looked for QUOTE_REACH code
+ * points at most. */
+/* Does the original text hold an opening quote (" “ 「 『)? Most texts do
+ * not: memchr() spares them quoted_speech()'s walk over the tokens. */
+static int has_open_quote(const char *p, size_t len)
+{
+    const char *end = p + len, *q;
+
+    if (memchr(p, '"', len)) {
+        return 1;
+    }
+    for (q = p; (q = memchr(q, 0xE2, (size_t)(end - q))) != NULL && end - q >= 3; q++) {
+        if ((unsigned char)q[1] == 0x80 && (unsigned char)q[2] == 0x9C) {
+            return 1; /* “ */
+        }
+    }
+    for (q = p; (q = memchr(q, 0xE3, (size_t)(end - q))) != NULL && end - q >= 3; q++) {
+        if ((unsigned char)q[1] == 0x80 && ((unsigned char)q[2] == 0x8C || (unsigned char)q[2] == 0x8E)) {
+            return 1; /* 「 『 */
+        }
+    }
+    return 0;
+}
+
+static void quoted_speech(kb_scorer_t *sc)
+{
+    if (!has_open_quote(sc->nt.orig, sc->nt.orig_len)) {
+        return;
+    }
+    for (size_t k = 0; k + 1 < sc->tk.n; k++) {
+        const kb_token_t *t = &sc->tk.t[k];
+        size_t end, lim = t->n1 + QUOTE_REACH;
+        uint32_t close;
+
+        if (t->type != KB_TOK_HAN || t->n1 >= sc->nt.n || sc->nt.cp[t->n1 - 1] != 0x8BF4 ||
+            (t->e && t->e->contrast) || !(close = closing_quote(sc->nt.cp[t->n1]))) {
+            continue;
+        }
+        for (end = t->n1 + 1; end < sc->nt.n && end < lim && sc->nt.cp[end] != close; end++) {
+        }
+        if (end >= sc->nt.n || end >= lim) {
+            continue; /* no closing quote near: a title or a stray mark */
+        }
+        for (k++; k < sc->tk.n && sc->tk.t[k].n0 < end; k++) {
+            sc->weight[k] *= IRREALIS_W;
+        }
+        k--;
+    }
+}
+
 /* 本以为/原以为/should have been/supposed to be/expected: the clause names
  * an expectation that was not met. Its tokens are only marked here: what
  * they weigh depends on their sign in context (counter_weight()). */
@@ -3507,6 +3661,9 @@ static int summary(kb_scorer_t *sc)
 
     sc->verdict0 = sc->verdict1 = 0;
     sc->verdict_term = 0;
+    if (sc->feat & FEAT_HAN) {
+        quoted_speech(sc);
+    }
     /* a merchant's reply (is_reply()) weighs nothing */
     for (size_t q = sc->reply_from; q < sc->tk.n; q++) {
         sc->weight[q] = 0.0f;
@@ -3517,7 +3674,9 @@ static int summary(kb_scorer_t *sc)
         const kb_lex_entry_t *e = sc->tk.t[k].e;
         size_t c0;
         if (e && e->contrast == KB_CONTRAST_IRREALIS) {
-            irrealis(sc, k);
+            if (!party_said(sc, k)) {
+                irrealis(sc, k);
+            }
         } else if (e && e->contrast == KB_CONTRAST_COUNTERFACTUAL) {
             counterfactual(sc, k);
         }
@@ -4620,22 +4779,32 @@ static size_t chain_start(const kb_scorer_t *sc, size_t i)
 {
     const kb_ntext_t *nt = &sc->nt;
 
-    for (; i + 2 < nt->n; i++) {
+    for (; i + 3 < nt->n; i++) {
         if (nt->cp[i] == '/' && nt->cp[i + 1] == '/' && (nt->flags[i + 2] & KB_NF_MASK)) {
+            return i;
+        }
+        /* a retweet, "RT @x: worst airline ever", forwards the same way */
+        if (nt->cp[i] == 'r' && nt->cp[i + 1] == 't' && nt->cp[i + 2] == ' ' &&
+            (nt->flags[i + 3] & KB_NF_MASK) && (i == 0 || nt->cp[i - 1] == ' ')) {
             return i;
         }
     }
     return nt->n;
 }
 
-/* Does the original text hold "//"? Most texts do not: memchr() spares
- * them repost_chain()'s walk over the code points. */
+/* Does the original text hold "//" or "RT @" (a retweet)? Most texts do
+ * not: memchr() spares them repost_chain()'s walk over the code points. */
 static int has_double_slash(const char *p, size_t len)
 {
     const char *end = p + len, *q = p;
 
     while ((q = memchr(q, '/', (size_t)(end - q))) != NULL && ++q < end) {
         if (*q == '/') {
+            return 1;
+        }
+    }
+    for (q = p; (q = memchr(q, 'R', (size_t)(end - q))) != NULL && end - q >= 4; q++) {
+        if (q[1] == 'T' && q[2] == ' ' && q[3] == '@') {
             return 1;
         }
     }
@@ -5768,6 +5937,7 @@ int kb_scorer_run(kb_scorer_t *sc, const char *text, size_t len, int explain,
     questions(sc);
     if (!(sc->feat & FEAT_HAN)) {
         denied_claims(sc);
+        judged_reviews(sc);
     }
     how_to(sc);
     subsume(sc);
