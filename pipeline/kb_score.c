@@ -655,6 +655,20 @@ static int idle_now(const kb_scorer_t *sc, size_t k)
            but_mid_role(sc, k, 1) == KB_CONTRAST_NONE;
 }
 
+/* Does relief word k (幸好, luckily) go on into a clause of its own? An
+ * English one may stand before a comma ("Luckily, the driver waited");
+ * a Chinese one alone in its clause (量偏少，还好。) is the shrug 还好. */
+static int relief_goes_on(const kb_scorer_t *sc, size_t k)
+{
+    size_t q = k + 1;
+
+    if (q < sc->tk.n && sc->tk.t[k].type == KB_TOK_WORD && sc->tk.t[q].type == KB_TOK_CLAUSE &&
+        sc->nt.cp[sc->tk.t[q].n0] == ',') {
+        q++;
+    }
+    return q < sc->tk.n && !is_boundary(&sc->tk.t[q]);
+}
+
 /* 就是 counts as a contrast only when it opens a later clause. Followed by
  * a colon it heads what came later (更新：…, 后续：…, like 追评：…): a full
  * but, the later verdict outweighs the first impression. An English
@@ -679,6 +693,15 @@ static int but_mid_role(const kb_scorer_t *sc, size_t k, int content_before)
     }
     if (!(k > 0 && (is_boundary(&sc->tk.t[k - 1]) || han_space_gap(sc, k)) && content_before)) {
         return KB_CONTRAST_NONE;
+    }
+    if (t->e->valence > 0.0f) {
+        /* a relief turn (幸好, 好在, 还好, luckily, thankfully: a but_mid
+         * term that is praise itself) opening a later clause: what came
+         * before (rain, traffic, a fever, the writer's mood) is the
+         * backdrop the business is judged against, a full but. Inside a
+         * clause (菜还好) or as a clause of its own (量偏少，还好。) it is
+         * the shrug "so-so", no turn */
+        return relief_goes_on(sc, k) ? KB_CONTRAST_BUT : KB_CONTRAST_NONE;
     }
     return k + 1 < sc->tk.n && sc->tk.t[k + 1].type == KB_TOK_CLAUSE &&
                    sc->nt.cp[sc->tk.t[k + 1].n0] == ':'
