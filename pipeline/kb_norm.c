@@ -971,6 +971,12 @@ static inline __attribute__((always_inline)) void emit(emitter_t *em, uint32_t c
     kb_ntext_t *nt = em->nt;
     size_t n = nt->n;
 
+    if (em->collapse && n >= 1 && cp == ' ' && nt->cp[n - 1] == ' ' &&
+        !((fl | nt->flags[n - 1]) & (KB_NF_MASK | KB_NF_HASHTAG))) {
+        nt->src1[n - 1] = s1; /* a run of spaces is one; a masked URL or
+                                 @mention, or a hashtag's mark, keeps its own */
+        return;
+    }
     if (em->collapse && n >= 2 && cp == nt->cp[n - 1] &&
         cp == nt->cp[n - 2] && is_alpha(em->nm, cp)) {
         nt->src1[n - 1] = s1;
@@ -1356,6 +1362,11 @@ static size_t run_simple(emitter_t *em, size_t i)
             break;
         }
         v = map[c];
+        if (collapse && n >= 1 && v == ' ' && cp[n - 1] == ' ' &&
+            !(flags[n - 1] & (KB_NF_MASK | KB_NF_HASHTAG))) {
+            src1[n - 1] = (uint32_t)i + 1; /* a run of spaces is one (see emit()) */
+            continue;
+        }
         if (collapse && n >= 2 && v == cp[n - 1] && v == cp[n - 2] && is_alpha(nm, v)) {
             elongate(src1, flags, n, i);
             continue;
@@ -1444,10 +1455,12 @@ static inline size_t fast_cp(const unsigned char *u, size_t left, uint32_t *c)
     do {                                                                    \
         uint32_t v_ = map[c];                                               \
         obyte[i] = (uint32_t)b;                                             \
-        if (v_ == p1 && v_ == p2 && is_alpha(nm, v_)) {                     \
-            src1[n - 1] = (uint32_t)i + 1;                                  \
-            flags[n - 1] |= KB_NF_ELONG;                                    \
-            flags[n - 2] |= KB_NF_ELONG;                                    \
+        if (v_ == p1 && (v_ == ' ' || (v_ == p2 && is_alpha(nm, v_)))) {    \
+            src1[n - 1] = (uint32_t)i + 1; /* a run of spaces is one */     \
+            if (v_ != ' ') {                                                \
+                flags[n - 1] |= KB_NF_ELONG;                                \
+                flags[n - 2] |= KB_NF_ELONG;                                \
+            }                                                               \
         } else {                                                            \
             cp[n] = v_;                                                     \
             src0[n] = (uint32_t)i;                                          \
@@ -1563,8 +1576,12 @@ static size_t run_ascii(emitter_t *em, const char *s, size_t len)
             break;
         }
         obyte[i] = (uint32_t)i;
-        if (v == p1 && v == p2 && (prop[v] & PROP_ALPHA)) {
-            elongate(src1, flags, n, i);
+        if (v == p1 && (v == ' ' || (v == p2 && (prop[v] & PROP_ALPHA)))) {
+            if (v == ' ') {
+                src1[n - 1] = (uint32_t)i + 1; /* a run of spaces is one */
+            } else {
+                elongate(src1, flags, n, i);
+            }
             continue;
         }
         put_one(cp, src0, src1, flags, n, i, v, (uint8_t)(pc & PROP_UPPER));

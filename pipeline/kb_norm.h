@@ -3,7 +3,8 @@
  * The normaliser turns raw UTF-8 into a sequence of code points that the
  * tokenizer and lexicon agree on: NFKC with case folding (full-width to
  * half-width comes with it), Traditional to Simplified Chinese, HTML entities
- * decoded, URLs and @mentions masked, letter elongations (sooooo, 好好好好)
+ * decoded, URLs and @mentions masked, runs of spaces made one (a double
+ * space must not break a phrase or a pattern), letter elongations (sooooo, 好好好好)
  * collapsed to two letters and flagged. Every output code point remembers the
  * range of original code points it came from, so evidence offsets point into
  * the text the user sent.

@@ -56,6 +56,8 @@ static const struct { const char *in, *out; } norm_cases[] = {
     {"有甚么用", "有什么用"},                        /* the variant in Simplified */
     {"沈阳 画一个饼 单干", "沈阳 画一个饼 单干"},      /* no rule: left alone */
     {"https://a.cn/甚麼 甚麼", "  什么"},             /* after a masked URL */
+    {"waited   two  hours", "waited two hours"},       /* a run of spaces is one */
+    {"好吃\xe3\x80\x80\xe3\x80\x80" "实惠", "好吃 实惠"},  /* ideographic spaces too */
 };
 
 START_TEST(t_norm_table)
