@@ -913,6 +913,12 @@ static int parse_tags(kb_lexicon_t *lx, const char *s, kb_lex_pattern_t *t)
         } else if (strcmp(kv, "intent") == 0) {
             if (parse_intent(lx, eq, &bits) != 0) return -1;
             t->intent |= bits;
+        } else if (strcmp(kv, "rating") == 0) {
+            if (strcmp(eq, "mid") != 0) {
+                problem(lx, "pattern tag rating=%s: only rating=mid is known", eq);
+                return -1;
+            }
+            t->rating = KB_RATING_MID;
         } else {
             problem(lx, "unknown pattern tag '%s'", kv);
             return -1;

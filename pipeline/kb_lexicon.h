@@ -69,7 +69,10 @@ typedef struct kb_lex_pattern {
     float valence;
     uint8_t servqual;
     uint8_t intent;
+    uint8_t rating; /* KB_RATING_MID: a middling overall rating (3/5) */
 } kb_lex_pattern_t;
+
+#define KB_RATING_MID 1u
 
 #define KB_LEX_ROOT 0u
 #define KB_LEX_NONE UINT32_MAX

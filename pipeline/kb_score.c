@@ -5323,6 +5323,28 @@ static int lukewarm(const kb_scorer_t *sc, double total)
     return lean < 0 ? total >= 0 : total <= 0;
 }
 
+/* Does the text rate the whole as middling (3/5, 5/10, "three stars",
+ * 给三星, 中评: a pattern tagged rating=mid) in its first or last sentence,
+ * where an overall score stands? The writer's own score then decides the
+ * label as a shrug does (lukewarm()): "3/5: great food, slow service" is
+ * neutral. A score inside the review rates one dish (芝士肋排这个给3星),
+ * and a verdict in one term (won't be back) decides instead. Dimension
+ * polarities keep their own words. */
+static int mid_rating(const kb_scorer_t *sc)
+{
+    if (sc->verdict_term) {
+        return 0;
+    }
+    for (size_t h = 0; h < sc->n_hits; h++) {
+        uint32_t q = sc->hit_tok[h];
+        if (sc->hits[h].tags->rating == KB_RATING_MID && sc->weight[q] > 0.0f &&
+            (sc->sent[q] == 0 || sc->sent[q] + 1 == sc->n_sents)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Does every opinion that counts in clause c name a dimension? One of its
  * own beside the person ("rude and not caring": rude) is about the person. */
 static int opinions_named(const kb_scorer_t *sc, uint32_t c)
@@ -5452,7 +5474,7 @@ static void sums(kb_scorer_t *sc)
         total += sc->ssum[s];
     }
     r->score = normalize(total);
-    if (lukewarm(sc, total)) {
+    if (lukewarm(sc, total) || mid_rating(sc)) {
         r->score *= LUKEWARM_CAP;
     }
     r->label = label_of(r->score);

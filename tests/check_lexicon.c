@@ -92,6 +92,7 @@ START_TEST(t_check_bad)
         "bad.tsv:11: bad regex at offset 7: missing closing parenthesis",
         "bad.tsv:13: unknown intent class 'grumble'",
         "bad.tsv:14: unknown kind 'nonsense'",
+        "bad.tsv:16: pattern tag rating=high: only rating=mid is known",
     };
     char buf[4096];
     FILE *out = tmpfile();
@@ -99,7 +100,7 @@ START_TEST(t_check_bad)
     int problems = kb_lexicon_check(kb_engine_norm(kb_test_fixture()),
                                     kb_test_data("lexicon_bad"), out);
 
-    ck_assert_int_eq(problems, 7);
+    ck_assert_int_eq(problems, 8);
     rewind(out);
     n = fread(buf, 1, sizeof(buf) - 1, out);
     buf[n] = '\0';
