@@ -529,7 +529,9 @@ static int is_now(const kb_scorer_t *sc, size_t k)
                                               this_year, then,      NULL},
                                  *const postposed[] = {yihou, zhihou, NULL};
 
-    switch (sc->nt.cp[sc->tk.t[k].n0]) { /* most contrast words (就是, but) stop here */
+    /* the first code points of the words above (keep them in step): most
+     * contrast words (就是, but) stop here */
+    switch (sc->nt.cp[sc->tk.t[k].n0]) {
     case 0x73B0: case 0x5982: case 0x8FD9: case 0x540E: case 0x4ECA: case 0x76EE:
     case 0x4EE5: case 0x4E4B: case 'n': case 't':
         break;
@@ -566,9 +568,9 @@ static int then_word_at(const uint32_t *cp, size_t i, const uint32_t *w)
     return !latin_letter(w[0]) || ((i == n || !latin_letter(cp[i - n - 1])) && !latin_letter(cp[i]));
 }
 
-/* Can code point c end a past-time word of then_before()? A cheap first
- * test: a text of now words ("以后以后…" at the size limit) asks at every
- * one of them. */
+/* Can code point c end a past-time word of then_before()? (The last code
+ * points of its words: keep them in step.) A cheap first test: a text of
+ * now words ("以后以后…" at the size limit) asks at every one of them. */
 static int then_last(uint32_t c)
 {
     switch (c) {
