@@ -3157,6 +3157,30 @@ static int tok_ends_in(const kb_scorer_t *sc, size_t k, const uint32_t *const *w
     return 0;
 }
 
+/* The review noun (reviews, ratings, comments, or a term ending in one:
+ * "glowing reviews") whose first copula is token j: at most JUDGED_REACH
+ * tokens before it, no sentence end and no other copula between. SIZE_MAX
+ * when there is none. */
+static size_t review_noun_before(const kb_scorer_t *sc, size_t j, const uint32_t *const *nouns)
+{
+    size_t lim = j > JUDGED_REACH ? j - JUDGED_REACH : 0;
+
+    for (size_t k = j; k-- > lim;) {
+        const kb_token_t *t = &sc->tk.t[k];
+        if (is_sentence_end(t) || tok_in(sc, k, be_words)) {
+            return SIZE_MAX;
+        }
+        /* reviews, ratings, comments all end in -ws/-gs/-ts */
+        if (t->type == KB_TOK_WORD && t->n1 - t->n0 >= 7 && sc->nt.cp[t->n1 - 1] == 's' &&
+            (sc->nt.cp[t->n1 - 2] == 'w' || sc->nt.cp[t->n1 - 2] == 'g' ||
+             sc->nt.cp[t->n1 - 2] == 't') &&
+            tok_ends_in(sc, k, nouns)) {
+            return k;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* The reviews the writer judges ("The bad reviews are accurate", "The
  * glowing reviews are fake", "The reviews complaining about the wait are
  * spot on"): the judgement is said of the reviews, not of the place, and
@@ -3182,39 +3206,29 @@ static void judged_reviews(kb_scorer_t *sc)
     static const uint32_t *const yes[] = {spot_on, accurate, right, true_, correct, NULL};
     static const uint32_t *const no[] = {fake, wrong, lies, bogus, misleading, exaggerated, NULL};
 
-    for (size_t k = 0; k < sc->tk.n; k++) {
-        size_t j, c0;
+    /* Every judgement word that acts is an opinion word (vtok): a
+     * confirmation without a value changes nothing. So walk those, not
+     * every token of every English text. */
+    for (size_t i = 0; i < sc->n_vtok; i++) {
+        size_t w = sc->vtok[i], j = w - 1, k, c0;
         int reject;
 
-        const kb_token_t *t = &sc->tk.t[k];
-
-        /* reviews, ratings, comments all end in -ws/-gs/-ts: most tokens
-         * fail this before any word is compared */
-        if (t->type != KB_TOK_WORD || t->n1 - t->n0 < 7 || sc->nt.cp[t->n1 - 1] != 's' ||
-            !(sc->nt.cp[t->n1 - 2] == 'w' || sc->nt.cp[t->n1 - 2] == 'g' ||
-              sc->nt.cp[t->n1 - 2] == 't') ||
-            !tok_ends_in(sc, k, nouns)) {
+        if (w < 2 || sc->tk.t[w].type != KB_TOK_WORD || !tok_in(sc, j, be_words)) {
             continue;
         }
-        for (j = k + 1; j < sc->tk.n && j <= k + JUDGED_REACH && !is_sentence_end(&sc->tk.t[j]) &&
-                        !tok_in(sc, j, be_words);
-             j++) {
-        }
-        if (j + 1 >= sc->tk.n || j > k + JUDGED_REACH || !tok_in(sc, j, be_words) ||
-            !(tok_in(sc, j + 1, yes) || tok_in(sc, j + 1, no))) {
+        reject = tok_in(sc, w, no);
+        if (!(reject || tok_in(sc, w, yes)) || (k = review_noun_before(sc, j, nouns)) == SIZE_MAX) {
             continue;
         }
-        reject = tok_in(sc, j + 1, no);
-        if (has_valence_f(sc->val[j + 1])) {
-            reweigh(sc, j + 1, KB_MOD_CONTRAST, 0.0f, tok_span(sc, k));
+        if (has_valence_f(sc->val[w])) {
+            reweigh(sc, w, KB_MOD_CONTRAST, 0.0f, tok_span(sc, k));
         }
         c0 = k > sc->sstart[sc->sent[k]] + 3 ? k - 3 : sc->sstart[sc->sent[k]];
         for (size_t q = c0; reject && q < j; q++) {
             if (has_valence_f(sc->val[q])) {
-                reweigh(sc, q, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, j + 1));
+                reweigh(sc, q, KB_MOD_NEGATION, NEGATOR_DEFAULT, tok_span(sc, w));
             }
         }
-        k = j + 1;
     }
 }
 
