@@ -633,8 +633,9 @@ static int then_before(const kb_scorer_t *sc, size_t k)
             cross = 0;
             continue;
         }
-        if (!then_last(c)) {
-            continue; /* most positions: no past-time word ends here */
+        if (!then_last(c) || (latin_letter(c) && latin_letter(cp[i + 1]))) {
+            continue; /* most positions: no past-time word ends here (an
+                         English one ends a word) */
         }
         for (size_t w = 0; w < sizeof(then) / sizeof(then[0]); w++) {
             if (then_word_at(cp, i + 1, then[w])) {
