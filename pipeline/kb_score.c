@@ -4609,6 +4609,7 @@ static void zh_sarcastic_coda(kb_scorer_t *sc)
 }
 
 #define MARVEL_REACH 64 /* code points marvel_after() reads */
+#define OPENER_MAX 6     /* tokens of a sarcastic opener's clause (真是太棒了呢,) */
 
 /* Does the text from token k1 on (MARVEL_REACH code points) name a fault as
  * a repeat or a marvel: 又, 再次, 居然, 竟然, 都能, 还能? */
@@ -4644,6 +4645,9 @@ static void zh_sarcastic_opener(kb_scorer_t *sc)
         return;
     }
     for (last = k0; last + 1 < sc->tk.n && sc->clause[last + 1] == sc->clause[k0]; last++) {
+        if (last - k0 >= OPENER_MAX) {
+            return; /* longer than any praise frame: most texts stop here */
+        }
     }
     while (last > k0 && is_boundary(&sc->tk.t[last])) {
         last--;
@@ -4652,9 +4656,9 @@ static void zh_sarcastic_opener(kb_scorer_t *sc)
     while (k1 < sc->tk.n && is_boundary(&sc->tk.t[k1])) {
         k1++;
     }
-    if (k1 >= sc->tk.n || zh_coda_praise(sc, k0, last) != 1 || !marvel_after(sc, k1) ||
-        rest_after(sc, k1, &rest) != 0 || !(rest < 0)) {
-        return;
+    if (k1 >= sc->tk.n || zh_coda_praise(sc, k0, last) != 1 ||
+        rest_after(sc, k1, &rest) != 0 || !(rest < 0) || !marvel_after(sc, k1)) {
+        return; /* the scan for 又/居然 last: most openers are followed by praise */
     }
     for (size_t k = k0; k <= last; k++) {
         if (sc->val[k] > 0) {
