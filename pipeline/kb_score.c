@@ -543,10 +543,12 @@ static int is_now(const kb_scorer_t *sc, size_t k)
 
 #define THEN_REACH 64 /* code points then_before() looks back */
 
-static int latin_letter(uint32_t c)
+static int ascii_alnum(uint32_t c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
+
+static size_t cp_at(const uint32_t *cp, size_t i, size_t end, const uint32_t *w);
 
 /* Does past-time word w end just before code point i? English ones only as
  * whole words: "last", not the end of "blast". */
@@ -557,15 +559,10 @@ static int then_word_at(const uint32_t *cp, size_t i, const uint32_t *w)
     while (w[n]) {
         n++;
     }
-    if (n > i) {
+    if (n > i || !cp_at(cp, i - n, i, w)) {
         return 0;
     }
-    for (size_t j = 0; j < n; j++) {
-        if (cp[i - n + j] != w[j]) {
-            return 0;
-        }
-    }
-    return !latin_letter(w[0]) || ((i == n || !latin_letter(cp[i - n - 1])) && !latin_letter(cp[i]));
+    return !ascii_alnum(w[0]) || ((i == n || !ascii_alnum(cp[i - n - 1])) && !ascii_alnum(cp[i]));
 }
 
 /* Can code point c end a past-time word of then_before()? (The last code
@@ -633,7 +630,7 @@ static int then_before(const kb_scorer_t *sc, size_t k)
             cross = 0;
             continue;
         }
-        if (!then_last(c) || (latin_letter(c) && latin_letter(cp[i + 1]))) {
+        if (!then_last(c) || (ascii_alnum(c) && ascii_alnum(cp[i + 1]))) {
             continue; /* most positions: no past-time word ends here (an
                          English one ends a word) */
         }
@@ -1712,11 +1709,6 @@ static int nearly_quantity(const kb_scorer_t *sc, size_t k)
     static const uint32_t kuai[] = {0x5FEB, 0};
 
     return k + 1 < sc->tk.n && tok_is(sc, k, kuai) && starts_quantity(sc, k + 1);
-}
-
-static int ascii_alnum(uint32_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 /* Is the praise of token t (HAN) alone between a pair of quotes? */
@@ -4660,11 +4652,7 @@ static void zh_sarcastic_opener(kb_scorer_t *sc)
         rest_after(sc, k1, &rest) != 0 || !(rest < 0) || !marvel_after(sc, k1)) {
         return; /* the scan for 又/居然 last: most openers are followed by praise */
     }
-    for (size_t k = k0; k <= last; k++) {
-        if (sc->val[k] > 0) {
-            reweigh(sc, k, KB_MOD_SARCASM, CODA_W, span_of(sc, 0, 0));
-        }
-    }
+    coda_reweigh(sc, k0); /* rest_after() found no praise after the opener */
 }
 
 /* 呵呵 closing a message on its own clause (a pattern in patterns.tsv)
